@@ -1,0 +1,29 @@
+namespace AblyPgTyped.Generators.Model;
+
+/// <summary>Everything the emitter needs for one mapped type: names, columns, channels, construction. No symbols.</summary>
+internal sealed record TableSpec(
+    string Namespace,
+    string TypeName,
+    string FullyQualifiedType,
+    string MappingClassName,
+    string Schema,
+    string Table,
+    EquatableArray<ColumnSpec> Columns,
+    EquatableArray<ChannelSpec> Channels,
+    ConstructionSpec Construction,
+    EquatableArray<EnumSpec> Enums)
+{
+    public string DisplayName => Schema + "." + Table;
+}
+
+/// <summary>How the generated reader builds the type: constructor arguments, then initialised members.</summary>
+/// <param name="ConstructorArguments">Per constructor parameter, the column's property name, or null for a default (ignored parameter).</param>
+/// <param name="InitializedProperties">Mapped properties set in the object initializer.</param>
+/// <param name="DefaultedRequiredProperties">Ignored <c>required</c> members that must still be set.</param>
+internal sealed record ConstructionSpec(
+    EquatableArray<OptionalName> ConstructorArguments,
+    EquatableArray<string> InitializedProperties,
+    EquatableArray<string> DefaultedRequiredProperties);
+
+/// <summary>A string that may be absent, made equatable for <see cref="EquatableArray{T}"/>.</summary>
+internal sealed record OptionalName(string? Value);

@@ -1,0 +1,346 @@
+// This file is compiled into both the runtime and the source generator (which cannot reference the runtime),
+// so the capture contract — store layout, trigger functions, naming — lives in exactly one place.
+// Keep it netstandard2.0-compatible and free of dependencies.
+using System;
+using System.Collections.Generic;
+using System.Text;
+
+namespace AblyPgTyped.Capture;
+
+/// <summary>How a captured column's value is rendered into the capture JSON.</summary>
+#if ABLYPG_GENERATOR
+internal
+#else
+public
+#endif
+enum ColumnCapture
+{
+    /// <summary>PostgreSQL's own JSON rendering of the value.</summary>
+    Value = 0,
+
+    /// <summary><c>bytea</c> as unwrapped base64, independent of the session's <c>bytea_output</c>.</summary>
+    Base64 = 1,
+
+    /// <summary><c>interval</c> (or <c>time</c>) as a number of seconds, independent of <c>IntervalStyle</c>.</summary>
+    EpochSeconds = 2,
+}
+
+/// <summary>One column as the triggers capture it.</summary>
+internal readonly struct CapturedColumn
+{
+    public CapturedColumn(string name, ColumnCapture capture)
+    {
+        Name = name;
+        Capture = capture;
+    }
+
+    public string Name { get; }
+
+    public ColumnCapture Capture { get; }
+}
+
+/// <summary>What to capture for one table. <see cref="Columns"/> is null to capture whole rows (untyped mappings).</summary>
+internal sealed class TableCapture
+{
+    public TableCapture(string schema, string table, IReadOnlyList<CapturedColumn>? columns, bool insert, bool update, bool delete)
+    {
+        Schema = schema;
+        Table = table;
+        Columns = columns;
+        Insert = insert;
+        Update = update;
+        Delete = delete;
+    }
+
+    public string Schema { get; }
+
+    public string Table { get; }
+
+    public IReadOnlyList<CapturedColumn>? Columns { get; }
+
+    public bool Insert { get; }
+
+    public bool Update { get; }
+
+    public bool Delete { get; }
+}
+
+/// <summary>
+/// Builds the SQL of the durable capture store and of each table's triggers.
+/// </summary>
+/// <remarks>
+/// The store is an outbox table, <c>changes</c>, written in the same transaction as the user's change.
+/// INSERT and DELETE use statement-level triggers with transition tables: one store row holds up to
+/// <see cref="ChunkSize"/> changes of one statement as a JSON array, which keeps bulk writes cheap.
+/// UPDATE uses a row-level trigger so that each old row is paired with its new row exactly; its store row
+/// holds <c>[[old, new]]</c>. No trigger calls NOTIFY: it serialises commits database-wide.
+/// Every identifier is quoted; every function body uses schema-qualified names.
+/// </remarks>
+internal static class CaptureSql
+{
+    /// <summary>The capture schema used when none is configured.</summary>
+    public const string DefaultSchema = "ablypg";
+
+    /// <summary>The most changes one store row holds; larger statements are split.</summary>
+    public const int ChunkSize = 1000;
+
+    /// <summary>PostgreSQL truncates identifiers longer than this many bytes.</summary>
+    public const int MaxIdentifierBytes = 63;
+
+    public const string ChangesTable = "changes";
+    public const string MappingsTable = "mappings";
+    public const string StateTable = "state";
+    public const string DeadLettersTable = "dead_letters";
+
+    /// <summary>Quotes an identifier: <c>a"b</c> becomes <c>"a""b"</c>.</summary>
+    public static string QuoteIdentifier(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
+
+    /// <summary>Quotes a string literal, safe whatever <c>standard_conforming_strings</c> is set to.</summary>
+    public static string QuoteLiteral(string value)
+    {
+        var quoted = "'" + value.Replace("'", "''") + "'";
+        return value.IndexOf('\\') >= 0 ? "E" + quoted.Replace("\\", "\\\\") : quoted;
+    }
+
+    /// <summary>The schema-qualified, quoted name of a relation.</summary>
+    public static string QualifiedName(string schema, string name) => QuoteIdentifier(schema) + "." + QuoteIdentifier(name);
+
+    /// <summary>The trigger function's name for one table and operation ('I', 'U' or 'D').</summary>
+    public static string FunctionName(string tableSchema, string table, char op)
+    {
+        var readable = Sanitize(tableSchema + "_" + table, 38);
+        var suffix = op switch { 'I' => "ins", 'U' => "upd", 'D' => "del", _ => throw new ArgumentOutOfRangeException(nameof(op)) };
+        return "capture_" + readable + "_" + Hash(tableSchema + "\0" + table) + "_" + suffix;
+    }
+
+    /// <summary>The trigger's name on the user's table; it names the capture schema so two installations never collide.</summary>
+    public static string TriggerName(string captureSchema, char op)
+    {
+        var suffix = op switch { 'I' => "_capture_insert", 'U' => "_capture_update", 'D' => "_capture_delete", _ => throw new ArgumentOutOfRangeException(nameof(op)) };
+        return Encoding.UTF8.GetByteCount(captureSchema) + suffix.Length <= MaxIdentifierBytes
+            ? captureSchema + suffix
+            : "ablypg_" + Hash(captureSchema) + suffix;
+    }
+
+    /// <summary>DDL that creates the capture schema and its tables; safe to run again.</summary>
+    public static string InstallStore(string captureSchema)
+    {
+        var s = QuoteIdentifier(captureSchema);
+        return
+$@"CREATE SCHEMA IF NOT EXISTS {s};
+
+CREATE TABLE IF NOT EXISTS {s}.""{ChangesTable}"" (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    table_schema text        NOT NULL,
+    table_name   text        NOT NULL,
+    op           ""char""      NOT NULL CHECK (op IN ('I', 'U', 'D')),
+    captured_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    data         json        NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS {s}.""{MappingsTable}"" (
+    table_schema text        NOT NULL,
+    table_name   text        NOT NULL,
+    operation    text        NOT NULL CHECK (operation IN ('insert', 'update', 'delete')),
+    channel      text        NOT NULL,
+    row_type     text,
+    installed_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (table_schema, table_name, operation)
+);
+
+CREATE TABLE IF NOT EXISTS {s}.""{StateTable}"" (
+    key   text PRIMARY KEY,
+    value text NOT NULL
+);
+
+INSERT INTO {s}.""{StateTable}"" (key, value)
+VALUES ('install_id', substr(md5(random()::text || clock_timestamp()::text), 1, 12))
+ON CONFLICT (key) DO NOTHING;
+
+CREATE TABLE IF NOT EXISTS {s}.""{DeadLettersTable}"" (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    change_id    bigint      NOT NULL,
+    change_index integer     NOT NULL,
+    table_schema text        NOT NULL,
+    table_name   text        NOT NULL,
+    op           ""char""      NOT NULL,
+    channel      text,
+    reason       text        NOT NULL,
+    data         json,
+    failed_at    timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+";
+    }
+
+    /// <summary>DDL that removes the capture schema and everything in it, including every capture trigger
+    /// (dropping a trigger function cascades to the triggers that call it).</summary>
+    public static string UninstallStore(string captureSchema) =>
+        $"DROP SCHEMA IF EXISTS {QuoteIdentifier(captureSchema)} CASCADE;\n";
+
+    /// <summary>
+    /// DDL that installs capture for one table, exactly for its columns and operations, and removes the
+    /// triggers of operations no longer captured. Idempotent: running it again changes nothing.
+    /// </summary>
+    public static string InstallTable(string captureSchema, TableCapture table)
+    {
+        var sql = new StringBuilder();
+        AppendOperation(sql, captureSchema, table, 'I', table.Insert);
+        AppendOperation(sql, captureSchema, table, 'U', table.Update);
+        AppendOperation(sql, captureSchema, table, 'D', table.Delete);
+        return sql.ToString();
+    }
+
+    /// <summary>DDL that removes one table's capture triggers and functions. It works even when the table is gone.</summary>
+    public static string UninstallTable(string captureSchema, string tableSchema, string table)
+    {
+        var sql = new StringBuilder();
+        foreach (var op in new[] { 'I', 'U', 'D' })
+        {
+            AppendDropFunction(sql, captureSchema, tableSchema, table, op);
+        }
+
+        return sql.ToString();
+    }
+
+    private static void AppendOperation(StringBuilder sql, string captureSchema, TableCapture table, char op, bool captured)
+    {
+        if (!captured)
+        {
+            AppendDropFunction(sql, captureSchema, table.Schema, table.Table, op);
+            return;
+        }
+
+        var function = QualifiedName(captureSchema, FunctionName(table.Schema, table.Table, op));
+        var changes = QualifiedName(captureSchema, ChangesTable);
+        var body = op == 'U' ? UpdateBody(changes, table.Columns) : StatementBody(changes, table.Columns, op);
+        var tag = DollarTag(body + table.Schema + table.Table);
+
+        sql.Append("CREATE OR REPLACE FUNCTION ").Append(function).Append("()\n")
+           .Append("RETURNS trigger\n")
+           .Append("LANGUAGE plpgsql\n")
+           // Runs as the owner so that writers need no grants on the capture schema; hence the fixed search_path.
+           .Append("SECURITY DEFINER\n")
+           .Append("SET search_path = pg_catalog, pg_temp\n")
+           .Append("AS ").Append(tag).Append('\n')
+           .Append("BEGIN\n")
+           .Append(body)
+           .Append("    RETURN NULL;\n")
+           .Append("END\n")
+           .Append(tag).Append(";\n\n");
+
+        var trigger = TriggerName(captureSchema, op);
+        var target = QualifiedName(table.Schema, table.Table);
+        var timing = op switch
+        {
+            'I' => "AFTER INSERT ON " + target + " REFERENCING NEW TABLE AS ablypg_rows FOR EACH STATEMENT",
+            'D' => "AFTER DELETE ON " + target + " REFERENCING OLD TABLE AS ablypg_rows FOR EACH STATEMENT",
+            _ => "AFTER UPDATE ON " + target + " FOR EACH ROW",
+        };
+
+        // CREATE OR REPLACE TRIGGER needs PostgreSQL 14; this guard keeps 13 supported and re-runs a no-op.
+        var create = "        CREATE TRIGGER " + QuoteIdentifier(trigger) + " " + timing + " EXECUTE FUNCTION " + function + "();\n";
+        var guardTag = DollarTag(create);
+        sql.Append("DO ").Append(guardTag).Append('\n')
+           .Append("BEGIN\n")
+           .Append("    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = ")
+           .Append(QuoteLiteral(target)).Append("::regclass AND tgname = ").Append(QuoteLiteral(trigger)).Append(") THEN\n")
+           .Append(create)
+           .Append("    END IF;\n")
+           .Append("END\n")
+           .Append(guardTag).Append(";\n\n");
+    }
+
+    private static void AppendDropFunction(StringBuilder sql, string captureSchema, string tableSchema, string table, char op) =>
+        sql.Append("DROP FUNCTION IF EXISTS ")
+           .Append(QualifiedName(captureSchema, FunctionName(tableSchema, table, op)))
+           .Append("() CASCADE;\n");
+
+    private static string StatementBody(string changes, IReadOnlyList<CapturedColumn>? columns, char op)
+    {
+        var rows = columns is null
+            ? "SELECT n FROM ablypg_rows n"
+            : "SELECT r FROM (SELECT " + SelectList("n", columns) + " FROM ablypg_rows n) r";
+        return
+            "    INSERT INTO " + changes + " (table_schema, table_name, op, data)\n" +
+            "    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, '" + op + "', json_agg(c.r)\n" +
+            "    FROM (SELECT (row_number() OVER () - 1) / " + ChunkSize + " AS chunk, t.r\n" +
+            "          FROM (" + rows + ") t(r)) c\n" +
+            "    GROUP BY c.chunk\n" +
+            "    ORDER BY c.chunk;\n";
+    }
+
+    private static string UpdateBody(string changes, IReadOnlyList<CapturedColumn>? columns)
+    {
+        var pair = columns is null
+            ? "json_build_array(json_build_array(to_json(OLD), to_json(NEW)))\n"
+            : "json_build_array(json_build_array(to_json(o), to_json(n)))\n" +
+              "    FROM (SELECT " + SelectList("OLD", columns) + ") o,\n" +
+              "         (SELECT " + SelectList("NEW", columns) + ") n";
+        return
+            "    INSERT INTO " + changes + " (table_schema, table_name, op, data)\n" +
+            "    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'U', " + pair.TrimEnd('\n') + ";\n";
+    }
+
+    private static string SelectList(string row, IReadOnlyList<CapturedColumn> columns)
+    {
+        var list = new StringBuilder();
+        foreach (var column in columns)
+        {
+            if (list.Length > 0)
+            {
+                list.Append(", ");
+            }
+
+            var value = row + "." + QuoteIdentifier(column.Name);
+            list.Append(column.Capture switch
+            {
+                ColumnCapture.Base64 => "translate(encode(" + value + ", 'base64'), E'\\n', '')",
+                ColumnCapture.EpochSeconds => "extract(epoch FROM " + value + ")",
+                _ => value,
+            });
+            list.Append(" AS ").Append(QuoteIdentifier(column.Name));
+        }
+
+        return list.ToString();
+    }
+
+    /// <summary>A dollar-quote tag that does not occur in <paramref name="text"/>, so hostile names cannot end the body.</summary>
+    private static string DollarTag(string text)
+    {
+        var tag = "$ablypg$";
+        for (var i = 1; text.IndexOf(tag, StringComparison.Ordinal) >= 0; i++)
+        {
+            tag = "$ablypg" + i + "$";
+        }
+
+        return tag;
+    }
+
+    private static string Sanitize(string text, int maxLength)
+    {
+        var result = new StringBuilder(maxLength);
+        foreach (var c in text)
+        {
+            if (result.Length == maxLength)
+            {
+                break;
+            }
+
+            result.Append(c is >= 'a' and <= 'z' or >= '0' and <= '9' ? c : c is >= 'A' and <= 'Z' ? char.ToLowerInvariant(c) : '_');
+        }
+
+        return result.ToString();
+    }
+
+    /// <summary>FNV-1a over UTF-8: stable across processes and platforms, unlike string.GetHashCode.</summary>
+    private static string Hash(string text)
+    {
+        uint hash = 2166136261;
+        foreach (var b in Encoding.UTF8.GetBytes(text))
+        {
+            hash = (hash ^ b) * 16777619;
+        }
+
+        return hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+    }
+}

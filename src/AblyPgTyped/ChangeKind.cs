@@ -1,0 +1,14 @@
+namespace AblyPgTyped;
+
+/// <summary>The kind of row change. On the wire it is the lower-case name: <c>insert</c>, <c>update</c>, <c>delete</c>.</summary>
+public enum ChangeKind
+{
+    /// <summary>A row was inserted.</summary>
+    Insert = 1,
+
+    /// <summary>A row was updated; both the old and the new row are known.</summary>
+    Update = 2,
+
+    /// <summary>A row was deleted; the old row is known.</summary>
+    Delete = 3,
+}

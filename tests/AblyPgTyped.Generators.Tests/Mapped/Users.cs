@@ -1,0 +1,39 @@
+using System;
+using AblyPgTyped;
+
+namespace AblyPgTyped.Generators.Tests.Mapped;
+
+/// <summary>The Node.js original's example table, as a positional record.</summary>
+[AblyTable("users", Insert = "ably-users-added", Update = "users:{Id}", Delete = "ably-users-removed")]
+public sealed record User(int Id, string Name);
+
+/// <summary>Renamed columns, a composite key, an ignored constructor parameter and a required member.</summary>
+[AblyTable("Order Lines", Schema = "Sales Data", Update = "orders:{OrderId}:lines", Delete = "orders:{OrderId}:lines")]
+public sealed record OrderLine(
+    [property: AblyKey, AblyColumn("order id")] Guid OrderId,
+    [AblyKey, AblyColumn("line")] int LineNumber,
+    [AblyIgnore] string? Secret)
+{
+    [AblyColumn("unit \"price\"")]
+    public required decimal UnitPrice { get; init; }
+
+    public string? Note { get; set; }
+
+    [AblyIgnore]
+    public required string InternalCode { get; init; }
+}
+
+public static class Outer
+{
+    /// <summary>A nested class with a parameterless constructor and settable properties.</summary>
+    [AblyTable("select", Schema = "user", Insert = "{Region}:events", Delete = "deleted")]
+    public class Event
+    {
+        public int Id { get; set; }
+
+        public string Region { get; set; } = "";
+
+        [AblyColumn("from")]
+        public DateTimeOffset? From { get; set; }
+    }
+}

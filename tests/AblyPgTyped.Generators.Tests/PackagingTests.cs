@@ -1,0 +1,449 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using System.Xml.Linq;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace AblyPgTyped.Generators.Tests.Packaging;
+
+/// <summary>
+/// The package as a user meets it: <c>dotnet pack</c> of the runtime (with the generator inside), then fresh console
+/// projects outside the repository that reference the packed version from a local feed, build and run.
+/// </summary>
+/// <remarks>
+/// The consumers' sources are the <c>Consumer/*.txt</c> templates in the source tree (nothing compiles them there).
+/// Each run packs a version of its own and restores into a private package folder, so neither a NuGet cache nor the
+/// user's global package folder ever holds or supplies a test build.
+/// </remarks>
+public sealed class PackagingTests : IClassFixture<PackagingFixture>
+{
+    private readonly PackagingFixture _fixture;
+    private readonly ITestOutputHelper _output;
+
+    public PackagingTests(PackagingFixture fixture, ITestOutputHelper output)
+    {
+        _fixture = fixture;
+        _output = output;
+    }
+
+    [Fact]
+    public async Task Package_ships_the_runtime_in_lib_and_the_generator_only_as_an_analyzer()
+    {
+        var feed = await _fixture.GetFeedAsync();
+        _output.WriteLine(feed.Pack.ToString());
+
+        using var archive = ZipFile.OpenRead(feed.PackagePath);
+        var entries = archive.Entries.Select(e => e.FullName.Replace('\\', '/')).ToList();
+        var listing = "Package entries:\n  " + string.Join("\n  ", entries);
+
+        Assert.True(entries.Contains("lib/net10.0/AblyPgTyped.dll"), "The runtime is missing from lib/net10.0.\n" + listing);
+        Assert.True(
+            entries.Count(e => string.Equals(e, "analyzers/dotnet/cs/AblyPgTyped.Generators.dll", StringComparison.OrdinalIgnoreCase)) == 1,
+            "The generator must be in analyzers/dotnet/cs exactly once.\n" + listing);
+        Assert.True(
+            entries.Count(e => e.EndsWith("/AblyPgTyped.Generators.dll", StringComparison.OrdinalIgnoreCase)) == 1,
+            "The generator must not be packed anywhere but analyzers/dotnet/cs.\n" + listing);
+        Assert.False(
+            entries.Any(e => e.StartsWith("lib/", StringComparison.OrdinalIgnoreCase) && e.Contains("Generators", StringComparison.OrdinalIgnoreCase)),
+            "No generator assembly may be under lib/ (it would become a runtime reference).\n" + listing);
+        Assert.False(
+            entries.Any(e => e.Contains("Microsoft.CodeAnalysis", StringComparison.OrdinalIgnoreCase)),
+            "Roslyn assemblies must not be packed.\n" + listing);
+
+        var nuspecEntry = Assert.Single(archive.Entries, e => e.FullName.EndsWith(".nuspec", StringComparison.OrdinalIgnoreCase) && !e.FullName.Contains('/'));
+        XDocument nuspec;
+        using (var stream = nuspecEntry.Open())
+        {
+            nuspec = XDocument.Load(stream);
+        }
+
+        var text = nuspec.ToString();
+        var metadata = nuspec.Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+        Assert.Equal("AblyPgTyped", metadata.Elements().Single(e => e.Name.LocalName == "id").Value);
+        Assert.Equal(feed.Version, metadata.Elements().Single(e => e.Name.LocalName == "version").Value);
+
+        var dependencies = nuspec.Descendants()
+            .Where(e => e.Name.LocalName == "dependency")
+            .Select(e => (string?)e.Attribute("id") ?? "")
+            .ToList();
+        Assert.False(
+            dependencies.Any(d => d.StartsWith("AblyPgTyped", StringComparison.OrdinalIgnoreCase)),
+            "The package must not depend on the generator (or itself).\n" + text);
+        Assert.False(
+            dependencies.Any(d => d.StartsWith("Microsoft.CodeAnalysis", StringComparison.OrdinalIgnoreCase)),
+            "The package must not depend on Roslyn.\n" + text);
+        Assert.True(
+            dependencies.Contains("Npgsql", StringComparer.OrdinalIgnoreCase),
+            "The runtime's own dependencies must still flow (Npgsql).\n" + text);
+    }
+
+    [Fact]
+    public async Task Fresh_consumer_builds_and_runs_the_generated_mapping()
+    {
+        var consumer = await _fixture.GetValidConsumerAsync();
+        Assert.True(consumer.Build.ExitCode == 0, "The consumer did not build.\n" + consumer.Build);
+
+        _output.WriteLine(consumer.Build.ToString());
+        var run = await DotnetCli.RunAsync(consumer.Directory, "run", "--no-build", "-c", "Release");
+        _output.WriteLine(run.ToString());
+        Assert.True(run.ExitCode == 0, "The consumer did not run.\n" + run);
+
+        var values = ParseValues(run.Output);
+        string Value(string key) =>
+            values.TryGetValue(key, out var value) ? value : throw new Xunit.Sdk.XunitException($"The consumer printed no '{key}='.\n{run}");
+
+        Assert.Equal("users:42", Value("update-channel"));
+        Assert.Equal("ably-users-added", Value("insert-channel"));
+        Assert.Equal("<null>", Value("delete-channel"));
+
+        var json = Value("json");
+        Assert.StartsWith("{", json, StringComparison.Ordinal);
+        Assert.Contains("\"Id\":42", json, StringComparison.Ordinal);
+        Assert.Contains("\"Name\":\"Ada ", json, StringComparison.Ordinal); // Its escaping is the writer's business; the round trip checks it.
+        Assert.Contains("\"Big\":\"9007199254740993\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"Avatar\":\"AAEC+v8=\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"Seen\":", json, StringComparison.Ordinal);
+
+        Assert.Equal("True", Value("roundtrip"));
+        Assert.Equal("True", Value("nulls"));
+        Assert.Equal("1", Value("count"));
+        Assert.Equal("ConsumerApp.User", Value("registry-type"));
+        Assert.Equal("Id,Name,Big,Avatar,Seen", Value("columns"));
+        Assert.Equal("Id", Value("keys"));
+        Assert.Equal("True", Value("install-has-trigger"));
+    }
+
+    [Fact]
+    public async Task Fresh_consumer_loads_the_packaged_generator_without_compiler_version_warnings()
+    {
+        var consumer = await _fixture.GetValidConsumerAsync();
+        Assert.True(consumer.Build.ExitCode == 0, "The consumer did not build.\n" + consumer.Build);
+
+        // CS9057: the analyzer references a newer compiler than the one running; CS8032: an analyzer failed to load.
+        Assert.DoesNotContain("CS9057", consumer.Build.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("CS8032", consumer.Build.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("AD0001", consumer.Build.Output, StringComparison.Ordinal);
+
+        // The generator that ran is the one from the package, not anything in this repository.
+        var generated = Path.Combine(consumer.Directory, "obj", "Release", "net10.0", "generated", "AblyPgTyped.Generators");
+        Assert.True(Directory.Exists(generated), $"No generated sources under {generated}.\n{consumer.Build}");
+        var files = Directory.GetFiles(generated, "*.g.cs", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+        Assert.Contains("ConsumerApp.UserAblyTable.g.cs", files);
+        Assert.Contains("AblyPgTables.g.cs", files);
+
+        var assets = await File.ReadAllTextAsync(Path.Combine(consumer.Directory, "obj", "project.assets.json"));
+        Assert.Contains("analyzers/dotnet/cs/AblyPgTyped.Generators.dll", assets, StringComparison.Ordinal);
+        Assert.Contains(_fixture.PackagesFolder.Replace('\\', '/'), assets.Replace("\\\\", "/", StringComparison.Ordinal), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invalid_mapping_fails_the_consumer_build_with_the_generator_errors()
+    {
+        var feed = await _fixture.GetFeedAsync();
+        var directory = _fixture.CreateConsumer("invalid", "Invalid", feed);
+
+        var build = await DotnetCli.RunAsync(directory, "build", "-c", "Release", "-nodeReuse:false", "-p:RestorePackagesPath=" + _fixture.PackagesFolder);
+        _output.WriteLine(build.ToString());
+        Assert.True(build.ExitCode != 0, "The build of invalid mappings succeeded.\n" + build);
+
+        var lines = build.Output.Split('\n');
+        var noChannel = lines.FirstOrDefault(l => l.Contains("error APG0001", StringComparison.Ordinal));
+        Assert.True(noChannel is not null, "No 'error APG0001' in the build output.\n" + build);
+        Assert.Contains("NoChannelRow", noChannel, StringComparison.Ordinal);
+        Assert.Contains("Program.cs(", noChannel, StringComparison.Ordinal);
+
+        var unsupported = lines.FirstOrDefault(l => l.Contains("error APG0007", StringComparison.Ordinal));
+        Assert.True(unsupported is not null, "No 'error APG0007' in the build output.\n" + build);
+        Assert.Contains("LinkRow.Target", unsupported, StringComparison.Ordinal);
+        Assert.Contains("System.Uri", unsupported, StringComparison.Ordinal);
+        Assert.Contains("Program.cs(", unsupported, StringComparison.Ordinal);
+
+        // The generator reports; it does not crash.
+        Assert.DoesNotContain("CS8785", build.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("AD0001", build.Output, StringComparison.Ordinal);
+    }
+
+    private static Dictionary<string, string> ParseValues(string output)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var raw in output.Split('\n'))
+        {
+            var line = raw.TrimEnd('\r');
+            var equals = line.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0 && !line[..equals].Contains(' ', StringComparison.Ordinal))
+            {
+                values[line[..equals]] = line[(equals + 1)..];
+            }
+        }
+
+        return values;
+    }
+}
+
+/// <summary>The packed feed and the valid consumer build, made once and shared by the packaging tests.</summary>
+public sealed class PackagingFixture : IDisposable
+{
+    private readonly Lazy<Task<PackedFeed>> _feed;
+    private readonly Lazy<Task<ConsumerBuild>> _validConsumer;
+
+    public PackagingFixture()
+    {
+        RepositoryRoot = FindRepositoryRoot();
+
+        // Prerelease identifiers: no leading zeros, hence the leading "1" before the process id.
+        Version = string.Create(
+            CultureInfo.InvariantCulture,
+            $"0.1.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.1{Environment.ProcessId}");
+        WorkRoot = Path.Combine(Path.GetTempPath(), "ablypg-packaging-" + Guid.NewGuid().ToString("N")[..12]);
+        if (IsUnder(WorkRoot, RepositoryRoot))
+        {
+            throw new InvalidOperationException($"The temporary folder {WorkRoot} is inside the repository {RepositoryRoot}.");
+        }
+
+        Directory.CreateDirectory(WorkRoot);
+        FeedFolder = Path.Combine(WorkRoot, "feed");
+        PackagesFolder = Path.Combine(WorkRoot, "packages");
+
+        // Nothing from the folders above the consumers (Directory.*.props/targets, nuget.config) may leak in.
+        File.WriteAllText(Path.Combine(WorkRoot, "Directory.Build.props"), "<Project />\n");
+        File.WriteAllText(Path.Combine(WorkRoot, "Directory.Build.targets"), "<Project />\n");
+        File.WriteAllText(Path.Combine(WorkRoot, "Directory.Packages.props"), "<Project />\n");
+        File.WriteAllText(
+            Path.Combine(WorkRoot, "nuget.config"),
+            Template("nuget.config.txt")
+                .Replace("@FEED@", FeedFolder, StringComparison.Ordinal)
+                .Replace("@PACKAGES@", PackagesFolder, StringComparison.Ordinal));
+
+        _feed = new Lazy<Task<PackedFeed>>(PackAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+        _validConsumer = new Lazy<Task<ConsumerBuild>>(BuildValidConsumerAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    public string RepositoryRoot { get; }
+
+    public string Version { get; }
+
+    public string WorkRoot { get; }
+
+    public string FeedFolder { get; }
+
+    public string PackagesFolder { get; }
+
+    public Task<PackedFeed> GetFeedAsync() => _feed.Value;
+
+    public Task<ConsumerBuild> GetValidConsumerAsync() => _validConsumer.Value;
+
+    /// <summary>Writes a consumer project from the templates into a new folder under <see cref="WorkRoot"/>.</summary>
+    public string CreateConsumer(string name, string sourceFolder, PackedFeed feed)
+    {
+        var directory = Path.Combine(WorkRoot, name);
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(
+            Path.Combine(directory, "Consumer.csproj"),
+            Template("Consumer.csproj.txt").Replace("@ABLYPGTYPED_VERSION@", feed.Version, StringComparison.Ordinal));
+        File.WriteAllText(Path.Combine(directory, "Program.cs"), Template(Path.Combine(sourceFolder, "Program.cs.txt")));
+        return directory;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(WorkRoot, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private async Task<PackedFeed> PackAsync()
+    {
+        var project = Path.Combine(RepositoryRoot, "src", "AblyPgTyped");
+        var pack = await DotnetCli.RunAsync(
+            RepositoryRoot,
+            "pack", project, "-c", "Release", "-o", FeedFolder, "-nodeReuse:false", "-p:PackageVersion=" + Version);
+        if (pack.ExitCode != 0)
+        {
+            throw new Xunit.Sdk.XunitException("dotnet pack failed.\n" + pack);
+        }
+
+        var package = Path.Combine(FeedFolder, $"AblyPgTyped.{Version}.nupkg");
+        if (!File.Exists(package))
+        {
+            var found = Directory.Exists(FeedFolder) ? string.Join(", ", Directory.GetFiles(FeedFolder)) : "(no feed folder)";
+            throw new Xunit.Sdk.XunitException($"dotnet pack did not produce {package}; found: {found}.\n{pack}");
+        }
+
+        return new PackedFeed(Version, package, pack);
+    }
+
+    private async Task<ConsumerBuild> BuildValidConsumerAsync()
+    {
+        var feed = await GetFeedAsync();
+        var directory = CreateConsumer("valid", "Valid", feed);
+        var build = await DotnetCli.RunAsync(directory, "build", "-c", "Release", "-nodeReuse:false", "-p:RestorePackagesPath=" + PackagesFolder);
+        return new ConsumerBuild(directory, build);
+    }
+
+    private string Template(string relativePath) =>
+        File.ReadAllText(Path.Combine(RepositoryRoot, "tests", "AblyPgTyped.Generators.Tests", "Consumer", relativePath));
+
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "AblyPgTyped.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No AblyPgTyped.sln above {AppContext.BaseDirectory}.");
+    }
+
+    private static bool IsUnder(string path, string root)
+    {
+        var full = Path.GetFullPath(path).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        var parent = Path.GetFullPath(root).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        return full.StartsWith(parent, StringComparison.Ordinal);
+    }
+}
+
+public sealed record PackedFeed(string Version, string PackagePath, ProcessResult Pack);
+
+public sealed record ConsumerBuild(string Directory, ProcessResult Build);
+
+public sealed record ProcessResult(string CommandLine, int ExitCode, string Output, TimeSpan Elapsed)
+{
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"> {CommandLine}\n(exit code {ExitCode}, {Elapsed.TotalSeconds:F1} s)\n{Output}");
+}
+
+/// <summary>Runs the dotnet CLI with a clean, non-interactive environment and a hard timeout.</summary>
+internal static class DotnetCli
+{
+    private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(5);
+
+    public static async Task<ProcessResult> RunAsync(string workingDirectory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(DotnetPath())
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // The test host runs under `dotnet test`, whose MSBuild settings must not steer the child builds.
+        foreach (var key in start.Environment.Keys.ToList())
+        {
+            if (key.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)
+                || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase)
+                || key.Equals("NUGET_PACKAGES", StringComparison.OrdinalIgnoreCase)
+                || key.Equals("DOTNET_HOST_PATH", StringComparison.OrdinalIgnoreCase))
+            {
+                start.Environment.Remove(key);
+            }
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        start.Environment["DOTNET_CLI_UI_LANGUAGE"] = "en";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        start.Environment["UseSharedCompilation"] = "false";
+        start.Environment["NUGET_XMLDOC_MODE"] = "skip";
+
+        var commandLine = "dotnet " + string.Join(" ", arguments);
+        var output = new StringBuilder();
+        var stopwatch = Stopwatch.StartNew();
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var timeout = new CancellationTokenSource(s_timeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+            }
+
+            process.WaitForExit();
+            throw new Xunit.Sdk.XunitException(
+                $"> {commandLine}\ntimed out after {s_timeout.TotalMinutes} minutes (process tree killed).\n{Snapshot(output)}");
+        }
+
+        // Drains the asynchronous readers.
+        process.WaitForExit();
+        return new ProcessResult(commandLine, process.ExitCode, Snapshot(output), stopwatch.Elapsed);
+    }
+
+    private static void Append(StringBuilder output, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.Append(line).Append('\n');
+        }
+    }
+
+    private static string Snapshot(StringBuilder output)
+    {
+        lock (output)
+        {
+            return output.ToString();
+        }
+    }
+
+    private static string DotnetPath()
+    {
+        // `dotnet test` tells the host where its dotnet is; otherwise the test host itself usually is dotnet.
+        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(host) && File.Exists(host))
+        {
+            return host;
+        }
+
+        var self = Environment.ProcessPath;
+        if (self is not null && Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
+        {
+            return self;
+        }
+
+        return "dotnet";
+    }
+}
