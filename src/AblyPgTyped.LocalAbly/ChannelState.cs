@@ -1,0 +1,340 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading;
+
+namespace AblyPgTyped.LocalAbly;
+
+/// <summary>Everything one channel needs to accept a publish: what it is, when, and how it is de-duplicated.</summary>
+internal readonly record struct ChannelPublish(
+    List<IncomingMessage> Messages,
+    string[] Ids,
+    DedupMode Mode,
+    string? GroupKey,
+    PublishKind Kind,
+    DateTimeOffset Now,
+    long NowStopwatch);
+
+/// <summary>Result of publishing to one channel: per-message serials (null = dropped duplicate) and the accepted messages.</summary>
+internal readonly record struct ChannelPublishResult(string?[] Serials, ReceivedMessage[] Accepted, int Duplicates, AblyException? Error);
+
+/// <summary>
+/// One channel: bounded history ring, idempotency keys, rate window and counters. All mutation happens under a
+/// per-channel lock, so channels never contend with each other.
+/// </summary>
+internal sealed class ChannelState
+{
+    private readonly object _gate = new();
+    private readonly int _maxHistory;
+    private readonly int _maxDedupKeys;
+    private readonly long _dedupWindowTicks;
+    private readonly Dictionary<string, long> _dedupKeys = new(StringComparer.Ordinal);
+    private readonly Queue<(string Key, long AcceptedAt)> _dedupOrder = new();
+    private ReceivedMessage[] _ring = new ReceivedMessage[16];
+    private int _head;
+    private int _count;
+    private long _sequence;
+    private long _rateWindowStart;
+    private double _rateWindowCount;
+
+    private long _accepted;
+    private long _duplicates;
+    private long _rejected;
+    private long _publishRequests;
+
+    public ChannelState(string name, LocalAblyOptions options)
+    {
+        Name = name;
+        _maxHistory = options.MaxHistoryPerChannel;
+        _maxDedupKeys = options.MaxDedupKeysPerChannel;
+        _dedupWindowTicks = (long)(options.DedupWindow.TotalSeconds * Stopwatch.Frequency);
+        if (_ring.Length > _maxHistory)
+        {
+            _ring = new ReceivedMessage[_maxHistory];
+        }
+    }
+
+    public string Name { get; }
+
+    public long AcceptedCount => Interlocked.Read(ref _accepted);
+
+    public long DuplicateCount => Interlocked.Read(ref _duplicates);
+
+    public long RejectedCount => Interlocked.Read(ref _rejected);
+
+    public long PublishRequestCount => Interlocked.Read(ref _publishRequests);
+
+    public int RetainedCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _count;
+            }
+        }
+    }
+
+    public void CountRejected(int messages) => Interlocked.Add(ref _rejected, messages);
+
+    /// <summary>Applies idempotency and the rate limit, then stores the new messages.</summary>
+    public ChannelPublishResult Publish(in ChannelPublish publish, ServerCore core)
+    {
+        Interlocked.Increment(ref _publishRequests);
+        List<IncomingMessage> messages = publish.Messages;
+        int n = messages.Count;
+        var serials = new string?[n];
+        ReceivedMessage[] accepted;
+        int duplicates = 0;
+        long receivedAtMs = publish.Now.ToUnixTimeMilliseconds();
+        double? rateLimit = core.Faults.RateLimitPerChannel;
+
+        lock (_gate)
+        {
+            PruneDedup(publish.NowStopwatch);
+
+            // Phase 1: mark duplicates. Keys are inserted tentatively so repeats inside the same publish count too,
+            // and removed again if the rate limit refuses the publish.
+            bool[]? isDuplicate = null;
+            List<string>? tentative = null;
+            if (publish.Mode == DedupMode.Group)
+            {
+                if (_dedupKeys.ContainsKey(publish.GroupKey!))
+                {
+                    isDuplicate = new bool[n];
+                    Array.Fill(isDuplicate, true);
+                    duplicates = n;
+                }
+                else
+                {
+                    _dedupKeys[publish.GroupKey!] = publish.NowStopwatch;
+                    tentative = new List<string>(1) { publish.GroupKey! };
+                }
+            }
+            else if (publish.Mode == DedupMode.PerMessage)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    if (messages[i].Id is null)
+                    {
+                        continue; // server-assigned ids are never retried, so never de-duplicated
+                    }
+
+                    string key = publish.Ids[i];
+                    if (!_dedupKeys.TryAdd(key, publish.NowStopwatch))
+                    {
+                        isDuplicate ??= new bool[n];
+                        isDuplicate[i] = true;
+                        duplicates++;
+                    }
+                    else
+                    {
+                        (tentative ??= new List<string>(n)).Add(key);
+                    }
+                }
+            }
+
+            int fresh = n - duplicates;
+            if (rateLimit is { } limit && fresh > 0 && !TryTakeRate(fresh, limit, publish.NowStopwatch))
+            {
+                if (tentative is not null)
+                {
+                    foreach (string key in tentative)
+                    {
+                        _dedupKeys.Remove(key);
+                    }
+                }
+
+                Interlocked.Add(ref _rejected, n);
+                var error = new AblyException(
+                    429,
+                    AblyErrors.ChannelRateLimit,
+                    "Rate limit exceeded; request rejected (nonfatal): channel \"" + Name + "\" allows " + limit.ToString(CultureInfo.InvariantCulture) + " messages per second",
+                    TimeSpan.FromSeconds(1));
+                return new ChannelPublishResult(serials, Array.Empty<ReceivedMessage>(), 0, error);
+            }
+
+            if (tentative is not null)
+            {
+                foreach (string key in tentative)
+                {
+                    _dedupOrder.Enqueue((key, publish.NowStopwatch));
+                }
+
+                TrimDedupToCapacity();
+            }
+
+            accepted = fresh == 0 ? Array.Empty<ReceivedMessage>() : new ReceivedMessage[fresh];
+            long global = core.ReserveGlobalSequence(fresh);
+            int next = 0;
+            for (int i = 0; i < n; i++)
+            {
+                if (isDuplicate is not null && isDuplicate[i])
+                {
+                    continue;
+                }
+
+                IncomingMessage incoming = messages[i];
+                long sequence = ++_sequence;
+                string serial = FormatSerial(sequence, receivedAtMs);
+                var message = new ReceivedMessage(
+                    Name,
+                    publish.Ids[i],
+                    incoming.Name,
+                    incoming.ClientId,
+                    incoming.Encoding,
+                    incoming.Data,
+                    incoming.Extras,
+                    incoming.Size,
+                    publish.Kind,
+                    sequence,
+                    ++global,
+                    serial,
+                    publish.Now,
+                    publish.NowStopwatch);
+                serials[i] = serial;
+                accepted[next++] = message;
+                Append(message);
+                core.Recorded.Add(message);
+            }
+
+            Interlocked.Add(ref _accepted, fresh);
+            Interlocked.Add(ref _duplicates, duplicates);
+        }
+
+        return new ChannelPublishResult(serials, accepted, duplicates, null);
+    }
+
+    /// <summary>Copies the retained history, oldest first.</summary>
+    public ReceivedMessage[] Snapshot()
+    {
+        lock (_gate)
+        {
+            var copy = new ReceivedMessage[_count];
+            for (int i = 0; i < _count; i++)
+            {
+                copy[i] = _ring[(_head + i) % _ring.Length];
+            }
+
+            return copy;
+        }
+    }
+
+    /// <summary>One history page. <paramref name="cursor"/> is an exclusive channel-sequence bound (0 = none).</summary>
+    public List<ReceivedMessage> Query(bool backwards, int limit, long? start, long? end, long cursor, out bool hasMore)
+    {
+        var page = new List<ReceivedMessage>(Math.Min(limit, 64));
+        hasMore = false;
+        lock (_gate)
+        {
+            for (int step = 0; step < _count; step++)
+            {
+                int offset = backwards ? _count - 1 - step : step;
+                ReceivedMessage message = _ring[(_head + offset) % _ring.Length];
+                if (cursor > 0 && (backwards ? message.ChannelSequence >= cursor : message.ChannelSequence <= cursor))
+                {
+                    continue;
+                }
+
+                long timestamp = message.ReceivedAtUnixMs;
+                if ((start is { } from && timestamp < from) || (end is { } to && timestamp > to))
+                {
+                    continue;
+                }
+
+                if (page.Count == limit)
+                {
+                    hasMore = true;
+                    break;
+                }
+
+                page.Add(message);
+            }
+        }
+
+        return page;
+    }
+
+    /// <summary><c>&lt;12-digit channel sequence&gt;@&lt;ms&gt;</c>: sorts in channel order; one allocation.</summary>
+    private static string FormatSerial(long sequence, long receivedAtMs) =>
+        string.Create(CultureInfo.InvariantCulture, stackalloc char[48], $"{sequence:D12}@{receivedAtMs}");
+
+    private void Append(ReceivedMessage message)
+    {
+        if (_count < _ring.Length)
+        {
+            _ring[(_head + _count) % _ring.Length] = message;
+            _count++;
+            return;
+        }
+
+        if (_ring.Length < _maxHistory)
+        {
+            var grown = new ReceivedMessage[Math.Min(_maxHistory, _ring.Length * 2)];
+            for (int i = 0; i < _count; i++)
+            {
+                grown[i] = _ring[(_head + i) % _ring.Length];
+            }
+
+            _ring = grown;
+            _head = 0;
+            _ring[_count++] = message;
+            return;
+        }
+
+        // Full: overwrite the oldest.
+        _ring[_head] = message;
+        _head = (_head + 1) % _ring.Length;
+    }
+
+    private bool TryTakeRate(int messages, double limit, long now)
+    {
+        if (now - _rateWindowStart >= Stopwatch.Frequency)
+        {
+            _rateWindowStart = now;
+            _rateWindowCount = 0;
+        }
+
+        if (_rateWindowCount + messages > limit)
+        {
+            return false;
+        }
+
+        _rateWindowCount += messages;
+        return true;
+    }
+
+    private void PruneDedup(long now)
+    {
+        while (_dedupOrder.Count > 0)
+        {
+            (string key, long acceptedAt) = _dedupOrder.Peek();
+            if (now - acceptedAt < _dedupWindowTicks)
+            {
+                break;
+            }
+
+            _dedupOrder.Dequeue();
+            ForgetIfCurrent(key, acceptedAt);
+        }
+    }
+
+    private void TrimDedupToCapacity()
+    {
+        while (_dedupOrder.Count > _maxDedupKeys)
+        {
+            (string key, long acceptedAt) = _dedupOrder.Dequeue();
+            ForgetIfCurrent(key, acceptedAt);
+        }
+    }
+
+    // A key may have been re-accepted after it expired; only the newest registration owns the entry.
+    private void ForgetIfCurrent(string key, long acceptedAt)
+    {
+        if (_dedupKeys.TryGetValue(key, out long current) && current == acceptedAt)
+        {
+            _dedupKeys.Remove(key);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System;
+using System.Collections.Generic;
+
+namespace AblyPgTyped.LocalAbly;
+
+/// <summary>
+/// Settings of a <see cref="LocalAblyServer"/>. Defaults mirror Ably's documented limits where one exists.
+/// </summary>
+public sealed class LocalAblyOptions
+{
+    private List<string> _apiKeys = new();
+
+    /// <summary>TCP port on 127.0.0.1. 0 (the default) picks a free port; read it back from <see cref="LocalAblyServer.BaseAddress"/>.</summary>
+    public int Port { get; set; }
+
+    /// <summary>
+    /// Accepted API keys, each in Ably's full form <c>keyName:keySecret</c>.
+    /// When the list is empty, authentication is not checked at all.
+    /// </summary>
+    public IList<string> ApiKeys => _apiKeys;
+
+    /// <summary>Largest combined size (Ably's TM6 rule) of the messages of one publish, or of one batch spec. Default 65536.</summary>
+    public int MaxMessageSize { get; set; } = 65536;
+
+    /// <summary>How long an accepted message id (or multi-message id base) is remembered for de-duplication. Default 2 minutes.</summary>
+    public TimeSpan DedupWindow { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Upper bound on remembered idempotency keys per channel, so a long benchmark cannot grow memory without limit.
+    /// When reached, the oldest keys are forgotten early. Default 1,000,000.
+    /// </summary>
+    public int MaxDedupKeysPerChannel { get; set; } = 1_000_000;
+
+    /// <summary>Messages kept per channel for history and observation (older ones are evicted). Default 10,000.</summary>
+    public int MaxHistoryPerChannel { get; set; } = 10_000;
+
+    /// <summary>Messages kept in the cross-channel log behind <see cref="LocalAblyServer.GetMessages()"/>. Default 200,000.</summary>
+    public int MaxRecordedMessages { get; set; } = 200_000;
+
+    /// <summary>Largest accepted request body in bytes. Default 2 MiB - 1 (Ably requires batch bodies to be smaller than 2 MiB).</summary>
+    public int MaxRequestBodySize { get; set; } = (2 * 1024 * 1024) - 1;
+
+    /// <summary>Most channels in one batch spec. Default 100.</summary>
+    public int MaxBatchChannels { get; set; } = 100;
+
+    /// <summary>Most messages in one batch spec. Default 1000.</summary>
+    public int MaxBatchMessages { get; set; } = 1000;
+
+    /// <summary>
+    /// Optional per-channel publish rate limit in messages per second (Ably's default account limit is 50).
+    /// Exceeding it yields 429 with code 42913. Null (the default) means unlimited. Can be changed later via
+    /// <see cref="FaultInjector.SetRateLimit"/>.
+    /// </summary>
+    public double? RateLimitPerChannel { get; set; }
+
+    /// <summary>Interval of <c>:keepalive</c> comments on SSE streams. Default 15 seconds.</summary>
+    public TimeSpan SseKeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Messages buffered per live watcher (SSE stream or <see cref="LocalAblyServer.WatchAsync"/>); the oldest are dropped for a slow watcher. Default 10,000.</summary>
+    public int WatcherBufferSize { get; set; } = 10_000;
+
+    /// <summary>Optional sink for diagnostic lines (start-up, injected faults, one line per request when <see cref="LogRequests"/>). Secrets are never passed to it.</summary>
+    public Action<string>? Log { get; set; }
+
+    /// <summary>When true, <see cref="Log"/> receives one line per HTTP request. Default false (it costs throughput).</summary>
+    public bool LogRequests { get; set; }
+
+    /// <summary>A copy, so changes made by the caller after start-up cannot reach a running server.</summary>
+    internal LocalAblyOptions Clone()
+    {
+        var copy = (LocalAblyOptions)MemberwiseClone();
+        var keys = new List<string>(ApiKeys);
+        copy._apiKeys = keys;
+        return copy;
+    }
+
+    internal void Validate()
+    {
+        if (Port is < 0 or > 65535)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Port), Port, "Port must be between 0 and 65535.");
+        }
+
+        foreach (string key in ApiKeys)
+        {
+            int colon = key?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+            if (colon <= 0 || colon == key!.Length - 1)
+            {
+                throw new ArgumentException("Every API key must have the form keyName:keySecret.", nameof(ApiKeys));
+            }
+        }
+
+        RequirePositive(MaxMessageSize, nameof(MaxMessageSize));
+        RequirePositive(MaxDedupKeysPerChannel, nameof(MaxDedupKeysPerChannel));
+        RequirePositive(MaxHistoryPerChannel, nameof(MaxHistoryPerChannel));
+        RequirePositive(MaxRecordedMessages, nameof(MaxRecordedMessages));
+        RequirePositive(MaxRequestBodySize, nameof(MaxRequestBodySize));
+        RequirePositive(MaxBatchChannels, nameof(MaxBatchChannels));
+        RequirePositive(MaxBatchMessages, nameof(MaxBatchMessages));
+        RequirePositive(WatcherBufferSize, nameof(WatcherBufferSize));
+        if (DedupWindow < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(DedupWindow), DedupWindow, "DedupWindow must not be negative.");
+        }
+
+        if (SseKeepAliveInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SseKeepAliveInterval), SseKeepAliveInterval, "SseKeepAliveInterval must be positive.");
+        }
+
+        if (RateLimitPerChannel is { } rate && !(rate > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(RateLimitPerChannel), rate, "RateLimitPerChannel must be positive or null.");
+        }
+    }
+
+    private static void RequirePositive(int value, string name)
+    {
+        if (value <= 0)
+        {
+            throw new ArgumentOutOfRangeException(name, value, name + " must be positive.");
+        }
+    }
+}

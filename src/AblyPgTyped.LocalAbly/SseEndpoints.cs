@@ -1,0 +1,314 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace AblyPgTyped.LocalAbly;
+
+/// <summary>
+/// Live streams: Ably's <c>GET /sse</c> and <c>GET /event-stream</c> (SSE with <c>Accept: text/event-stream</c>,
+/// else newline-delimited JSON), and the unauthenticated <c>GET /_local/watch</c> for people watching with curl.
+/// Event ids are the messages' global sequence numbers, so <c>lastEvent</c> resumes from retained history.
+/// </summary>
+internal sealed class SseEndpoints
+{
+    private static readonly byte[] KeepAliveFrame = ":keepalive\n\n"u8.ToArray();
+    private static readonly byte[] HeartbeatLine = "{\"event\":\"heartbeat\"}\n"u8.ToArray();
+    private readonly ServerCore _core;
+
+    public SseEndpoints(ServerCore core) => _core = core;
+
+    /// <param name="context">The request.</param>
+    /// <param name="alwaysSse">True for <c>/sse</c> and <c>/_local/watch</c>; <c>/event-stream</c> is SSE only when asked for.</param>
+    /// <param name="channelsRequired">Ably requires <c>channels</c>; the watch endpoint defaults to every channel.</param>
+    public async Task StreamAsync(HttpContext context, bool alwaysSse, bool channelsRequired)
+    {
+        IQueryCollection query = context.Request.Query;
+        bool sse = alwaysSse || context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
+        bool enveloped = !string.Equals(query["enveloped"].ToString(), "false", StringComparison.OrdinalIgnoreCase);
+        (HashSet<string>? channels, Dictionary<string, int> rewinds) = ParseChannels(query, channelsRequired);
+        long? lastEvent = ParseOptionalLong(query, "lastEvent");
+
+        ServerCounters.Increment(ref _core.Counters.SseConnections);
+        using Watcher watcher = _core.Watchers.Add(channels, _core.Options.WatcherBufferSize);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _core.Stopping.Token);
+        CancellationToken token = stop.Token;
+        try
+        {
+            HttpResponse response = context.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = sse ? "text/event-stream" : "application/x-ndjson";
+            response.Headers.CacheControl = "no-cache";
+            response.Headers["X-Accel-Buffering"] = "no";
+            await response.StartAsync(token).ConfigureAwait(false);
+
+            PipeWriter output = response.BodyWriter;
+            var buffer = new ArrayBufferWriter<byte>(1024);
+            using var json = new Utf8JsonWriter(buffer, JsonOutput.WriterOptions);
+            if (sse)
+            {
+                string described = channels is null ? "all channels" : "channels " + string.Join(",", channels);
+                output.Write(Encoding.UTF8.GetBytes(": local Ably stream of " + described + "\n\n"));
+            }
+
+            // Replay after subscribing, and skip live copies of replayed messages, so nothing is lost or doubled.
+            Dictionary<string, long>? replayedUpTo = null;
+            foreach (ReceivedMessage message in Replay(channels, rewinds, lastEvent))
+            {
+                WriteFrame(output, buffer, json, message, sse, enveloped);
+                replayedUpTo ??= new Dictionary<string, long>(StringComparer.Ordinal);
+                replayedUpTo[message.Channel] = message.GlobalSequence;
+            }
+
+            await output.FlushAsync(token).ConfigureAwait(false);
+
+            ChannelReader<ReceivedMessage> reader = watcher.Buffer.Reader;
+            Task<bool> waitForMessages = reader.WaitToReadAsync(token).AsTask();
+            Task keepAlive = Task.Delay(_core.Options.SseKeepAliveInterval, token);
+            while (!token.IsCancellationRequested)
+            {
+                Task completed = await Task.WhenAny(waitForMessages, keepAlive).ConfigureAwait(false);
+                if (completed == keepAlive)
+                {
+                    if (token.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
+                    output.Write(sse ? KeepAliveFrame : HeartbeatLine);
+                    await output.FlushAsync(token).ConfigureAwait(false);
+                    keepAlive = Task.Delay(_core.Options.SseKeepAliveInterval, token);
+                    continue;
+                }
+
+                if (!await waitForMessages.ConfigureAwait(false))
+                {
+                    break; // server stopping
+                }
+
+                while (reader.TryRead(out ReceivedMessage? message))
+                {
+                    if (replayedUpTo is not null && replayedUpTo.TryGetValue(message.Channel, out long upTo) && message.GlobalSequence <= upTo)
+                    {
+                        continue;
+                    }
+
+                    WriteFrame(output, buffer, json, message, sse, enveloped);
+                }
+
+                await output.FlushAsync(token).ConfigureAwait(false);
+                waitForMessages = reader.WaitToReadAsync(token).AsTask();
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Client went away or server stopping: a normal end of a stream.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _core.Counters.SseConnections);
+        }
+    }
+
+    private List<ReceivedMessage> Replay(HashSet<string>? channels, Dictionary<string, int> rewinds, long? lastEvent)
+    {
+        var replay = new List<ReceivedMessage>();
+        if (lastEvent is null && rewinds.Count == 0)
+        {
+            return replay;
+        }
+
+        IEnumerable<string> names = channels ?? (IEnumerable<string>)ChannelNamesOf(_core.Channels.All());
+        foreach (string name in names)
+        {
+            ChannelState? state = _core.Channels.TryGet(name);
+            if (state is null)
+            {
+                continue;
+            }
+
+            ReceivedMessage[] history = state.Snapshot();
+            int from = 0;
+            if (lastEvent is { } after)
+            {
+                while (from < history.Length && history[from].GlobalSequence <= after)
+                {
+                    from++;
+                }
+            }
+            else if (rewinds.TryGetValue(name, out int count) || rewinds.TryGetValue("*", out count))
+            {
+                from = Math.Max(0, history.Length - count);
+            }
+            else
+            {
+                continue;
+            }
+
+            for (int i = from; i < history.Length; i++)
+            {
+                replay.Add(history[i]);
+            }
+        }
+
+        replay.Sort(static (a, b) => a.GlobalSequence.CompareTo(b.GlobalSequence));
+        return replay;
+    }
+
+    private static List<string> ChannelNamesOf(List<ChannelState> states)
+    {
+        var names = new List<string>(states.Count);
+        foreach (ChannelState state in states)
+        {
+            names.Add(state.Name);
+        }
+
+        return names;
+    }
+
+    private static void WriteFrame(PipeWriter output, ArrayBufferWriter<byte> buffer, Utf8JsonWriter json, ReceivedMessage message, bool sse, bool enveloped)
+    {
+        buffer.ResetWrittenCount();
+        json.Reset(buffer);
+        string id = message.GlobalSequence.ToString(CultureInfo.InvariantCulture);
+        if (!sse)
+        {
+            json.WriteStartObject();
+            json.WriteString("event"u8, "message");
+            json.WriteString("id"u8, id);
+            json.WritePropertyName("data"u8);
+            message.WriteJson(json, includeChannel: true);
+            json.WriteEndObject();
+            json.Flush();
+            output.Write(buffer.WrittenSpan);
+            output.Write("\n"u8);
+            return;
+        }
+
+        output.Write("id: "u8);
+        output.Write(Encoding.ASCII.GetBytes(id));
+        output.Write("\nevent: message\n"u8);
+        if (enveloped)
+        {
+            message.WriteJson(json, includeChannel: true);
+            json.Flush();
+            output.Write("data: "u8);
+            output.Write(buffer.WrittenSpan);
+            output.Write("\n"u8);
+        }
+        else
+        {
+            // Raw payload: one data line per line of text, as SSE requires.
+            string payload = message.DataString ?? message.DataJson ?? string.Empty;
+            foreach (string line in payload.Split('\n'))
+            {
+                output.Write("data: "u8);
+                output.Write(Encoding.UTF8.GetBytes(line.TrimEnd('\r')));
+                output.Write("\n"u8);
+            }
+        }
+
+        output.Write("\n"u8);
+    }
+
+    /// <summary>Reads <c>channels</c> (alias <c>channel</c>, split by <c>separator</c>, default comma); <c>*</c> means every channel.</summary>
+    private static (HashSet<string>? Channels, Dictionary<string, int> Rewinds) ParseChannels(IQueryCollection query, bool required)
+    {
+        var rewinds = new Dictionary<string, int>(StringComparer.Ordinal);
+        int? defaultRewind = ParseOptionalInt(query, "rewind");
+        string raw = query["channels"].ToString();
+        if (raw.Length == 0)
+        {
+            raw = query["channel"].ToString();
+        }
+
+        if (raw.Length == 0)
+        {
+            if (required)
+            {
+                throw new AblyException(400, AblyErrors.BadRequest, "Missing channels parameter: pass ?channels=name1,name2 (or * for every channel)");
+            }
+
+            raw = "*";
+        }
+
+        string separator = query["separator"].ToString();
+        if (separator.Length == 0)
+        {
+            separator = ",";
+        }
+
+        var channels = new HashSet<string>(StringComparer.Ordinal);
+        bool all = false;
+        foreach (string entry in raw.Split(separator))
+        {
+            string name = entry;
+            int? rewind = defaultRewind;
+            if (name.StartsWith("[?", StringComparison.Ordinal))
+            {
+                int close = name.IndexOf(']', StringComparison.Ordinal);
+                if (close < 0)
+                {
+                    throw new AblyException(400, AblyErrors.InvalidChannelName, "Invalid channel qualifier in \"" + name + "\"");
+                }
+
+                foreach (string pair in name.Substring(2, close - 2).Split('&'))
+                {
+                    if (pair.StartsWith("rewind=", StringComparison.Ordinal) && int.TryParse(pair.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out int value))
+                    {
+                        rewind = value;
+                    }
+                }
+
+                name = name.Substring(close + 1);
+            }
+
+            if (name == "*")
+            {
+                all = true;
+            }
+            else
+            {
+                ChannelNames.EnsureValid(name);
+                channels.Add(name);
+            }
+
+            if (rewind is { } count)
+            {
+                rewinds[name] = count;
+            }
+        }
+
+        return (all ? null : channels, rewinds);
+    }
+
+    private static int? ParseOptionalInt(IQueryCollection query, string name)
+    {
+        long? value = ParseOptionalLong(query, name);
+        return value is null ? null : (int)Math.Min(value.Value, int.MaxValue);
+    }
+
+    private static long? ParseOptionalLong(IQueryCollection query, string name)
+    {
+        StringValues values = query[name];
+        if (StringValues.IsNullOrEmpty(values))
+        {
+            return null;
+        }
+
+        if (!long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out long value))
+        {
+            throw new AblyException(400, AblyErrors.InvalidParameter, "Invalid " + name + " parameter: expected a non-negative integer");
+        }
+
+        return value;
+    }
+}

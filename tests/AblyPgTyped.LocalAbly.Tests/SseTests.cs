@@ -1,0 +1,130 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Net;
+using System.Net.Http;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace AblyPgTyped.LocalAbly.Tests;
+
+public sealed class SseTests
+{
+    [Fact]
+    public async Task Sse_stream_delivers_published_messages_in_ably_frame_format()
+    {
+        await using TestServer t = await TestServer.StartAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using HttpResponseMessage response = await t.Client.GetAsync("/sse?v=1.2&channels=" + Uri.EscapeDataString("live/a,other"), HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+
+        await t.PublishOkAsync("not-watched", """{"data":"skip"}""");
+        await t.PublishOkAsync("live/a", """{"name":"greeting","data":{"hello":"world"}}""");
+
+        Dictionary<string, string> frame = await ReadFrameAsync(reader, cts.Token);
+        Assert.Equal("message", frame["event"]);
+        Assert.False(string.IsNullOrEmpty(frame["id"]));
+        JsonElement data = JsonDocument.Parse(frame["data"]).RootElement;
+        Assert.Equal("live/a", data.GetProperty("channel").GetString());
+        Assert.Equal("greeting", data.GetProperty("name").GetString());
+        Assert.Equal("json", data.GetProperty("encoding").GetString());
+        Assert.Equal("""{"hello":"world"}""", data.GetProperty("data").GetString());
+        Assert.True(data.GetProperty("timestamp").GetInt64() > 0);
+        Assert.False(string.IsNullOrEmpty(data.GetProperty("id").GetString()));
+    }
+
+    [Fact]
+    public async Task Sse_requires_auth_and_channels()
+    {
+        await using TestServer t = await TestServer.StartAsync();
+        using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
+        using HttpResponseMessage unauthorized = await anonymous.GetAsync("/sse?channels=a");
+        await TestServer.ExpectErrorAsync(unauthorized, 401, 40101);
+        using HttpResponseMessage noChannels = await t.Client.GetAsync("/sse");
+        await TestServer.ExpectErrorAsync(noChannels, 400, 40000);
+    }
+
+    [Fact]
+    public async Task Watch_endpoint_streams_every_channel_with_rewind_and_keepalives()
+    {
+        await using TestServer t = await TestServer.StartAsync(o => o.SseKeepAliveInterval = TimeSpan.FromMilliseconds(200));
+        await t.PublishOkAsync("old", """[{"data":"o1"},{"data":"o2"}]""");
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
+        using HttpResponseMessage response = await anonymous.GetAsync("/_local/watch?rewind=1", HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+
+        Dictionary<string, string> rewound = await ReadFrameAsync(reader, cts.Token);
+        Assert.Equal("o2", JsonDocument.Parse(rewound["data"]).RootElement.GetProperty("data").GetString());
+
+        await t.PublishOkAsync("any-channel", """{"data":"new"}""");
+        Dictionary<string, string> live = await ReadFrameAsync(reader, cts.Token);
+        Assert.Equal("any-channel", JsonDocument.Parse(live["data"]).RootElement.GetProperty("channel").GetString());
+
+        bool sawKeepAlive = false;
+        while (!sawKeepAlive)
+        {
+            string? line = await reader.ReadLineAsync(cts.Token);
+            Assert.NotNull(line);
+            sawKeepAlive = line == ":keepalive";
+        }
+
+        Assert.Equal(1, t.Server.GetStats().OpenSseConnections);
+    }
+
+    [Fact]
+    public async Task Event_stream_without_sse_accept_sends_json_lines()
+    {
+        await using TestServer t = await TestServer.StartAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using HttpResponseMessage response = await t.Client.GetAsync("/event-stream?channels=nd", HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+        await t.PublishOkAsync("nd", """{"data":"line"}""");
+        string? line = await reader.ReadLineAsync(cts.Token);
+        JsonElement envelope = JsonDocument.Parse(line!).RootElement;
+        Assert.Equal("message", envelope.GetProperty("event").GetString());
+        Assert.Equal("line", envelope.GetProperty("data").GetProperty("data").GetString());
+    }
+
+    [Fact]
+    public async Task Live_page_is_served()
+    {
+        await using TestServer t = await TestServer.StartAsync();
+        using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
+        string html = await anonymous.GetStringAsync("/_local/");
+        Assert.Contains("EventSource('/_local/watch'", html, StringComparison.Ordinal);
+    }
+
+    /// <summary>Reads one SSE event (skipping comments) into field -> value.</summary>
+    private static async Task<Dictionary<string, string>> ReadFrameAsync(StreamReader reader, CancellationToken cancellationToken)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (true)
+        {
+            string? line = await reader.ReadLineAsync(cancellationToken);
+            Assert.NotNull(line);
+            if (line.Length == 0)
+            {
+                if (fields.Count > 0)
+                {
+                    return fields;
+                }
+
+                continue;
+            }
+
+            if (line[0] == ':')
+            {
+                continue;
+            }
+
+            int colon = line.IndexOf(':', StringComparison.Ordinal);
+            fields[line[..colon]] = line[(colon + 1)..].TrimStart(' ');
+        }
+    }
+}
