@@ -76,37 +76,7 @@ internal sealed class ChannelTemplate
 
         // Placeholders stand for some non-empty text; the resolved name is checked again at run time.
         var shape = string.Concat(parts.Select(p => p.Item2 ? "x" : p.Item1));
-        return new ChannelTemplate(parts, NamingProblem(shape));
-    }
-
-    /// <summary>Ably's channel naming rules, for names known at compile time.</summary>
-    public static string? NamingProblem(string name)
-    {
-        if (name.Length == 0)
-        {
-            return "it is empty";
-        }
-
-        if (name.IndexOf('\n') >= 0 || name.IndexOf('\r') >= 0)
-        {
-            return "it contains a line break";
-        }
-
-        if (name[0] == '[')
-        {
-            return "it starts with '[', which Ably reserves for channel qualifiers such as [meta]";
-        }
-
-        if (name[0] == ':')
-        {
-            return "it starts with ':'";
-        }
-
-        var colon = name.IndexOf(':');
-        var channelNamespace = colon < 0 ? name : name.Substring(0, colon);
-        return channelNamespace.IndexOf('*') >= 0
-            ? $"its namespace '{channelNamespace}' (the part before the first ':') contains '*'"
-            : null;
+        return new ChannelTemplate(parts, AblyPgTyped.Mapping.ChannelNameRules.Problem(shape));
     }
 
     private static ChannelTemplate Fail(string problem) => new([], problem);

@@ -7,6 +7,7 @@ using System.Threading.Tasks;
 using AblyPgTyped.Capture;
 using AblyPgTyped.Generated;
 using AblyPgTyped.Generators.Tests.Infrastructure;
+using AblyPgTyped.Tests.Shared;
 using AblyPgTyped.Generators.Tests.Mapped;
 using Npgsql;
 using Xunit;

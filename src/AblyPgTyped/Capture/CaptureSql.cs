@@ -73,8 +73,13 @@ internal sealed class TableCapture
 /// INSERT and DELETE use statement-level triggers with transition tables: one store row holds up to
 /// <see cref="ChunkSize"/> changes of one statement as a JSON array, which keeps bulk writes cheap.
 /// UPDATE uses a row-level trigger so that each old row is paired with its new row exactly; its store row
-/// holds <c>[[old, new]]</c>. No trigger calls NOTIFY: it serialises commits database-wide.
-/// Every identifier is quoted; every function body uses schema-qualified names.
+/// holds <c>[[old, new]]</c>. Every identifier is quoted; every function body uses schema-qualified names.
+/// <para>
+/// Wake-up is edge-triggered: a NOTIFY serialises commits database-wide, so writers notify only when the
+/// connector has armed the one-row <c>wakeup</c> table because it found nothing to do. The first writer to
+/// disarm it notifies; every other writer, and every writer while the connector is busy, only reads the flag.
+/// SKIP LOCKED keeps writers from ever waiting on each other for it.
+/// </para>
 /// </remarks>
 internal static class CaptureSql
 {
@@ -91,6 +96,18 @@ internal static class CaptureSql
     public const string MappingsTable = "mappings";
     public const string StateTable = "state";
     public const string DeadLettersTable = "dead_letters";
+    public const string WakeupTable = "wakeup";
+
+    /// <summary>The session advisory lock that the active connector of <paramref name="captureSchema"/> holds.</summary>
+    public static long LeaderLockKey(string captureSchema) =>
+        (0x41504731L << 32) | uint.Parse(Hash("leader\0" + captureSchema), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The transaction advisory lock that serialises installs of <paramref name="captureSchema"/>.</summary>
+    public static long InstallLockKey(string captureSchema) =>
+        (0x41504732L << 32) | uint.Parse(Hash("install\0" + captureSchema), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The NOTIFY channel on which armed triggers wake the connector of <paramref name="captureSchema"/>.</summary>
+    public static string WakeupChannel(string captureSchema) => "ablypg_wakeup_" + Hash(captureSchema);
 
     /// <summary>Quotes an identifier: <c>a"b</c> becomes <c>"a""b"</c>.</summary>
     public static string QuoteIdentifier(string identifier) => "\"" + identifier.Replace("\"", "\"\"") + "\"";
@@ -134,9 +151,17 @@ CREATE TABLE IF NOT EXISTS {s}.""{ChangesTable}"" (
     table_schema text        NOT NULL,
     table_name   text        NOT NULL,
     op           ""char""      NOT NULL CHECK (op IN ('I', 'U', 'D')),
+    n            integer     NOT NULL,
     captured_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     data         json        NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS {s}.""{WakeupTable}"" (
+    armed boolean NOT NULL
+);
+
+INSERT INTO {s}.""{WakeupTable}"" (armed)
+SELECT false WHERE NOT EXISTS (SELECT 1 FROM {s}.""{WakeupTable}"");
 
 CREATE TABLE IF NOT EXISTS {s}.""{MappingsTable}"" (
     table_schema text        NOT NULL,
@@ -212,7 +237,8 @@ CREATE TABLE IF NOT EXISTS {s}.""{DeadLettersTable}"" (
 
         var function = QualifiedName(captureSchema, FunctionName(table.Schema, table.Table, op));
         var changes = QualifiedName(captureSchema, ChangesTable);
-        var body = op == 'U' ? UpdateBody(changes, table.Columns) : StatementBody(changes, table.Columns, op);
+        var body = (op == 'U' ? UpdateBody(changes, table.Columns) : StatementBody(changes, table.Columns, op))
+                   + WakeupBody(captureSchema);
         var tag = DollarTag(body + table.Schema + table.Table);
 
         sql.Append("CREATE OR REPLACE FUNCTION ").Append(function).Append("()\n")
@@ -255,14 +281,27 @@ CREATE TABLE IF NOT EXISTS {s}.""{DeadLettersTable}"" (
            .Append(QualifiedName(captureSchema, FunctionName(tableSchema, table, op)))
            .Append("() CASCADE;\n");
 
+    private static string WakeupBody(string captureSchema)
+    {
+        var wakeup = QualifiedName(captureSchema, WakeupTable);
+        return
+            "    IF (SELECT armed FROM " + wakeup + ") THEN\n" +
+            "        PERFORM 1 FROM " + wakeup + " WHERE armed FOR UPDATE SKIP LOCKED;\n" +
+            "        IF FOUND THEN\n" +
+            "            UPDATE " + wakeup + " SET armed = false;\n" +
+            "            PERFORM pg_notify(" + QuoteLiteral(WakeupChannel(captureSchema)) + ", '');\n" +
+            "        END IF;\n" +
+            "    END IF;\n";
+    }
+
     private static string StatementBody(string changes, IReadOnlyList<CapturedColumn>? columns, char op)
     {
         var rows = columns is null
             ? "SELECT n FROM ablypg_rows n"
             : "SELECT r FROM (SELECT " + SelectList("n", columns) + " FROM ablypg_rows n) r";
         return
-            "    INSERT INTO " + changes + " (table_schema, table_name, op, data)\n" +
-            "    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, '" + op + "', json_agg(c.r)\n" +
+            "    INSERT INTO " + changes + " (table_schema, table_name, op, n, data)\n" +
+            "    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, '" + op + "', count(*), json_agg(c.r)\n" +
             "    FROM (SELECT (row_number() OVER () - 1) / " + ChunkSize + " AS chunk, t.r\n" +
             "          FROM (" + rows + ") t(r)) c\n" +
             "    GROUP BY c.chunk\n" +
@@ -277,8 +316,8 @@ CREATE TABLE IF NOT EXISTS {s}.""{DeadLettersTable}"" (
               "    FROM (SELECT " + SelectList("OLD", columns) + ") o,\n" +
               "         (SELECT " + SelectList("NEW", columns) + ") n";
         return
-            "    INSERT INTO " + changes + " (table_schema, table_name, op, data)\n" +
-            "    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'U', " + pair.TrimEnd('\n') + ";\n";
+            "    INSERT INTO " + changes + " (table_schema, table_name, op, n, data)\n" +
+            "    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'U', 1, " + pair.TrimEnd('\n') + ";\n";
     }
 
     private static string SelectList(string row, IReadOnlyList<CapturedColumn> columns)

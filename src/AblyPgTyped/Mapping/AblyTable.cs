@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using AblyPgTyped.Capture;
+using ChangeMapping = AblyPgTyped.Capture.ChangeMapping;
 
 namespace AblyPgTyped;
 
@@ -80,6 +81,9 @@ public abstract class AblyTable
 
     /// <summary>The DDL that removes this table's capture triggers and functions. Idempotent.</summary>
     public string GetUninstallSql(string captureSchema = CaptureSql.DefaultSchema) => CaptureSql.UninstallTable(captureSchema, Schema, Name);
+
+    /// <summary>The connector's view of this mapping.</summary>
+    internal abstract ChangeMapping CreateMapping();
 
     /// <inheritdoc />
     public override string ToString() => $"{RowType.Name} -> {Schema}.{Name}";

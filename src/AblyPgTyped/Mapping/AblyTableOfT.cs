@@ -40,6 +40,14 @@ public abstract class AblyTable<T> : AblyTable
     /// </summary>
     public abstract string? ResolveChannel(ChangeKind kind, T row);
 
+    /// <summary>Reads the changes in a received message's <c>data</c> (one change, or a bundle).</summary>
+    public System.Collections.Generic.IReadOnlyList<Change<T>> ReadChanges(string data) => ChangeReader.ReadData(this, data);
+
+    /// <summary>Reads the changes in a received message's <c>data</c> (one change, or a bundle).</summary>
+    public System.Collections.Generic.IReadOnlyList<Change<T>> ReadChanges(ReadOnlySpan<byte> data) => ChangeReader.ReadData(this, data);
+
+    internal override Capture.ChangeMapping CreateMapping() => new Capture.TypedMapping<T>(this);
+
     /// <summary>Reads one row from its UTF-8 JSON text.</summary>
     public T Read(ReadOnlySpan<byte> json)
     {

@@ -16,10 +16,17 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $ablypg1$
 BEGIN
-    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'U', json_build_array(json_build_array(to_json(o), to_json(n)))
+    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'U', 1, json_build_array(json_build_array(to_json(o), to_json(n)))
     FROM (SELECT OLD.""order id"" AS ""order id"", OLD.""select"" AS ""select"", translate(encode(OLD.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM OLD.""Duration"") AS ""Duration"", OLD.""Status"" AS ""Status"", OLD.""Counts"" AS ""Counts"") o,
          (SELECT NEW.""order id"" AS ""order id"", NEW.""select"" AS ""select"", translate(encode(NEW.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM NEW.""Duration"") AS ""Duration"", NEW.""Status"" AS ""Status"", NEW.""Counts"" AS ""Counts"") n;
+    IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
+        PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE ""ablypg"".""wakeup"" SET armed = false;
+            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        END IF;
+    END IF;
     RETURN NULL;
 END
 $ablypg1$;
@@ -39,12 +46,19 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $ablypg1$
 BEGIN
-    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', json_agg(c.r)
+    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', count(*), json_agg(c.r)
     FROM (SELECT (row_number() OVER () - 1) / 1000 AS chunk, t.r
           FROM (SELECT r FROM (SELECT n.""order id"" AS ""order id"", n.""select"" AS ""select"", translate(encode(n.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM n.""Duration"") AS ""Duration"", n.""Status"" AS ""Status"", n.""Counts"" AS ""Counts"" FROM ablypg_rows n) r) t(r)) c
     GROUP BY c.chunk
     ORDER BY c.chunk;
+    IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
+        PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE ""ablypg"".""wakeup"" SET armed = false;
+            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        END IF;
+    END IF;
     RETURN NULL;
 END
 $ablypg1$;

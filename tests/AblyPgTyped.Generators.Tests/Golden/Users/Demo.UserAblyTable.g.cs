@@ -15,12 +15,19 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $ablypg$
 BEGIN
-    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'I', json_agg(c.r)
+    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'I', count(*), json_agg(c.r)
     FROM (SELECT (row_number() OVER () - 1) / 1000 AS chunk, t.r
           FROM (SELECT r FROM (SELECT n.""Id"" AS ""Id"", n.""Name"" AS ""Name"" FROM ablypg_rows n) r) t(r)) c
     GROUP BY c.chunk
     ORDER BY c.chunk;
+    IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
+        PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE ""ablypg"".""wakeup"" SET armed = false;
+            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        END IF;
+    END IF;
     RETURN NULL;
 END
 $ablypg$;
@@ -40,10 +47,17 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $ablypg$
 BEGIN
-    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'U', json_build_array(json_build_array(to_json(o), to_json(n)))
+    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'U', 1, json_build_array(json_build_array(to_json(o), to_json(n)))
     FROM (SELECT OLD.""Id"" AS ""Id"", OLD.""Name"" AS ""Name"") o,
          (SELECT NEW.""Id"" AS ""Id"", NEW.""Name"" AS ""Name"") n;
+    IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
+        PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE ""ablypg"".""wakeup"" SET armed = false;
+            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        END IF;
+    END IF;
     RETURN NULL;
 END
 $ablypg$;
@@ -63,12 +77,19 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $ablypg$
 BEGIN
-    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', json_agg(c.r)
+    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', count(*), json_agg(c.r)
     FROM (SELECT (row_number() OVER () - 1) / 1000 AS chunk, t.r
           FROM (SELECT r FROM (SELECT n.""Id"" AS ""Id"", n.""Name"" AS ""Name"" FROM ablypg_rows n) r) t(r)) c
     GROUP BY c.chunk
     ORDER BY c.chunk;
+    IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
+        PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE ""ablypg"".""wakeup"" SET armed = false;
+            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        END IF;
+    END IF;
     RETURN NULL;
 END
 $ablypg$;

@@ -3,7 +3,7 @@ using AblyPgTyped.LocalPostgres;
 using Npgsql;
 using Xunit;
 
-namespace AblyPgTyped.Generators.Tests.Infrastructure;
+namespace AblyPgTyped.Tests.Shared;
 
 /// <summary>One real PostgreSQL server for the test run: a throwaway cluster, or the one ABLYPG_TEST_CONNECTION_STRING names.</summary>
 public sealed class PostgresFixture : IAsyncLifetime

@@ -1,0 +1,63 @@
+using System;
+using System.Collections.Generic;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace AblyPgTyped.Capture;
+
+/// <summary>
+/// A table as the connector handles it: what to capture, and how a captured change becomes a message.
+/// Typed mappings wrap a generated <see cref="AblyTable{T}"/>; untyped ones publish rows as JSON.
+/// </summary>
+internal abstract class ChangeMapping
+{
+    public abstract string Schema { get; }
+
+    public abstract string TableName { get; }
+
+    /// <summary>What the triggers capture.</summary>
+    public abstract TableCapture Capture { get; }
+
+    /// <summary>The mapped columns, to check against the table before installing; null captures whole rows.</summary>
+    public abstract IReadOnlyList<AblyColumn>? Columns { get; }
+
+    /// <summary>What the control table records as the row type.</summary>
+    public abstract string RowType { get; }
+
+    public abstract string? ChannelTemplate(ChangeKind kind);
+
+    /// <summary>
+    /// Decodes one captured change: a row object for inserts and deletes, an <c>[old, new]</c> array for updates.
+    /// </summary>
+    /// <exception cref="JsonException">The captured JSON does not fit the mapping.</exception>
+    public abstract DecodedChange Decode(ReadOnlySpan<byte> element, ChangeKind kind, ChangePosition position, DateTimeOffset capturedAt);
+
+    public string DisplayName => Schema + "." + TableName;
+}
+
+/// <summary>A captured change, decoded and routed, ready to become a message.</summary>
+internal abstract class DecodedChange(ChangeMapping mapping, ChangeKind kind, ChangePosition position, DateTimeOffset capturedAt, string? channel)
+{
+    public ChangeMapping Mapping { get; } = mapping;
+
+    public ChangeKind Kind { get; } = kind;
+
+    public ChangePosition Position { get; } = position;
+
+    public DateTimeOffset CapturedAt { get; } = capturedAt;
+
+    /// <summary>The resolved channel; null when this kind of change is not published.</summary>
+    public string? Channel { get; } = channel;
+
+    /// <summary>Writes the message <c>data</c> envelope.</summary>
+    public abstract void WriteData(Utf8JsonWriter writer);
+
+    /// <summary>Writes the data in the Node.js original's shape: <c>{"table","type","row"}</c>.</summary>
+    public abstract void WriteCompatibleData(Utf8JsonWriter writer);
+
+    /// <summary>Runs the application's handlers for this change.</summary>
+    public abstract Task InvokeHandlersAsync(CancellationToken cancellationToken);
+
+    public abstract bool HasHandlers { get; }
+}

@@ -1,0 +1,103 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+
+
+namespace AblyPgTyped.Capture;
+
+/// <summary>A mapping generated for <typeparamref name="T"/>, with the application's typed handlers.</summary>
+internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
+{
+    private readonly List<Func<Change<T>, CancellationToken, Task>>[] _handlers = [[], [], [], []];
+    private readonly TableCapture _capture = new(
+        table.Schema,
+        table.Name,
+        table.Columns.Select(c => new CapturedColumn(c.Name, c.Capture)).ToArray(),
+        table.Captures(ChangeKind.Insert),
+        table.Captures(ChangeKind.Update),
+        table.Captures(ChangeKind.Delete));
+
+    public AblyTable<T> Table { get; } = table;
+
+    public override string Schema => Table.Schema;
+
+    public override string TableName => Table.Name;
+
+
+    public override TableCapture Capture => _capture;
+
+    public override IReadOnlyList<AblyColumn>? Columns => Table.Columns;
+
+    public override string RowType => typeof(T).FullName ?? typeof(T).Name;
+
+    public override string? ChannelTemplate(ChangeKind kind) => Table.ChannelTemplate(kind);
+
+    public void AddHandler(ChangeKind kind, Func<Change<T>, CancellationToken, Task> handler) => _handlers[(int)kind].Add(handler);
+
+    public override DecodedChange Decode(ReadOnlySpan<byte> element, ChangeKind kind, ChangePosition position, DateTimeOffset capturedAt)
+    {
+        var reader = new Utf8JsonReader(element);
+        reader.Read();
+        T? oldRow = default, newRow = default;
+        switch (kind)
+        {
+            case ChangeKind.Insert:
+                newRow = Table.Read(ref reader);
+                break;
+            case ChangeKind.Delete:
+                oldRow = Table.Read(ref reader);
+                break;
+            default:
+                if (reader.TokenType != JsonTokenType.StartArray || !reader.Read())
+                {
+                    throw new JsonException("An update must be captured as [old, new].");
+                }
+
+                oldRow = Table.Read(ref reader);
+                reader.Read();
+                newRow = Table.Read(ref reader);
+                break;
+        }
+
+        var change = new Change<T>(kind, Table.Schema, Table.Name, position, capturedAt, newRow, oldRow);
+        return new Decoded(this, change, Table.ResolveChannel(kind, change.Row));
+    }
+
+
+    private sealed class Decoded(TypedMapping<T> mapping, Change<T> change, string? channel)
+        : DecodedChange(mapping, change.Kind, change.Position, change.CapturedAt, channel)
+    {
+        public override bool HasHandlers => mapping._handlers[(int)change.Kind].Count > 0;
+
+        public override void WriteData(Utf8JsonWriter writer)
+        {
+            var table = mapping.Table;
+            ChangeEnvelopeWriter.Write(
+                writer, table.Schema, table.Name, change.Kind, change.Position, change.CapturedAt,
+                table.KeyColumns.Count > 0 ? w => table.WriteKey(w, change.Row) : null,
+                change.New is { } newRow ? w => table.Write(w, newRow) : null,
+                change.Old is { } oldRow ? w => table.Write(w, oldRow) : null);
+        }
+
+        public override void WriteCompatibleData(Utf8JsonWriter writer)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("table"u8, mapping.Table.Name);
+            writer.WriteString("type"u8, change.Kind.ToString().ToUpperInvariant());
+            writer.WritePropertyName("row"u8);
+            mapping.Table.Write(writer, change.Row);
+            writer.WriteEndObject();
+        }
+
+        public override async Task InvokeHandlersAsync(CancellationToken cancellationToken)
+        {
+            foreach (var handler in mapping._handlers[(int)change.Kind])
+            {
+                await handler(change, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System;
+using System.Collections.Generic;
+using AblyPgTyped.Capture;
+using AblyPgTyped.Publishing;
+
+namespace AblyPgTyped;
+
+/// <summary>
+/// Settings of a <see cref="Connector"/>. Every property but <see cref="Tables"/> binds from
+/// <c>Microsoft.Extensions.Configuration</c> (for example the section <c>AblyPg</c> of appsettings.json).
+/// </summary>
+public sealed class ConnectorOptions
+{
+    /// <summary>The Npgsql connection string of the database whose changes are captured.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The schema that holds the capture store, control table and trigger functions. Default <c>ablypg</c>.</summary>
+    public string CaptureSchema { get; set; } = CaptureSql.DefaultSchema;
+
+    /// <summary>Where and how to publish.</summary>
+    public AblyOptions Ably { get; set; } = new();
+
+    /// <summary>The mapped tables, usually <c>AblyPgTables.All</c> from the generated registry.</summary>
+    public IList<AblyTable> Tables { get; } = new List<AblyTable>();
+
+    /// <summary>The most changes one drain cycle reads, publishes and completes. Default 10,000.</summary>
+    public int MaxChangesPerCycle { get; set; } = 10_000;
+
+    /// <summary>
+    /// Bundling: pack up to this many consecutive changes of one channel into one message (within the message size
+    /// limit), so a busy channel stays under Ably's per-channel message rate. Default 1: one change per message.
+    /// </summary>
+    public int MaxChangesPerMessage { get; set; } = 1;
+
+    /// <summary>
+    /// Publish exactly what the Node.js original published (message name and <c>{"table","type","row"}</c> text),
+    /// so existing subscribers keep working. Default false: the typed message shape.
+    /// </summary>
+    public bool CompatibleMessages { get; set; }
+
+    /// <summary>When idle, the longest wait for a wake-up before looking again (covers a notifying writer that rolled back). Default 500 ms.</summary>
+    public TimeSpan IdleWakeupTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How often a standby tries to become the active connector. Default 1 s.</summary>
+    public TimeSpan StandbyRetryInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The longest pause between publish retries while Ably is failing or rate limiting. Default 30 s.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Mappings without a C# type (from the original's configuration files).</summary>
+    internal List<ChangeMapping> UntypedMappings { get; } = [];
+
+    /// <summary>Checks every setting; the exception names the setting and the problem.</summary>
+    /// <exception cref="AblyConfigurationException">A setting is missing or out of range.</exception>
+    public void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            throw new AblyConfigurationException("ConnectionString is required: the Npgsql connection string of the database to capture.");
+        }
+
+        if (string.IsNullOrEmpty(CaptureSchema) || System.Text.Encoding.UTF8.GetByteCount(CaptureSchema) > CaptureSql.MaxIdentifierBytes || CaptureSchema.Contains('\0', StringComparison.Ordinal))
+        {
+            throw new AblyConfigurationException($"CaptureSchema '{CaptureSchema}' is not a valid PostgreSQL identifier (1 to 63 bytes, no NUL).");
+        }
+
+        if (Tables.Count == 0 && UntypedMappings.Count == 0)
+        {
+            throw new AblyConfigurationException("No table is mapped: add AblyPgTables.All (or single mappings) to ConnectorOptions.Tables.");
+        }
+
+        Positive(MaxChangesPerCycle, nameof(MaxChangesPerCycle));
+        Positive(MaxChangesPerMessage, nameof(MaxChangesPerMessage));
+        Positive(IdleWakeupTimeout, nameof(IdleWakeupTimeout));
+        Positive(StandbyRetryInterval, nameof(StandbyRetryInterval));
+        Positive(MaxRetryDelay, nameof(MaxRetryDelay));
+        Ably.Validate();
+    }
+
+    private static void Positive(int value, string name)
+    {
+        if (value <= 0)
+        {
+            throw new AblyConfigurationException($"{name} must be positive; it is {value}.");
+        }
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw new AblyConfigurationException($"{name} must be positive; it is {value}.");
+        }
+    }
+}

@@ -1,0 +1,186 @@
+using System;
+using System.Collections.Concurrent;
+using System.Linq;
+using System.Text.Json;
+using System.Threading.Tasks;
+using AblyPgTyped.Generated;
+using AblyPgTyped.Tests.Infrastructure;
+using AblyPgTyped.Tests.Shared;
+using Xunit;
+
+namespace AblyPgTyped.Tests.Connectors;
+
+/// <summary>What subscribers receive, against a real PostgreSQL and the local endpoint over real HTTP.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class DeliveryTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task Inserts_updates_and_deletes_arrive_in_the_typed_shape_and_read_back_as_changes()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        var handled = new ConcurrentQueue<Change<User>>();
+        await h.StartConnectorAsync(h.Options(AblyPgTables.User), c => c
+            .On<User>(ChangeKind.Insert, (change, _) => { handled.Enqueue(change); return Task.CompletedTask; })
+            .On<User>(ChangeKind.Update, (change, _) => { handled.Enqueue(change); return Task.CompletedTask; }));
+
+        await h.ExecuteAsync("""INSERT INTO users VALUES (1, 'Ada', NULL), (2, 'Bob', 'b')""");
+        await h.ExecuteAsync("""UPDATE users SET "Name" = 'Ada L' WHERE "Id" = 1""");
+        await h.ExecuteAsync("""DELETE FROM users WHERE "Id" = 2""");
+        var messages = await h.WaitForMessagesAsync(4);
+
+        Assert.Equal(["users:insert", "users:insert", "users:1:update", "users:delete"], messages.Select(m => $"{m.Channel}:{m.Name}"));
+        var update = messages[2];
+        Assert.Equal("json", update.Encoding);
+        using (var data = JsonDocument.Parse(update.DataString!))
+        {
+            Assert.Equal("public", data.RootElement.GetProperty("schema").GetString());
+            Assert.Equal("users", data.RootElement.GetProperty("table").GetString());
+            Assert.Equal("update", data.RootElement.GetProperty("operation").GetString());
+            Assert.Equal(1, data.RootElement.GetProperty("key").GetProperty("Id").GetInt32());
+            Assert.Equal("Ada", data.RootElement.GetProperty("old").GetProperty("Name").GetString());
+            Assert.Equal("Ada L", data.RootElement.GetProperty("new").GetProperty("Name").GetString());
+        }
+
+        using (var extras = JsonDocument.Parse(update.ExtrasJson!))
+        {
+            var headers = extras.RootElement.GetProperty("headers");
+            Assert.Equal("users", headers.GetProperty("table").GetString());
+            Assert.Equal("update", headers.GetProperty("operation").GetString());
+        }
+
+        var change = Assert.Single(AblyPgTables.User.ReadChanges(update.DataString!));
+        Assert.Equal(ChangeKind.Update, change.Kind);
+        Assert.Equal(new User(1, "Ada", null), change.Old);
+        Assert.Equal(new User(1, "Ada L", null), change.New);
+        var deleted = Assert.Single(AblyPgTables.User.ReadChanges(messages[3].DataString!));
+        Assert.Equal(new User(2, "Bob", "b"), deleted.Old);
+        Assert.Null(deleted.New);
+
+        // Handlers run after publishing, in position order, with typed old and new rows.
+        await Eventually(() => handled.Count == 3);
+        Assert.Equal([ChangeKind.Insert, ChangeKind.Insert, ChangeKind.Update], handled.Select(c => c.Kind));
+        Assert.Equal("Ada L", handled.Last().New!.Name);
+        Assert.True(handled.Select(c => c.Position).SequenceEqual(handled.Select(c => c.Position).Order()));
+    }
+
+    [Fact]
+    public async Task Message_ids_are_derived_from_durable_positions()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await h.StartConnectorAsync(h.Options(AblyPgTables.User));
+
+        await h.ExecuteAsync("""INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 3) g""");
+        var messages = await h.WaitForMessagesAsync(3);
+
+        var installId = await h.ScalarAsync<string>("SELECT value FROM ablypg.state WHERE key = 'install_id'");
+        var captureId = messages.Select(m => JsonDocument.Parse(m.DataString!).RootElement.GetProperty("position").GetString()!.Split('.')[0]).Distinct().Single();
+        Assert.Equal([$"{installId}-{captureId}-0", $"{installId}-{captureId}-1", $"{installId}-{captureId}-2"], messages.Select(m => m.Id));
+    }
+
+    [Fact]
+    public async Task A_row_over_8000_bytes_is_delivered_and_does_not_fail_the_insert()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await h.StartConnectorAsync(h.Options(AblyPgTables.User));
+        var bio = string.Concat(Enumerable.Repeat("0123456789abcdef", 2000)); // 32,000 bytes of JSON
+
+        await h.ExecuteAsync("""INSERT INTO users VALUES (1, 'big', $1)""", bio);
+        var message = Assert.Single(await h.WaitForMessagesAsync(1));
+
+        Assert.Equal(bio, AblyPgTables.User.ReadChanges(message.DataString!).Single().New!.Bio);
+    }
+
+    [Fact]
+    public async Task An_oversize_change_is_dead_lettered_while_later_changes_flow()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await h.StartConnectorAsync(h.Options(AblyPgTables.User));
+
+        await h.ExecuteAsync("""INSERT INTO users VALUES (1, 'huge', repeat('x', 70000))""");
+        await h.ExecuteAsync("""INSERT INTO users VALUES (2, 'small', NULL)""");
+        var message = Assert.Single(await h.WaitForMessagesAsync(1));
+        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 1);
+
+        Assert.Equal("small", AblyPgTables.User.ReadChanges(message.DataString!).Single().New!.Name);
+        var reason = await h.ScalarAsync<string>("SELECT reason FROM ablypg.dead_letters");
+        Assert.Matches("^the message is [0-9]+ bytes; the maximum message size is 65536$", reason);
+        Assert.Equal("huge", await h.ScalarAsync<string>("""SELECT data->>'Name' FROM ablypg.dead_letters"""));
+        Assert.Contains(h.Logs.Entries, e => e.EventId == 1101 && e.Text.Contains("dead-lettered", StringComparison.Ordinal));
+        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes") == 0);
+    }
+
+    [Fact]
+    public async Task Hostile_table_and_column_names_work_end_to_end()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.OrderLines);
+        await h.StartConnectorAsync(h.Options(AblyPgTables.OrderLine));
+
+        await h.ExecuteAsync(""""INSERT INTO "Sales Data"."Order ""Lines""; DROP" VALUES (7, 1, 'it''s "fine" \ here')"""");
+        var message = Assert.Single(await h.WaitForMessagesAsync(1));
+
+        Assert.Equal("orders:7", message.Channel);
+        var change = AblyPgTables.OrderLine.ReadChanges(message.DataString!).Single();
+        Assert.Equal(new OrderLine(7, 1, "it's \"fine\" \\ here"), change.New);
+        Assert.Equal(("Sales Data", "Order \"Lines\"; DROP"), (change.Schema, change.Table));
+    }
+
+    [Fact]
+    public async Task Bundling_packs_a_busy_channel_into_few_messages_that_read_back_in_order()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        var options = h.Options(AblyPgTables.User);
+        options.MaxChangesPerMessage = 50;
+        await h.StartConnectorAsync(options);
+
+        await h.ExecuteAsync("""INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 120) g""");
+        var messages = await h.WaitForMessagesAsync(3);
+
+        Assert.Equal(["bundle", "bundle", "bundle"], messages.Select(m => m.Name));
+        var ids = messages.SelectMany(m => AblyPgTables.User.ReadChanges(m.DataString!)).Select(c => c.New!.Id).ToList();
+        Assert.Equal(Enumerable.Range(1, 120), ids);
+        await Task.Delay(300);
+        Assert.Equal(3, h.Ably.AcceptedMessageCount);
+    }
+
+    [Fact]
+    public async Task A_throwing_handler_is_logged_and_the_stream_goes_on()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        var seen = new ConcurrentQueue<int>();
+        await h.StartConnectorAsync(h.Options(AblyPgTables.User), c => c.On<User>(ChangeKind.Insert, (change, _) =>
+        {
+            seen.Enqueue(change.New!.Id);
+            return change.New.Id == 1 ? throw new InvalidOperationException("boom") : Task.CompletedTask;
+        }));
+
+        await h.ExecuteAsync("""INSERT INTO users VALUES (1, 'a', NULL)""");
+        await h.ExecuteAsync("""INSERT INTO users VALUES (2, 'b', NULL)""");
+        await h.WaitForMessagesAsync(2);
+
+        await Eventually(() => seen.Count == 2);
+        Assert.Contains(h.Logs.Entries, e => e.EventId == 1102 && e.Text.Contains("boom", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Registering_a_handler_for_an_uncaptured_kind_fails_clearly()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Counters);
+        await using var connector = new Connector(h.Options(AblyPgTables.Counter));
+
+        var error = Assert.Throws<InvalidOperationException>(() => connector.On<Counter>(ChangeKind.Delete, (_, _) => Task.CompletedTask));
+
+        Assert.Equal("Counter does not capture deletes: give [AblyTable] a Delete channel.", error.Message);
+    }
+
+    internal static async Task Eventually(Func<bool> condition, double seconds = 20) => await Eventually(() => Task.FromResult(condition()), seconds);
+
+    internal static async Task Eventually(Func<Task<bool>> condition, double seconds = 20)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition did not hold in time");
+            await Task.Delay(50);
+        }
+    }
+}

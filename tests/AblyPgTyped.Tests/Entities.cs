@@ -1,0 +1,45 @@
+using AblyPgTyped;
+
+namespace AblyPgTyped.Tests;
+
+/// <summary>The original's example table, with per-row update channels.</summary>
+[AblyTable("users", Insert = "users", Update = "users:{Id}", Delete = "users")]
+public sealed record User(int Id, string Name, string? Bio);
+
+/// <summary>Hostile identifiers end to end: quotes, spaces, a backslash, reserved words.</summary>
+[AblyTable("Order \"Lines\"; DROP", Schema = "Sales Data", Insert = "orders:{OrderId}", Update = "orders:{OrderId}", Delete = "orders:{OrderId}")]
+public sealed record OrderLine(
+    [property: AblyKey, AblyColumn("order id")] int OrderId,
+    [property: AblyKey, AblyColumn("select")] int Line,
+    [property: AblyColumn("it's \\ \"quoted\"")] string? Note);
+
+/// <summary>Rows updated concurrently, routed per row and to one shared channel.</summary>
+[AblyTable("counters", Insert = "counters", Update = "counter:{Id}")]
+public sealed record Counter(int Id, long Value, int Writer);
+
+/// <summary>A table that a later configuration stops mapping.</summary>
+[AblyTable("audit", Insert = "audit", Delete = "audit")]
+public sealed record Audit(int Id, string What);
+
+public static class Schemas
+{
+    public const string Users = """CREATE TABLE users ("Id" int PRIMARY KEY, "Name" text NOT NULL, "Bio" text);""";
+
+    public const string OrderLines = """"
+        CREATE SCHEMA "Sales Data";
+        CREATE TABLE "Sales Data"."Order ""Lines""; DROP" ("order id" int, "select" int, "it's \ ""quoted""" text, PRIMARY KEY ("order id", "select"));
+        """";
+
+    public const string Counters = """CREATE TABLE counters ("Id" int PRIMARY KEY, "Value" bigint NOT NULL, "Writer" int NOT NULL);""";
+
+    public const string Audit = """CREATE TABLE audit ("Id" int PRIMARY KEY, "What" text NOT NULL);""";
+}
+
+/// <summary>A channel made entirely of a row value, which can resolve to a name Ably refuses.</summary>
+[AblyTable("rooms", Insert = "{Name}")]
+public sealed record Room(int Id, string Name);
+
+public static class MoreSchemas
+{
+    public const string Rooms = """CREATE TABLE rooms ("Id" int PRIMARY KEY, "Name" text NOT NULL);""";
+}

@@ -1,0 +1,81 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace AblyPgTyped.Tests.Infrastructure;
+
+/// <summary>A connector in its own process (tests/AblyPgTyped.Tests.Host), so that it can be killed with SIGKILL.</summary>
+public sealed class ConnectorProcess : IDisposable
+{
+    private readonly Process _process;
+    private volatile string _state = "";
+
+    private ConnectorProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is "ACTIVE" or "STANDBY")
+            {
+                _state = e.Data;
+            }
+        };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public bool IsActive => _state == "ACTIVE";
+
+    public static ConnectorProcess Start(ConnectorHarness harness)
+    {
+        // bin/<Configuration>/net10.0 of this test project, mirrored for the host project.
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = output.Parent!.Name;
+        var host = Path.GetFullPath(Path.Combine(output.FullName, "..", "..", "..", "..", "AblyPgTyped.Tests.Host", "bin", configuration, output.Name, "AblyPgTyped.Tests.Host.dll"));
+        if (!File.Exists(host))
+        {
+            throw new FileNotFoundException($"The connector host was not built: {host}");
+        }
+
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { host, harness.ConnectionString, harness.Ably.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), ConnectorHarness.ApiKey })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return new ConnectorProcess(Process.Start(start)!);
+    }
+
+    public async Task WaitUntilActiveAsync(double seconds = 30)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+        while (!IsActive)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The connector host exited with code {_process.ExitCode}.");
+            }
+
+            await Task.Delay(50, timeout.Token);
+        }
+    }
+
+    /// <summary>SIGKILL: no cleanup, no goodbye to PostgreSQL or Ably.</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            Kill();
+        }
+
+        _process.Dispose();
+    }
+}
