@@ -62,6 +62,17 @@ public sealed class Connector : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Creates a connector from the Node.js original's configuration: its <c>config/default.json</c>
+    /// (<c>dbConfig</c>, <c>connector</c>, <c>ably</c>) or its <c>.env</c> file (<c>DB_HOST</c>, …, <c>ABLY_CONNECTOR</c>);
+    /// with no path, from the process environment in the <c>.env</c> names. Rows are published as JSON.
+    /// </summary>
+    /// <exception cref="AblyConfigurationException">The file is missing or malformed; the message names the file, the field and the problem.</exception>
+    public Connector(string? configPath = null, ILoggerFactory? loggerFactory = null)
+        : this(Config.OriginalConfiguration.Load(configPath), loggerFactory)
+    {
+    }
+
     /// <summary>Whether this instance is the active connector (the others stand by).</summary>
     public bool IsActive => _isActive;
 

@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Generic;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace AblyPgTyped.Capture;
+
+/// <summary>
+/// A table mapped without a C# type, as the Node.js original's configuration files map them: whole rows are
+/// captured and published as JSON. No key is needed (the original's example table has none).
+/// </summary>
+internal sealed class UntypedMapping : ChangeMapping
+{
+    private readonly string?[] _channels = new string?[4];
+    private readonly TableCapture _capture;
+
+    public UntypedMapping(string schema, string table, string? insertChannel, string? updateChannel, string? deleteChannel)
+    {
+        Schema = schema;
+        TableName = table;
+        _channels[(int)ChangeKind.Insert] = insertChannel;
+        _channels[(int)ChangeKind.Update] = updateChannel;
+        _channels[(int)ChangeKind.Delete] = deleteChannel;
+        _capture = new TableCapture(schema, table, columns: null, insertChannel is not null, updateChannel is not null, deleteChannel is not null);
+    }
+
+    public override string Schema { get; }
+
+    public override string TableName { get; }
+
+    public override TableCapture Capture => _capture;
+
+    public override IReadOnlyList<AblyColumn>? Columns => null;
+
+    public override string RowType => "json";
+
+    public override string? ChannelTemplate(ChangeKind kind) => _channels[(int)kind];
+
+    public override DecodedChange Decode(ReadOnlySpan<byte> element, ChangeKind kind, ChangePosition position, DateTimeOffset capturedAt)
+    {
+        using var document = JsonDocument.Parse(element.ToArray());
+        var root = document.RootElement;
+        JsonElement? oldRow = null, newRow = null;
+        switch (kind)
+        {
+            case ChangeKind.Insert:
+                newRow = Object(root);
+                break;
+            case ChangeKind.Delete:
+                oldRow = Object(root);
+                break;
+            default:
+                if (root.ValueKind != JsonValueKind.Array || root.GetArrayLength() != 2)
+                {
+                    throw new JsonException("An update must be captured as [old, new].");
+                }
+
+                oldRow = Object(root[0]);
+                newRow = Object(root[1]);
+                break;
+        }
+
+        return new Decoded(this, kind, position, capturedAt, oldRow, newRow);
+    }
+
+    private static JsonElement Object(JsonElement element) =>
+        element.ValueKind == JsonValueKind.Object ? element.Clone() : throw new JsonException($"A captured row must be a JSON object, not {element.ValueKind}.");
+
+    private sealed class Decoded(UntypedMapping mapping, ChangeKind kind, ChangePosition position, DateTimeOffset capturedAt, JsonElement? oldRow, JsonElement? newRow)
+        : DecodedChange(mapping, kind, position, capturedAt, mapping._channels[(int)kind])
+    {
+        public override bool HasHandlers => false;
+
+        public override void WriteData(Utf8JsonWriter writer) =>
+            ChangeEnvelopeWriter.Write(
+                writer, mapping.Schema, mapping.TableName, Kind, Position, CapturedAt,
+                key: null,
+                newRow is { } n ? w => n.WriteTo(w) : null,
+                oldRow is { } o ? w => o.WriteTo(w) : null);
+
+        public override void WriteCompatibleData(Utf8JsonWriter writer)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("table"u8, mapping.TableName);
+            writer.WriteString("type"u8, Kind.ToString().ToUpperInvariant());
+            writer.WritePropertyName("row"u8);
+            (Kind == ChangeKind.Delete ? oldRow : newRow)!.Value.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+
+        public override Task InvokeHandlersAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,73 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+
+namespace AblyPgTyped.Config;
+
+/// <summary>
+/// Reads the Node.js original's configuration into <see cref="ConnectorOptions"/> with one untyped mapping per table:
+/// its JSON file (<c>config/default.json</c>), its .env file (<c>config/.env</c>), or, with no path, the process environment.
+/// </summary>
+internal static class OriginalConfiguration
+{
+    /// <summary>
+    /// A path whose file name is <c>.env</c>, ends in <c>.env</c> or starts with <c>.env.</c> is a .env file; any other
+    /// path is JSON. Null or empty reads the process environment.
+    /// </summary>
+    /// <exception cref="Publishing.AblyConfigurationException">The file is missing or malformed; the message names the file (or the environment), the field and the problem.</exception>
+    public static ConnectorOptions Load(string? path)
+    {
+        if (string.IsNullOrEmpty(path))
+        {
+            var environment = ConfigSource.Environment;
+            return OriginalEnvConfig.Read(Environment.GetEnvironmentVariable, environment).ToOptions(environment);
+        }
+
+        var (source, text) = ReadFile(path);
+        var name = Path.GetFileName(source.FullPath!);
+        if (IsEnvFileName(name))
+        {
+            var values = DotEnvFile.Parse(text, source);
+            return OriginalEnvConfig.Read(key => values.GetValueOrDefault(key), source).ToOptions(source);
+        }
+
+        return OriginalJsonConfig.Read(text, source, namedJson: name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)).ToOptions(source);
+    }
+
+    public static bool IsEnvFileName(string fileName) =>
+        fileName.EndsWith(".env", StringComparison.OrdinalIgnoreCase) || fileName.StartsWith(".env.", StringComparison.OrdinalIgnoreCase);
+
+    private static (ConfigSource Source, string Text) ReadFile(string path)
+    {
+        string fullPath;
+        try
+        {
+            fullPath = Path.GetFullPath(path);
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new Publishing.AblyConfigurationException("Config file '" + path + "' is not a valid path: " + e.Message, e);
+        }
+
+        var source = ConfigSource.File(fullPath);
+        if (Directory.Exists(fullPath))
+        {
+            throw source.SourceError("is a folder: give the path of the JSON file (config/default.json) or of the .env file (config/.env)");
+        }
+
+        if (!File.Exists(fullPath))
+        {
+            throw source.SourceError(
+                "does not exist" + (Path.IsPathRooted(path) ? "" : " (the path '" + path + "' is relative to the working folder " + Environment.CurrentDirectory + ")"));
+        }
+
+        try
+        {
+            return (source, File.ReadAllText(fullPath));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw source.SourceError("cannot be read: " + e.Message, e);
+        }
+    }
+}
