@@ -1,5 +1,6 @@
 using System.Linq;
 using AblyPgTyped.Generators.Tests.Infrastructure;
+using AblyPgTyped.Tests.Shared;
 using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 

@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using AblyPgTyped.Generators.Tests.Infrastructure;
+using AblyPgTyped.Tests.Shared;
 using Xunit;
 
 namespace AblyPgTyped.Generators.Tests;

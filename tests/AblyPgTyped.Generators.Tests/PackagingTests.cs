@@ -12,6 +12,8 @@ using System.Xml.Linq;
 using Xunit;
 using Xunit.Abstractions;
 
+using AblyPgTyped.Tests.Shared;
+
 namespace AblyPgTyped.Generators.Tests.Packaging;
 
 /// <summary>
@@ -196,7 +198,7 @@ public sealed class PackagingFixture : IDisposable
 
     public PackagingFixture()
     {
-        RepositoryRoot = FindRepositoryRoot();
+        RepositoryRoot = RepositoryPaths.Root;
 
         // Prerelease identifiers: no leading zeros, hence the leading "1" before the process id.
         Version = string.Create(
@@ -297,19 +299,6 @@ public sealed class PackagingFixture : IDisposable
 
     private string Template(string relativePath) =>
         File.ReadAllText(Path.Combine(RepositoryRoot, "tests", "AblyPgTyped.Generators.Tests", "Consumer", relativePath));
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "AblyPgTyped.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No AblyPgTyped.sln above {AppContext.BaseDirectory}.");
-    }
 
     private static bool IsUnder(string path, string root)
     {

@@ -97,13 +97,13 @@ internal static class CaptureInstaller
 
             if (kind is null)
             {
-                problems.Add($"table {qualified} (mapped by {mapping.RowType}) does not exist");
+                problems.Add($"table {qualified} (mapped by {mapping.MappedBy}) does not exist");
                 continue;
             }
 
             if (kind is not ("r" or "p"))
             {
-                problems.Add($"{qualified} (mapped by {mapping.RowType}) is not a table; triggers capture tables only");
+                problems.Add($"{qualified} (mapped by {mapping.MappedBy}) is not a table; triggers capture tables only");
                 continue;
             }
 
@@ -111,15 +111,15 @@ internal static class CaptureInstaller
             {
                 if (!columns.TryGetValue(column.Name, out var type))
                 {
-                    problems.Add($"table {qualified} has no column \"{column.Name}\" (mapped by {mapping.RowType}.{column.Property})");
+                    problems.Add($"table {qualified} has no column \"{column.Name}\" (mapped by {mapping.MappedBy}.{column.Property})");
                 }
                 else if (column.Capture == ColumnCapture.Base64 && type != "bytea")
                 {
-                    problems.Add($"column \"{column.Name}\" of {qualified} is {type}, but {mapping.RowType}.{column.Property} is byte[], which needs bytea");
+                    problems.Add($"column \"{column.Name}\" of {qualified} is {type}, but {mapping.MappedBy}.{column.Property} is byte[], which needs bytea");
                 }
                 else if (column.Capture == ColumnCapture.EpochSeconds && type is not ("interval" or "time"))
                 {
-                    problems.Add($"column \"{column.Name}\" of {qualified} is {type}, but {mapping.RowType}.{column.Property} is TimeSpan, which needs interval");
+                    problems.Add($"column \"{column.Name}\" of {qualified} is {type}, but {mapping.MappedBy}.{column.Property} is TimeSpan, which needs interval");
                 }
             }
         }

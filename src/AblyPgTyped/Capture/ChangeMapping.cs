@@ -25,6 +25,9 @@ internal abstract class ChangeMapping
     /// <summary>What the control table records as the row type.</summary>
     public abstract string RowType { get; }
 
+    /// <summary>Who declared the mapping, for error messages.</summary>
+    public virtual string MappedBy => RowType;
+
     public abstract string? ChannelTemplate(ChangeKind kind);
 
     /// <summary>

@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
@@ -41,7 +43,7 @@ internal sealed class UntypedMapping : ChangeMapping
     {
         using var document = JsonDocument.Parse(element.ToArray());
         var root = document.RootElement;
-        JsonElement? oldRow = null, newRow = null;
+        string? oldRow = null, newRow = null;
         switch (kind)
         {
             case ChangeKind.Insert:
@@ -64,10 +66,36 @@ internal sealed class UntypedMapping : ChangeMapping
         return new Decoded(this, kind, position, capturedAt, oldRow, newRow);
     }
 
-    private static JsonElement Object(JsonElement element) =>
-        element.ValueKind == JsonValueKind.Object ? element.Clone() : throw new JsonException($"A captured row must be a JSON object, not {element.ValueKind}.");
+    public override string MappedBy => "the connector configuration";
 
-    private sealed class Decoded(UntypedMapping mapping, ChangeKind kind, ChangePosition position, DateTimeOffset capturedAt, JsonElement? oldRow, JsonElement? newRow)
+    /// <summary>The row's JSON exactly as PostgreSQL rendered it, so compatible messages match the original byte for byte.</summary>
+    private static string Object(JsonElement element) =>
+        element.ValueKind == JsonValueKind.Object ? element.GetRawText() : throw new JsonException($"A captured row must be a JSON object, not {element.ValueKind}.");
+
+    /// <summary>A string as PostgreSQL's JSON functions quote it.</summary>
+    private static string PostgresJsonString(string value)
+    {
+        var text = new StringBuilder("\"", value.Length + 2);
+        foreach (var c in value)
+        {
+            text.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\b' => "\\b",
+                '\f' => "\\f",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                < ' ' => "\\u" + ((int)c).ToString("x4", CultureInfo.InvariantCulture),
+                _ => c.ToString(),
+            });
+        }
+
+        return text.Append('"').ToString();
+    }
+
+    private sealed class Decoded(UntypedMapping mapping, ChangeKind kind, ChangePosition position, DateTimeOffset capturedAt, string? oldRow, string? newRow)
         : DecodedChange(mapping, kind, position, capturedAt, mapping._channels[(int)kind])
     {
         public override bool HasHandlers => false;
@@ -76,18 +104,18 @@ internal sealed class UntypedMapping : ChangeMapping
             ChangeEnvelopeWriter.Write(
                 writer, mapping.Schema, mapping.TableName, Kind, Position, CapturedAt,
                 key: null,
-                newRow is { } n ? w => n.WriteTo(w) : null,
-                oldRow is { } o ? w => o.WriteTo(w) : null);
+                newRow is { } n ? w => w.WriteRawValue(n, skipInputValidation: true) : null,
+                oldRow is { } o ? w => w.WriteRawValue(o, skipInputValidation: true) : null);
 
-        public override void WriteCompatibleData(Utf8JsonWriter writer)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("table"u8, mapping.TableName);
-            writer.WriteString("type"u8, Kind.ToString().ToUpperInvariant());
-            writer.WritePropertyName("row"u8);
-            (Kind == ChangeKind.Delete ? oldRow : newRow)!.Value.WriteTo(writer);
-            writer.WriteEndObject();
-        }
+        /// <summary>
+        /// What the original's trigger published: <c>json_build_object('table', TG_TABLE_NAME, 'type', TG_OP, 'row', …)::text</c>,
+        /// spacing and all.
+        /// </summary>
+        public override void WriteCompatibleData(Utf8JsonWriter writer) =>
+            writer.WriteRawValue(
+                "{\"table\" : " + PostgresJsonString(mapping.TableName) + ", \"type\" : \"" + Kind.ToString().ToUpperInvariant() +
+                "\", \"row\" : " + (Kind == ChangeKind.Delete ? oldRow : newRow) + "}",
+                skipInputValidation: true);
 
         public override Task InvokeHandlersAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }

@@ -112,7 +112,12 @@ internal static class DotEnvFile
                 }
                 else if (i < text.Length && text[i] != '\n')
                 {
-                    throw source.Error(keyField, "has text after its closing quote: quote the whole value, or start a comment with #");
+                    throw source.Error(
+                        keyField,
+                        lines == 0
+                            ? "has text after its closing quote: quote the whole value, or start a comment with #"
+                            : "opens a " + quote + " quote that is not closed on its line (the next " + quote + " is on line "
+                              + line.ToString(CultureInfo.InvariantCulture) + ", followed by more text)");
                 }
             }
             else

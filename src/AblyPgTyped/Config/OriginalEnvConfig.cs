@@ -35,7 +35,7 @@ internal static class OriginalEnvConfig
         var user = Required("DB_USER", "the PostgreSQL user name");
         var password = Get("DB_PASSWORD");
         var database = Required("DB_NAME", "the name of the database whose tables are captured");
-        var apiKey = ConfigRules.ApiKey(source, "ABLY_API_KEY", Get("ABLY_API_KEY"));
+        var apiKey = ConfigRules.ApiKey(source, "ABLY_API_KEY", Required("ABLY_API_KEY", "the full Ably API key \"keyName:keySecret\" (as shown in the Ably dashboard)"));
         var entries = ConnectorEntry.ReadList(ParseConnector(Required("ABLY_CONNECTOR", Example), source), source, "ABLY_CONNECTOR");
         var restHost = Get("ABLY_REST_HOST") is { } restHostText ? ConfigRules.RestHost(source, "ABLY_REST_HOST", restHostText) : null;
         var (ablyPort, tls) = ConfigRules.AblyEndpoint(

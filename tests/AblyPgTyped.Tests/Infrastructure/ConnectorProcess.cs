@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
+using AblyPgTyped.Tests.Shared;
 
 namespace AblyPgTyped.Tests.Infrastructure;
 
@@ -30,15 +31,7 @@ public sealed class ConnectorProcess : IDisposable
 
     public static ConnectorProcess Start(ConnectorHarness harness)
     {
-        // bin/<Configuration>/net10.0 of this test project, mirrored for the host project.
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var configuration = output.Parent!.Name;
-        var host = Path.GetFullPath(Path.Combine(output.FullName, "..", "..", "..", "..", "AblyPgTyped.Tests.Host", "bin", configuration, output.Name, "AblyPgTyped.Tests.Host.dll"));
-        if (!File.Exists(host))
-        {
-            throw new FileNotFoundException($"The connector host was not built: {host}");
-        }
-
+        var host = RepositoryPaths.BuiltProgram("tests/AblyPgTyped.Tests.Host", "AblyPgTyped.Tests.Host");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[] { host, harness.ConnectionString, harness.Ably.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), ConnectorHarness.ApiKey })
         {

@@ -6,6 +6,7 @@ using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using AblyPgTyped.Tests.Shared;
 
 namespace AblyPgTyped.Tests.Infrastructure;
 
@@ -36,7 +37,7 @@ public sealed class DotnetProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = RepositoryRoot,
+            WorkingDirectory = RepositoryPaths.Root,
         };
         foreach (var argument in arguments)
         {
@@ -52,16 +53,6 @@ public sealed class DotnetProcess : IDisposable
 
         return new DotnetProcess(Process.Start(start)!);
     }
-
-    /// <summary>The built output of a sample or test program, in this test run's configuration.</summary>
-    public static string BuiltProgram(string projectFolder, string assemblyName)
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var path = Path.Combine(RepositoryRoot, projectFolder, "bin", output.Parent!.Name, output.Name, assemblyName + ".dll");
-        return File.Exists(path) ? path : throw new FileNotFoundException($"{assemblyName} was not built: {path}");
-    }
-
-    public static string RepositoryRoot { get; } = FindRoot();
 
     public async Task<int> WaitForExitAsync(double seconds)
     {
@@ -117,18 +108,5 @@ public sealed class DotnetProcess : IDisposable
         {
             _lines.Enqueue(line);
         }
-    }
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AblyPgTyped.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AblyPgTyped.sln not found above the test binaries.");
     }
 }

@@ -41,7 +41,7 @@ public sealed class SampleTests(PostgresFixture postgres)
     {
         await using var h = await ConnectorHarness.StartAsync(postgres);
         using var quickstart = DotnetProcess.Start(
-            [DotnetProcess.BuiltProgram("samples/Quickstart", "Quickstart")],
+            [RepositoryPaths.BuiltProgram("samples/Quickstart", "Quickstart")],
             new Dictionary<string, string?> { ["ABLYPG_CONNECTION_STRING"] = h.ConnectionString });
 
         var exitCode = await quickstart.WaitForExitAsync(seconds: 120);
@@ -56,9 +56,9 @@ public sealed class SampleTests(PostgresFixture postgres)
     [Fact]
     public async Task The_typed_app_runs_as_a_hosted_service_and_stops_cleanly_on_sigterm()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, System.IO.File.ReadAllText(System.IO.Path.Combine(DotnetProcess.RepositoryRoot, "samples", "TypedApp", "schema.sql")));
+        await using var h = await ConnectorHarness.StartAsync(postgres, System.IO.File.ReadAllText(RepositoryPaths.Combine("samples", "TypedApp", "schema.sql")));
         using var app = DotnetProcess.Start(
-            [DotnetProcess.BuiltProgram("samples/TypedApp", "TypedApp")],
+            [RepositoryPaths.BuiltProgram("samples/TypedApp", "TypedApp")],
             new Dictionary<string, string?>
             {
                 ["AblyPg__ConnectionString"] = h.ConnectionString,
@@ -88,14 +88,14 @@ public sealed class SampleTests(PostgresFixture postgres)
     public async Task The_typed_app_prints_the_ddl_for_review_and_reports_bad_configuration_in_one_line()
     {
         using (var print = DotnetProcess.Start(
-                   [DotnetProcess.BuiltProgram("samples/TypedApp", "TypedApp"), "--print-sql"],
+                   [RepositoryPaths.BuiltProgram("samples/TypedApp", "TypedApp"), "--print-sql"],
                    new Dictionary<string, string?> { ["AblyPg__Ably__ApiKey"] = "a.b:c" }))
         {
             Assert.Equal(0, await print.WaitForExitAsync(seconds: 60));
             Assert.Contains("CREATE TRIGGER \"ablypg_capture_update\" AFTER UPDATE ON \"shop\".\"stock\"", print.Output, StringComparison.Ordinal);
         }
 
-        using var bad = DotnetProcess.Start([DotnetProcess.BuiltProgram("samples/TypedApp", "TypedApp")], new Dictionary<string, string?> { ["AblyPg__Ably__ApiKey"] = "" });
+        using var bad = DotnetProcess.Start([RepositoryPaths.BuiltProgram("samples/TypedApp", "TypedApp")], new Dictionary<string, string?> { ["AblyPg__Ably__ApiKey"] = "" });
         Assert.Equal(2, await bad.WaitForExitAsync(seconds: 60));
         Assert.Equal(
             "Configuration error: AblyOptions.ApiKey: is missing: set it to the full API key \"keyName:keySecret\" (as shown in the Ably dashboard)",

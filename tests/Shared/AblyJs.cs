@@ -1,0 +1,100 @@
+using System;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace AblyPgTyped.Tests.Shared;
+
+/// <summary>
+/// Runs scripts of tests/AblyPgTyped.LocalAbly.Tests/ablyjs with Node.js, against the real ably-js client.
+/// Fails, never skips, when Node.js or npm is missing.
+/// </summary>
+internal static class AblyJs
+{
+    public static string Folder { get; } = RepositoryPaths.Combine("tests", "AblyPgTyped.LocalAbly.Tests", "ablyjs");
+
+    /// <summary>Runs <c>node script arguments…</c> in the ablyjs folder, installing ably-js first if needed.</summary>
+    public static async Task<ProcessResult> RunScriptAsync(string script, params string[] arguments)
+    {
+        await EnsureInstalledAsync();
+        return await RunAsync("node", Folder, TimeSpan.FromSeconds(60), [script, .. arguments]);
+    }
+
+    /// <summary>
+    /// Installs node_modules once. Test projects run in parallel processes, so the guard is a lock file that only
+    /// one process can hold, not an in-process lock.
+    /// </summary>
+    private static async Task EnsureInstalledAsync()
+    {
+        await RequireToolAsync("node");
+        using var installing = await LockAsync(Path.Combine(Folder, ".install.lock"));
+        if (File.Exists(Path.Combine(Folder, "node_modules", "ably", "package.json")))
+        {
+            return;
+        }
+
+        await RequireToolAsync("npm");
+        var install = await RunAsync("npm", Folder, TimeSpan.FromMinutes(3), ["ci", "--no-audit", "--no-fund"]);
+        Assert.True(install.ExitCode == 0, $"npm ci failed in {Folder} (exit {install.ExitCode}):\n{install.Output}\n{install.Error}");
+    }
+
+    private static async Task<FileStream> LockAsync(string path)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(4);
+        while (true)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+
+    private static async Task RequireToolAsync(string tool)
+    {
+        try
+        {
+            var version = await RunAsync(tool, Folder, TimeSpan.FromSeconds(30), ["--version"]);
+            Assert.True(version.ExitCode == 0, $"{tool} --version failed: {version.Error}");
+        }
+        catch (Win32Exception e)
+        {
+            Assert.Fail($"'{tool}' was not found on PATH ({e.Message}). The compatibility tests run the real ably-js client: "
+                + "install Node.js 18 or newer and npm, e.g. 'apt-get install -y nodejs npm'.");
+        }
+    }
+
+    private static async Task<ProcessResult> RunAsync(string fileName, string workingDirectory, TimeSpan timeout, string[] arguments)
+    {
+        var start = new ProcessStartInfo(fileName) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start " + fileName);
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{fileName} {string.Join(' ', arguments)} did not finish within {timeout}");
+        }
+
+        return new ProcessResult(process.ExitCode, await output, await error);
+    }
+}
+
+internal sealed record ProcessResult(int ExitCode, string Output, string Error);
