@@ -38,8 +38,8 @@ public sealed partial class AblyTableGenerator
             EmitSql(w, spec);
             EmitConstructor(w, spec);
             EmitRead(w, spec);
-            EmitWrite(w, spec, "Write", "Writes the row as a JSON object keyed by column name.", spec.Columns);
-            EmitWrite(w, spec, "WriteKey", "Writes the row's key columns as a JSON object.", spec.Columns.Where(c => c.IsKey));
+            EmitWrite(w, spec, "Write", spec.Columns);
+            EmitWrite(w, spec, "WriteKey", spec.Columns.Where(c => c.IsKey));
             EmitResolveChannel(w, spec);
             foreach (var enumSpec in spec.Enums)
             {
@@ -177,7 +177,7 @@ public sealed partial class AblyTableGenerator
             w.Close().Line();
         }
 
-        private static void EmitWrite(SourceWriter w, TableSpec spec, string method, string summary, IEnumerable<ColumnSpec> columns)
+        private static void EmitWrite(SourceWriter w, TableSpec spec, string method, IEnumerable<ColumnSpec> columns)
         {
             w.Line("/// <inheritdoc />")
              .Open($"public override void {method}({Writer} writer, {spec.FullyQualifiedType} row)")
@@ -207,7 +207,6 @@ public sealed partial class AblyTableGenerator
             }
 
             w.Line("writer.WriteEndObject();").Close().Line();
-            _ = summary;
         }
 
         private static void EmitResolveChannel(SourceWriter w, TableSpec spec)

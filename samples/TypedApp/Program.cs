@@ -56,6 +56,12 @@ builder.Services.AddAblyPgConnector(
     });
 
 using var host = builder.Build();
+if (args.Contains("--print-sql"))
+{
+    Console.WriteLine(host.Services.GetRequiredService<ConnectorOptions>().GetInstallSql());
+    return 0;
+}
+
 Connector connector;
 try
 {
@@ -65,12 +71,6 @@ catch (AblyPgTyped.Publishing.AblyConfigurationException e)
 {
     Console.Error.WriteLine("Configuration error: " + e.Message);
     return 2;
-}
-
-if (args.Contains("--print-sql"))
-{
-    Console.WriteLine(connector.GetInstallSql());
-    return 0;
 }
 
 if (args.Contains("--uninstall"))

@@ -153,19 +153,10 @@ public sealed class Connector : IAsyncDisposable
     }
 
     /// <summary>The DDL this connector installs (capture store and every mapping's triggers), for a DBA to review or apply.</summary>
-    public string GetInstallSql()
-    {
-        var sql = new StringBuilder(CaptureSql.InstallStore(_options.CaptureSchema));
-        foreach (var mapping in _mappings)
-        {
-            sql.Append('\n').Append(CaptureSql.InstallTable(_options.CaptureSchema, mapping.Capture));
-        }
-
-        return sql.ToString();
-    }
+    public string GetInstallSql() => _options.GetInstallSql();
 
     /// <summary>The DDL that removes everything the connector installs.</summary>
-    public string GetUninstallSql() => CaptureSql.UninstallStore(_options.CaptureSchema);
+    public string GetUninstallSql() => _options.GetUninstallSql();
 
     /// <summary>
     /// Removes everything the connector installed in this database: every capture trigger and function, the capture

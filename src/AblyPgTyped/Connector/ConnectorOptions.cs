@@ -50,6 +50,29 @@ public sealed class ConnectorOptions
     /// <summary>Mappings without a C# type (from the original's configuration files).</summary>
     internal List<ChangeMapping> UntypedMappings { get; } = [];
 
+    /// <summary>
+    /// The DDL a connector with these options installs (capture store and every mapping's triggers), for a DBA to
+    /// review or apply by hand. Needs no database and no API key.
+    /// </summary>
+    public string GetInstallSql()
+    {
+        var sql = new System.Text.StringBuilder(CaptureSql.InstallStore(CaptureSchema));
+        foreach (var table in Tables)
+        {
+            sql.Append('\n').Append(table.GetInstallSql(CaptureSchema));
+        }
+
+        foreach (var mapping in UntypedMappings)
+        {
+            sql.Append('\n').Append(CaptureSql.InstallTable(CaptureSchema, mapping.Capture));
+        }
+
+        return sql.ToString();
+    }
+
+    /// <summary>The DDL that removes everything a connector with these options installs.</summary>
+    public string GetUninstallSql() => CaptureSql.UninstallStore(CaptureSchema);
+
     /// <summary>Checks every setting; the exception names the setting and the problem.</summary>
     /// <exception cref="AblyConfigurationException">A setting is missing or out of range.</exception>
     public void Validate()

@@ -50,11 +50,16 @@ public static class AblyPgServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        services.TryAddSingleton(provider =>
+        // The options are a service of their own, so tools (printing the DDL, say) can use them without a connector.
+        services.TryAddSingleton(_ =>
         {
             var options = new ConnectorOptions();
             configure(options);
-            var connector = new Connector(options, provider.GetService<ILoggerFactory>());
+            return options;
+        });
+        services.TryAddSingleton(provider =>
+        {
+            var connector = new Connector(provider.GetRequiredService<ConnectorOptions>(), provider.GetService<ILoggerFactory>());
             handlers?.Invoke(provider, connector);
             return connector;
         });

@@ -87,9 +87,8 @@ public sealed class SampleTests(PostgresFixture postgres)
     [Fact]
     public async Task The_typed_app_prints_the_ddl_for_review_and_reports_bad_configuration_in_one_line()
     {
-        using (var print = DotnetProcess.Start(
-                   [RepositoryPaths.BuiltProgram("samples/TypedApp", "TypedApp"), "--print-sql"],
-                   new Dictionary<string, string?> { ["AblyPg__Ably__ApiKey"] = "a.b:c" }))
+        // No API key and no database: reviewing the DDL needs neither.
+        using (var print = DotnetProcess.Start(["run", "--project", "samples/TypedApp", "--", "--print-sql"]))
         {
             Assert.Equal(0, await print.WaitForExitAsync(seconds: 60));
             Assert.Contains("CREATE TRIGGER \"ablypg_capture_update\" AFTER UPDATE ON \"shop\".\"stock\"", print.Output, StringComparison.Ordinal);
