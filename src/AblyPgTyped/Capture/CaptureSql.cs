@@ -299,13 +299,23 @@ CREATE TABLE IF NOT EXISTS {s}.""{DeadLettersTable}"" (
         var rows = columns is null
             ? "SELECT n FROM ablypg_rows n"
             : "SELECT r FROM (SELECT " + SelectList("n", columns) + " FROM ablypg_rows n) r";
+
+        // Most statements change at most ChunkSize rows: one aggregate makes their store row, without the window,
+        // grouping and sort that cutting chunks takes. Reading at most ChunkSize + 1 rows tells the two cases apart
+        // and bounds the work spent before a larger statement (or an empty one) takes the chunked path.
         return
             "    INSERT INTO " + changes + " (table_schema, table_name, op, n, data)\n" +
-            "    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, '" + op + "', count(*), json_agg(c.r)\n" +
-            "    FROM (SELECT (row_number() OVER () - 1) / " + ChunkSize + " AS chunk, t.r\n" +
-            "          FROM (" + rows + ") t(r)) c\n" +
-            "    GROUP BY c.chunk\n" +
-            "    ORDER BY c.chunk;\n";
+            "    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, '" + op + "', c.n, c.data\n" +
+            "    FROM (SELECT count(*) AS n, json_agg(t.r) AS data FROM (" + rows + " LIMIT " + (ChunkSize + 1) + ") t(r)) c\n" +
+            "    WHERE c.n BETWEEN 1 AND " + ChunkSize + ";\n" +
+            "    IF NOT FOUND THEN\n" +
+            "        INSERT INTO " + changes + " (table_schema, table_name, op, n, data)\n" +
+            "        SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, '" + op + "', count(*), json_agg(c.r)\n" +
+            "        FROM (SELECT (row_number() OVER () - 1) / " + ChunkSize + " AS chunk, t.r\n" +
+            "              FROM (" + rows + ") t(r)) c\n" +
+            "        GROUP BY c.chunk\n" +
+            "        ORDER BY c.chunk;\n" +
+            "    END IF;\n";
     }
 
     private static string UpdateBody(string changes, IReadOnlyList<CapturedColumn>? columns)

@@ -17,6 +17,7 @@ internal sealed class TriggerCaptureSource : ICaptureSource
     private readonly NpgsqlConnection _connection;
     private readonly string _readSql;
     private readonly string _deleteSql;
+    private readonly string _deleteRangeSql;
     private readonly string _deadLetterSql;
     private readonly string _armSql;
     private readonly string _disarmSql;
@@ -33,10 +34,15 @@ internal sealed class TriggerCaptureSource : ICaptureSource
 
         // The running sum bounds a read by changes rather than rows: one row may hold a 1000-row statement.
         _readSql =
-            $"SELECT id, table_schema, table_name, op, n, captured_at, data::text FROM " +
-            $"(SELECT id, table_schema, table_name, op, n, captured_at, data, sum(n) OVER (ORDER BY id) AS upto " +
+            $"SELECT id, table_schema, table_name, op, n, captured_at, data FROM " +
+            $"(SELECT id, table_schema, table_name, op, n, captured_at, data, sum(n) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS upto " +
             $"FROM {changes} ORDER BY id LIMIT $2) c WHERE upto - n < $1 ORDER BY id";
-        _deleteSql = $"DELETE FROM {changes} WHERE id = ANY($1)";
+
+        // The range lets the primary key bound the scan (the array alone made the planner scan the whole store once
+        // a cycle held many single-change rows). Only the ids read are deleted: a row that committed late, inside the
+        // range, stays for the next cycle. When the ids read fill their range, the range alone says the same, cheaper.
+        _deleteSql = $"DELETE FROM {changes} WHERE id BETWEEN $2 AND $3 AND id = ANY($1)";
+        _deleteRangeSql = $"DELETE FROM {changes} WHERE id BETWEEN $1 AND $2";
         _deadLetterSql =
             $"INSERT INTO {CaptureSql.QualifiedName(captureSchema, CaptureSql.DeadLettersTable)} " +
             "(change_id, change_index, table_schema, table_name, op, channel, reason, data) " +
@@ -64,7 +70,7 @@ internal sealed class TriggerCaptureSource : ICaptureSource
                     reader.GetChar(3),
                     reader.GetInt32(4),
                     reader.GetFieldValue<DateTimeOffset>(5),
-                    System.Text.Encoding.UTF8.GetBytes(reader.GetString(6))));
+                    reader.GetFieldValue<byte[]>(6))); // the json text as UTF-8, never a string
             }
         }
 
@@ -95,9 +101,31 @@ internal sealed class TriggerCaptureSource : ICaptureSource
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using (var delete = new NpgsqlCommand(_deleteSql, _connection, transaction))
+        if (rows.Count > 0)
         {
-            delete.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = rows.Select(r => r.Id).ToArray() });
+            // The ids of one read are distinct: they fill their range exactly when there are max - min + 1 of them.
+            long min = long.MaxValue, max = long.MinValue;
+            foreach (var row in rows)
+            {
+                min = Math.Min(min, row.Id);
+                max = Math.Max(max, row.Id);
+            }
+
+            var contiguous = max - min + 1 == rows.Count;
+            await using var delete = new NpgsqlCommand(contiguous ? _deleteRangeSql : _deleteSql, _connection, transaction);
+            if (!contiguous)
+            {
+                var ids = new long[rows.Count];
+                for (var i = 0; i < ids.Length; i++)
+                {
+                    ids[i] = rows[i].Id;
+                }
+
+                delete.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
+            }
+
+            delete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = min });
+            delete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = max });
             await delete.ExecuteNonQueryAsync(cancellationToken);
         }
 

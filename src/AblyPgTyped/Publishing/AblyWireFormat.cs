@@ -51,9 +51,17 @@ internal static class AblyWireFormat
             writer.WriteString("name"u8, message.Name);
         }
 
-        if (message.Data is not null)
+        if (message.HasData)
         {
-            writer.WriteString("data"u8, message.Data);
+            if (message.TryGetUtf8Data(out ReadOnlySpan<byte> utf8))
+            {
+                WriteUtf8String(writer, "data"u8, utf8);
+            }
+            else
+            {
+                writer.WriteString("data"u8, message.Data);
+            }
+
             if (message.DataIsJson)
             {
                 writer.WriteString("encoding"u8, "json"u8);
@@ -63,10 +71,63 @@ internal static class AblyWireFormat
         if (message.Headers is { Count: > 0 } headers)
         {
             writer.WritePropertyName("extras"u8);
-            WriteExtras(writer, headers);
+            if (headers is MessageHeaders rendered)
+            {
+                writer.WriteRawValue(rendered.ExtrasJson, skipInputValidation: true);
+            }
+            else
+            {
+                WriteExtras(writer, headers);
+            }
         }
 
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Writes <paramref name="value"/> as a JSON string, byte for byte as <see cref="Utf8JsonWriter.WriteString(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/>
+    /// with <see cref="WriterOptions"/> would. Printable ASCII (a connector's JSON data, almost always) needs only its quotes
+    /// and backslashes escaped, which is done here in bulk; anything else goes through the writer's encoder.
+    /// </summary>
+    internal static void WriteUtf8String(Utf8JsonWriter writer, ReadOnlySpan<byte> propertyName, ReadOnlySpan<byte> value)
+    {
+        if (value.IndexOfAnyExceptInRange((byte)0x20, (byte)0x7E) >= 0)
+        {
+            writer.WriteString(propertyName, value);
+            return;
+        }
+
+        int escapes = value.Count((byte)'"') + value.Count((byte)'\\');
+        int length = value.Length + escapes + 2;
+        byte[]? rented = null;
+        Span<byte> quoted = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        int position = 0;
+        quoted[position++] = (byte)'"';
+        ReadOnlySpan<byte> rest = value;
+        while (true)
+        {
+            int next = rest.IndexOfAny((byte)'"', (byte)'\\');
+            if (next < 0)
+            {
+                rest.CopyTo(quoted.Slice(position));
+                position += rest.Length;
+                break;
+            }
+
+            rest.Slice(0, next).CopyTo(quoted.Slice(position));
+            position += next;
+            quoted[position++] = (byte)'\\';
+            quoted[position++] = rest[next];
+            rest = rest.Slice(next + 1);
+        }
+
+        quoted[position] = (byte)'"';
+        writer.WritePropertyName(propertyName);
+        writer.WriteRawValue(quoted, skipInputValidation: true);
+        if (rented is not null)
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
     }
 
     /// <summary>Writes <c>{"headers":{…}}</c>.</summary>
@@ -105,7 +166,7 @@ internal static class AblyMessageSize
     {
         ArgumentNullException.ThrowIfNull(message);
         long size = (long)(message.Name?.Length ?? 0)
-            + (message.Data is null ? 0 : Encoding.UTF8.GetByteCount(message.Data))
+            + message.DataByteCount
             + ExtrasLength(message.Headers);
         return (int)Math.Min(size, int.MaxValue);
     }
@@ -116,6 +177,11 @@ internal static class AblyMessageSize
         if (headers is not { Count: > 0 })
         {
             return 0;
+        }
+
+        if (headers is MessageHeaders rendered)
+        {
+            return rendered.ExtrasLength;
         }
 
         ArrayBufferWriter<byte> buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);

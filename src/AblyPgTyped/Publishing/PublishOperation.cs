@@ -55,7 +55,7 @@ internal sealed class PublishOperation : IDisposable
                     throw new ArgumentException("Batch for channel \"" + batch.Channel + "\" contains a null message.", nameof(batches));
                 }
 
-                estimate += (message.Data?.Length ?? 0) + (message.Name?.Length ?? 0) + (message.Id?.Length ?? 0) + 48;
+                estimate += message.DataLengthEstimate + (message.Name?.Length ?? 0) + (message.Id?.Length ?? 0) + 48;
             }
         }
 

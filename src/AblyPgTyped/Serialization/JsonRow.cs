@@ -134,6 +134,11 @@ public static class JsonRow
     /// <summary>Reads a timestamp: with an offset (timestamptz) it becomes UTC; without one (timestamp) it stays unspecified.</summary>
     public static DateTime ReadDateTime(ref Utf8JsonReader reader, string column)
     {
+        if (TryReadWithOffset(ref reader, out var fast))
+        {
+            return fast.UtcDateTime;
+        }
+
         var text = TimestampText(ref reader, column);
         if (text == "infinity")
         {
@@ -160,6 +165,11 @@ public static class JsonRow
     /// <summary>Reads a timestamp with its offset; a timestamp without one is taken as UTC.</summary>
     public static DateTimeOffset ReadDateTimeOffset(ref Utf8JsonReader reader, string column)
     {
+        if (TryReadWithOffset(ref reader, out var fast))
+        {
+            return fast;
+        }
+
         var text = TimestampText(ref reader, column);
         if (text == "infinity")
         {
@@ -414,6 +424,26 @@ public static class JsonRow
 
     private static string TimestampText(ref Utf8JsonReader reader, string column) =>
         reader.TokenType == JsonTokenType.String ? reader.GetString()! : throw Invalid(ref reader, column, "an ISO 8601 date or timestamp");
+
+    /// <summary>
+    /// The common case without a string: a timestamp with an explicit offset, as PostgreSQL renders timestamptz
+    /// (<c>2026-11-24T10:15:02.123456+00:00</c>), read by the JSON reader's ISO 8601 parser. Anything else (no offset,
+    /// which means UTC here but local time to that parser; infinity; years outside 1-9999; second offsets) returns
+    /// false and takes the general path.
+    /// </summary>
+    private static bool TryReadWithOffset(ref Utf8JsonReader reader, out DateTimeOffset value)
+    {
+        value = default;
+        if (reader.TokenType != JsonTokenType.String || reader.HasValueSequence || reader.ValueIsEscaped)
+        {
+            return false;
+        }
+
+        var raw = reader.ValueSpan;
+        var offset = raw.Length >= 20 && raw[10] == (byte)'T'
+                     && (raw[^1] == (byte)'Z' || (raw[^6] is (byte)'+' or (byte)'-' && raw[^3] == (byte)':'));
+        return offset && reader.TryGetDateTimeOffset(out value);
+    }
 
     /// <summary>Whether an ISO 8601 timestamp ends with Z or a ±hh:mm offset after its time part.</summary>
     private static bool HasOffset(string text)

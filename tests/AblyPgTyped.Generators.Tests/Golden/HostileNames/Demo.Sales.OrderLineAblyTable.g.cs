@@ -47,11 +47,17 @@ SET search_path = pg_catalog, pg_temp
 AS $ablypg1$
 BEGIN
     INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', count(*), json_agg(c.r)
-    FROM (SELECT (row_number() OVER () - 1) / 1000 AS chunk, t.r
-          FROM (SELECT r FROM (SELECT n.""order id"" AS ""order id"", n.""select"" AS ""select"", translate(encode(n.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM n.""Duration"") AS ""Duration"", n.""Status"" AS ""Status"", n.""Counts"" AS ""Counts"" FROM ablypg_rows n) r) t(r)) c
-    GROUP BY c.chunk
-    ORDER BY c.chunk;
+    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', c.n, c.data
+    FROM (SELECT count(*) AS n, json_agg(t.r) AS data FROM (SELECT r FROM (SELECT n.""order id"" AS ""order id"", n.""select"" AS ""select"", translate(encode(n.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM n.""Duration"") AS ""Duration"", n.""Status"" AS ""Status"", n.""Counts"" AS ""Counts"" FROM ablypg_rows n) r LIMIT 1001) t(r)) c
+    WHERE c.n BETWEEN 1 AND 1000;
+    IF NOT FOUND THEN
+        INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+        SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', count(*), json_agg(c.r)
+        FROM (SELECT (row_number() OVER () - 1) / 1000 AS chunk, t.r
+              FROM (SELECT r FROM (SELECT n.""order id"" AS ""order id"", n.""select"" AS ""select"", translate(encode(n.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM n.""Duration"") AS ""Duration"", n.""Status"" AS ""Status"", n.""Counts"" AS ""Counts"" FROM ablypg_rows n) r) t(r)) c
+        GROUP BY c.chunk
+        ORDER BY c.chunk;
+    END IF;
     IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
         PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
         IF FOUND THEN

@@ -16,11 +16,17 @@ SET search_path = pg_catalog, pg_temp
 AS $ablypg$
 BEGIN
     INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'I', count(*), json_agg(c.r)
-    FROM (SELECT (row_number() OVER () - 1) / 1000 AS chunk, t.r
-          FROM (SELECT r FROM (SELECT n.""Id"" AS ""Id"", n.""Name"" AS ""Name"" FROM ablypg_rows n) r) t(r)) c
-    GROUP BY c.chunk
-    ORDER BY c.chunk;
+    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'I', c.n, c.data
+    FROM (SELECT count(*) AS n, json_agg(t.r) AS data FROM (SELECT r FROM (SELECT n.""Id"" AS ""Id"", n.""Name"" AS ""Name"" FROM ablypg_rows n) r LIMIT 1001) t(r)) c
+    WHERE c.n BETWEEN 1 AND 1000;
+    IF NOT FOUND THEN
+        INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+        SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'I', count(*), json_agg(c.r)
+        FROM (SELECT (row_number() OVER () - 1) / 1000 AS chunk, t.r
+              FROM (SELECT r FROM (SELECT n.""Id"" AS ""Id"", n.""Name"" AS ""Name"" FROM ablypg_rows n) r) t(r)) c
+        GROUP BY c.chunk
+        ORDER BY c.chunk;
+    END IF;
     IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
         PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
         IF FOUND THEN
@@ -78,11 +84,17 @@ SET search_path = pg_catalog, pg_temp
 AS $ablypg$
 BEGIN
     INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', count(*), json_agg(c.r)
-    FROM (SELECT (row_number() OVER () - 1) / 1000 AS chunk, t.r
-          FROM (SELECT r FROM (SELECT n.""Id"" AS ""Id"", n.""Name"" AS ""Name"" FROM ablypg_rows n) r) t(r)) c
-    GROUP BY c.chunk
-    ORDER BY c.chunk;
+    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', c.n, c.data
+    FROM (SELECT count(*) AS n, json_agg(t.r) AS data FROM (SELECT r FROM (SELECT n.""Id"" AS ""Id"", n.""Name"" AS ""Name"" FROM ablypg_rows n) r LIMIT 1001) t(r)) c
+    WHERE c.n BETWEEN 1 AND 1000;
+    IF NOT FOUND THEN
+        INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+        SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', count(*), json_agg(c.r)
+        FROM (SELECT (row_number() OVER () - 1) / 1000 AS chunk, t.r
+              FROM (SELECT r FROM (SELECT n.""Id"" AS ""Id"", n.""Name"" AS ""Name"" FROM ablypg_rows n) r) t(r)) c
+        GROUP BY c.chunk
+        ORDER BY c.chunk;
+    END IF;
     IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
         PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
         IF FOUND THEN

@@ -1,0 +1,59 @@
+using System;
+using System.Globalization;
+using System.Threading.Tasks;
+using AblyPgTyped.Generated;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+
+namespace AblyPgTyped.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The connector-process role: a connector with default settings (those a user gets) for every benchmark table,
+/// publishing to the given endpoint. Prints <see cref="ActiveLine"/> once active; stops at <see cref="StopLine"/> or end of input.
+/// </summary>
+internal static class ConnectorProcessRole
+{
+    public const string Role = "connector-process";
+    public const string ActiveLine = "ACTIVE";
+    public const string StopLine = "stop";
+    public const string GcLine = "GC";
+
+    /// <summary>Usage: <c>connector-process &lt;connection string&gt; &lt;ably host&gt; &lt;ably port&gt; &lt;api key&gt;</c>.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = new ConnectorOptions
+        {
+            ConnectionString = args[1],
+            Ably = { RestHost = args[2], Port = int.Parse(args[3], CultureInfo.InvariantCulture), Tls = false, ApiKey = args[4] },
+        };
+        foreach (var table in AblyPgTables.All)
+        {
+            options.Tables.Add(table);
+        }
+
+        using var logging = LoggerFactory.Create(builder => builder
+            .SetMinimumLevel(LogLevel.Warning)
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
+            .AddSimpleConsole(o => o.SingleLine = true));
+
+        await using var connector = new Connector(options, logging);
+        await connector.StartAsync();
+        while (!connector.IsActive)
+        {
+            await Task.Delay(1);
+        }
+
+        Console.WriteLine(ActiveLine);
+        while (await Console.In.ReadLineAsync() is { } line && line != StopLine)
+        {
+        }
+
+        await connector.StopAsync();
+        var gc = GC.GetGCMemoryInfo(GCKind.Any);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{GcLine} allocated={GC.GetTotalAllocatedBytes() / 1e6:0} MB, collections gen0/1/2={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, " +
+            $"heap={gc.HeapSizeBytes / 1e6:0} MB, committed={gc.TotalCommittedBytes / 1e6:0} MB, paused={GC.GetTotalPauseDuration().TotalMilliseconds:0} ms, " +
+            $"jitted={System.Runtime.JitInfo.GetCompiledMethodCount()} methods in {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0} ms"));
+        return 0;
+    }
+}

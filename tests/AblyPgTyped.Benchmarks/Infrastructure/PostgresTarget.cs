@@ -1,0 +1,136 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using AblyPgTyped.LocalPostgres;
+using Npgsql;
+
+namespace AblyPgTyped.Benchmarks.Infrastructure;
+
+/// <summary>The PostgreSQL server under test: a throwaway cluster with a normal install's settings, or the one ABLYPG_TEST_CONNECTION_STRING names.</summary>
+internal sealed class PostgresTarget : IAsyncDisposable
+{
+    private readonly IPostgresServer _server;
+
+    private PostgresTarget(IPostgresServer server, string binDirectory, string description)
+    {
+        _server = server;
+        BinDirectory = binDirectory;
+        Description = description;
+    }
+
+    /// <summary>The postmaster's process id when this program started the server; CPU is measured only then.</summary>
+    public int? PostmasterProcessId => (_server as LocalPostgresCluster)?.PostmasterProcessId;
+
+    /// <summary>Where pgbench is.</summary>
+    public string BinDirectory { get; }
+
+    /// <summary>Version and the settings that matter for write cost, as the server reports them.</summary>
+    public string Description { get; }
+
+    public static async Task<PostgresTarget> StartAsync()
+    {
+        // As a normal install: durable commits (the defaults), wal_level replica rather than LocalPostgres's logical.
+        var options = new LocalPostgresOptions { ServerSettings = { ["wal_level"] = "replica" } };
+        var server = await LocalPostgresCluster.FromEnvironmentOrStartAsync(options);
+        try
+        {
+            var bin = server is LocalPostgresCluster cluster ? cluster.BinDirectory : FindBinDirectory();
+            await using var connection = new NpgsqlConnection(server.ConnectionString);
+            await connection.OpenAsync();
+            var settings = new List<string>();
+            foreach (var name in new[] { "fsync", "synchronous_commit", "wal_level", "shared_buffers", "max_connections" })
+            {
+                await using var show = new NpgsqlCommand($"SHOW {name}", connection);
+                settings.Add($"{name}={await show.ExecuteScalarAsync()}");
+            }
+
+            await using var version = new NpgsqlCommand("SHOW server_version", connection);
+            var owner = server.OwnsServer ? "throwaway cluster" : "existing server (ABLYPG_TEST_CONNECTION_STRING)";
+            return new PostgresTarget(server, bin, $"PostgreSQL {await version.ExecuteScalarAsync()}, {owner}, {string.Join(", ", settings)}");
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A fresh database holding the three benchmark tables.</summary>
+    public async Task<BenchDatabase> CreateDatabaseAsync()
+    {
+        var connectionString = await _server.CreateDatabaseAsync();
+        var database = new BenchDatabase(connectionString);
+        foreach (var table in BenchTables.All)
+        {
+            await database.ExecuteAsync(BenchTables.Create(table));
+        }
+
+        return database;
+    }
+
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+
+    private static string FindBinDirectory()
+    {
+        var configured = Environment.GetEnvironmentVariable(LocalPostgresCluster.BinDirectoryEnvironmentVariable);
+        if (!string.IsNullOrEmpty(configured))
+        {
+            return configured;
+        }
+
+        var installed = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql")
+                .Select(d => Path.Combine(d, "bin"))
+                .Where(d => File.Exists(Path.Combine(d, "pgbench")))
+                .OrderByDescending(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var major) ? major : 0)
+                .FirstOrDefault()
+            : null;
+        return installed ?? "";
+    }
+}
+
+/// <summary>One fresh database of the run.</summary>
+internal sealed class BenchDatabase(string connectionString) : IAsyncDisposable
+{
+    public string ConnectionString { get; } = connectionString;
+
+    public NpgsqlDataSource Source { get; } = NpgsqlDataSource.Create(connectionString);
+
+    public async Task ExecuteAsync(string sql, int timeoutSeconds = 600)
+    {
+        await using var command = Source.CreateCommand(sql);
+        command.CommandTimeout = timeoutSeconds;
+        await command.ExecuteNonQueryAsync();
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var command = Source.CreateCommand(sql);
+        command.CommandTimeout = 600;
+        return (T)Convert.ChangeType((await command.ExecuteScalarAsync())!, typeof(T), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Empties the benchmark tables and the capture store, and checkpoints, so that runs start alike.</summary>
+    public async Task ResetTablesAsync()
+    {
+        await ExecuteAsync($"TRUNCATE {string.Join(", ", BenchTables.All)} RESTART IDENTITY");
+        if (await ScalarAsync<bool>("SELECT to_regclass('ablypg.changes') IS NOT NULL"))
+        {
+            // Never restart the store's identity: message ids derive from it, and the endpoint de-duplicates them.
+            await ExecuteAsync("TRUNCATE ablypg.changes");
+        }
+
+        try
+        {
+            await ExecuteAsync("CHECKPOINT");
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            // Not a superuser on an existing server: runs start with whatever the checkpointer is doing.
+        }
+    }
+
+    public ValueTask DisposeAsync() => Source.DisposeAsync();
+}
