@@ -12,13 +12,6 @@ namespace AblyPgTyped.Capture;
 internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
 {
     private readonly List<Func<Change<T>, CancellationToken, Task>>[] _handlers = [[], [], [], []];
-    private readonly TableCapture _capture = new(
-        table.Schema,
-        table.Name,
-        table.Columns.Select(c => new CapturedColumn(c.Name, c.Capture)).ToArray(),
-        table.Captures(ChangeKind.Insert),
-        table.Captures(ChangeKind.Update),
-        table.Captures(ChangeKind.Delete));
 
     public AblyTable<T> Table { get; } = table;
 
@@ -27,7 +20,7 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
     public override string TableName => Table.Name;
 
 
-    public override TableCapture Capture => _capture;
+    public override TableCapture Capture => Table.Capture;
 
     public override IReadOnlyList<AblyColumn>? Columns => Table.Columns;
 

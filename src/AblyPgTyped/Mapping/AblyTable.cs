@@ -13,7 +13,6 @@ namespace AblyPgTyped;
 /// </summary>
 public abstract class AblyTable
 {
-    private readonly TableCapture _capture;
 
     /// <summary>Creates the mapping. Called by generated code.</summary>
     protected AblyTable(string schema, string name, IReadOnlyList<AblyColumn> columns, string? insertChannel, string? updateChannel, string? deleteChannel)
@@ -25,7 +24,7 @@ public abstract class AblyTable
         UpdateChannel = updateChannel;
         DeleteChannel = deleteChannel;
         KeyColumns = columns.Where(c => c.IsKey).ToArray();
-        _capture = new TableCapture(
+        Capture = new TableCapture(
             schema,
             name,
             columns.Select(c => new CapturedColumn(c.Name, c.Capture)).ToArray(),
@@ -33,6 +32,9 @@ public abstract class AblyTable
             updateChannel is not null,
             deleteChannel is not null);
     }
+
+    /// <summary>What the triggers capture for this mapping.</summary>
+    internal TableCapture Capture { get; }
 
     /// <summary>The table's schema.</summary>
     public string Schema { get; }
@@ -77,7 +79,7 @@ public abstract class AblyTable
     /// The DDL that installs this table's capture triggers into <paramref name="captureSchema"/>. Idempotent.
     /// It expects the capture store to exist; the connector installs both in one transaction.
     /// </summary>
-    public string GetInstallSql(string captureSchema = CaptureSql.DefaultSchema) => CaptureSql.InstallTable(captureSchema, _capture);
+    public string GetInstallSql(string captureSchema = CaptureSql.DefaultSchema) => CaptureSql.InstallTable(captureSchema, Capture);
 
     /// <summary>The DDL that removes this table's capture triggers and functions. Idempotent.</summary>
     public string GetUninstallSql(string captureSchema = CaptureSql.DefaultSchema) => CaptureSql.UninstallTable(captureSchema, Schema, Name);
