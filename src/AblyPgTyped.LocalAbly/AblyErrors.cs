@@ -43,6 +43,8 @@ internal static class AblyErrors
     public const int NotFound = 40400;
     public const int MethodNotAllowed = 40500;
     public const int ChannelRateLimit = 42913;
+    public const int AccountMessageRateLimit = 42917;
+    public const int AccountRequestRateLimit = 42918;
     public const int Internal = 50000;
 
     public static string Href(int code) => "https://help.ably.io/error/" + code.ToString(CultureInfo.InvariantCulture);

@@ -16,11 +16,11 @@ internal readonly record struct ChannelPublish(
     DateTimeOffset Now,
     long NowStopwatch);
 
-/// <summary>Result of publishing to one channel: per-message serials (null = dropped duplicate) and the accepted messages.</summary>
+/// <summary>Result of publishing to one channel: per-message serials (null = dropped duplicate) and the accepted messages, or the channel's rate-limit refusal.</summary>
 internal readonly record struct ChannelPublishResult(string?[] Serials, ReceivedMessage[] Accepted, int Duplicates, AblyException? Error);
 
 /// <summary>
-/// One channel: bounded history ring, idempotency keys, rate window and counters. All mutation happens under a
+/// One channel: bounded history ring, idempotency keys, rate bucket and counters. All mutation happens under a
 /// per-channel lock, so channels never contend with each other.
 /// </summary>
 internal sealed class ChannelState
@@ -34,9 +34,8 @@ internal sealed class ChannelState
     private ReceivedMessage[] _ring = new ReceivedMessage[16];
     private int _head;
     private int _count;
+    private readonly TokenBucket _rate = new();
     private long _sequence;
-    private long _rateWindowStart;
-    private double _rateWindowCount;
 
     private long _accepted;
     private long _duplicates;
@@ -78,7 +77,44 @@ internal sealed class ChannelState
 
     public void CountRejected(int messages) => Interlocked.Add(ref _rejected, messages);
 
-    /// <summary>Applies idempotency and the rate limit, then stores the new messages.</summary>
+    /// <summary>
+    /// How many messages of <paramref name="publish"/> would be new (not duplicates) now, to reserve the account's
+    /// message budget before anything is stored. A repeat of an id inside the same publish counts as new here; the
+    /// reservation is settled with the exact count afterwards.
+    /// </summary>
+    public int CountFresh(in ChannelPublish publish)
+    {
+        int n = publish.Messages.Count;
+        if (publish.Mode == DedupMode.None)
+        {
+            return n;
+        }
+
+        lock (_gate)
+        {
+            PruneDedup(publish.NowStopwatch);
+            if (publish.Mode == DedupMode.Group)
+            {
+                return _dedupKeys.ContainsKey(publish.GroupKey!) ? 0 : n;
+            }
+
+            int fresh = n;
+            for (int i = 0; i < n; i++)
+            {
+                if (publish.Messages[i].Id is not null && _dedupKeys.ContainsKey(publish.Ids[i]))
+                {
+                    fresh--;
+                }
+            }
+
+            return fresh;
+        }
+    }
+
+    /// <summary>
+    /// Applies idempotency and the channel's rate limit, then stores the new messages. Only new messages take tokens,
+    /// all at once or none (a refused publish stores nothing).
+    /// </summary>
     public ChannelPublishResult Publish(in ChannelPublish publish, ServerCore core)
     {
         Interlocked.Increment(ref _publishRequests);
@@ -88,7 +124,7 @@ internal sealed class ChannelState
         ReceivedMessage[] accepted;
         int duplicates = 0;
         long receivedAtMs = publish.Now.ToUnixTimeMilliseconds();
-        double? rateLimit = core.Faults.RateLimitPerChannel;
+        double? rateLimit = core.Rates.ChannelMessagesPerSecond;
 
         lock (_gate)
         {
@@ -136,7 +172,7 @@ internal sealed class ChannelState
             }
 
             int fresh = n - duplicates;
-            if (rateLimit is { } limit && fresh > 0 && !TryTakeRate(fresh, limit, publish.NowStopwatch))
+            if (rateLimit is { } limit && fresh > 0 && !_rate.TryTake(fresh, limit, out TimeSpan wait))
             {
                 if (tentative is not null)
                 {
@@ -147,12 +183,7 @@ internal sealed class ChannelState
                 }
 
                 Interlocked.Add(ref _rejected, n);
-                var error = new AblyException(
-                    429,
-                    AblyErrors.ChannelRateLimit,
-                    "Rate limit exceeded; request rejected (nonfatal): channel \"" + Name + "\" allows " + limit.ToString(CultureInfo.InvariantCulture) + " messages per second",
-                    TimeSpan.FromSeconds(1));
-                return new ChannelPublishResult(serials, Array.Empty<ReceivedMessage>(), 0, error);
+                return new ChannelPublishResult(serials, Array.Empty<ReceivedMessage>(), 0, core.Rates.ChannelRefused(Name, limit, fresh, wait));
             }
 
             if (tentative is not null)
@@ -286,23 +317,6 @@ internal sealed class ChannelState
         // Full: overwrite the oldest.
         _ring[_head] = message;
         _head = (_head + 1) % _ring.Length;
-    }
-
-    private bool TryTakeRate(int messages, double limit, long now)
-    {
-        if (now - _rateWindowStart >= Stopwatch.Frequency)
-        {
-            _rateWindowStart = now;
-            _rateWindowCount = 0;
-        }
-
-        if (_rateWindowCount + messages > limit)
-        {
-            return false;
-        }
-
-        _rateWindowCount += messages;
-        return true;
     }
 
     private void PruneDedup(long now)

@@ -5,7 +5,8 @@ using System.Threading;
 namespace AblyPgTyped.LocalAbly;
 
 /// <summary>
-/// Failure injection for tests: error responses, dropped connections, added latency and a per-channel rate limit.
+/// Failure injection for tests: error responses, dropped connections, added latency and a run-time override of the
+/// per-channel rate limit.
 /// Thread-safe; also driven over HTTP under <c>/_local/faults</c>.
 /// </summary>
 public sealed class FaultInjector
@@ -16,16 +17,16 @@ public sealed class FaultInjector
     private int _nextId;
     private double _rateLimit;
 
-    internal FaultInjector(double? rateLimitPerChannel, Action<string>? log)
-    {
-        _log = log;
-        _rateLimit = rateLimitPerChannel ?? 0;
-    }
+    internal FaultInjector(Action<string>? log) => _log = log;
 
     /// <summary>Active rules, oldest first (used-up rules are removed automatically).</summary>
     public IReadOnlyList<FaultRule> Rules => Volatile.Read(ref _rules);
 
-    /// <summary>Per-channel publish limit in messages per second, or null when unlimited.</summary>
+    /// <summary>
+    /// The run-time override of the per-channel rate set with <see cref="SetRateLimit"/> (messages per second;
+    /// <see cref="double.PositiveInfinity"/> = no limit), or null when there is none and the start-up limit applies.
+    /// The rate in force is <see cref="LocalAblyServer.Limits"/>.
+    /// </summary>
     public double? RateLimitPerChannel
     {
         get
@@ -81,16 +82,21 @@ public sealed class FaultInjector
         return Add(new FaultRule(NextId(), FaultKind.Latency, count, target, channel) { Latency = latency });
     }
 
-    /// <summary>Sets (or with null removes) the per-channel publish rate limit; exceeding it yields 429 / 42913.</summary>
+    /// <summary>
+    /// Overrides the per-channel publish rate (messages per second; exceeding it yields 429 / 42913), or with null
+    /// removes the override so the start-up rate applies again (<see cref="LocalAblyOptions.ChannelMessagesPerSecond"/>
+    /// or the plan's). <see cref="double.PositiveInfinity"/> removes the per-channel limit. Every channel's bucket starts
+    /// full at the new rate.
+    /// </summary>
     public void SetRateLimit(double? messagesPerSecondPerChannel)
     {
         if (messagesPerSecondPerChannel is { } rate && !(rate > 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(messagesPerSecondPerChannel), rate, "The rate must be positive, or null to disable.");
+            throw new ArgumentOutOfRangeException(nameof(messagesPerSecondPerChannel), rate, "The rate must be positive (PositiveInfinity for no limit), or null to remove the override.");
         }
 
         Volatile.Write(ref _rateLimit, messagesPerSecondPerChannel ?? 0);
-        _log?.Invoke(messagesPerSecondPerChannel is { } r ? "fault: per-channel rate limit " + r + " msg/s" : "fault: rate limit removed");
+        _log?.Invoke(messagesPerSecondPerChannel is { } r ? "fault: per-channel rate limit " + r.ToString(System.Globalization.CultureInfo.InvariantCulture) + " msg/s" : "fault: per-channel rate override removed");
     }
 
     /// <summary>Removes one rule; false when it was not active.</summary>
@@ -120,7 +126,7 @@ public sealed class FaultInjector
         }
     }
 
-    /// <summary>Removes every rule and the rate limit.</summary>
+    /// <summary>Removes every rule and the per-channel rate override (the start-up limits stay).</summary>
     public void Clear()
     {
         lock (_gate)

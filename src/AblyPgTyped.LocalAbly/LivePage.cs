@@ -26,7 +26,7 @@ internal static class LivePage
 <h1>Local Ably: live messages</h1>
 <div id="stats">loading stats…</div>
 <form id="filter">Channels (comma-separated, empty = all): <input id="channels"> <button>Watch</button></form>
-<p>Endpoints: <code>GET /_local/stats</code>, <code>GET /_local/messages</code>, <code>GET /_local/watch?channels=a,b</code>,
+<p>Endpoints: <code>GET /_local/stats</code>, <code>GET /_local/limits</code>, <code>GET /_local/messages</code>, <code>GET /_local/watch?channels=a,b</code>,
 <code>POST /_local/faults/{fail|drop|latency|ratelimit|clear}</code>, <code>POST /_local/reset</code>.</p>
 <table><thead><tr><th>time</th><th>channel</th><th>name</th><th>id</th><th>data</th></tr></thead><tbody id="rows"></tbody></table>
 <script>
@@ -51,7 +51,7 @@ internal static class LivePage
     try {
       const s = await (await fetch('/_local/stats')).json();
       document.getElementById('stats').textContent =
-        `publish requests ${s.publishRequests} · accepted ${s.acceptedMessages} · duplicates ${s.duplicateMessages} · rejected requests ${s.rejectedRequests} · channels ${Object.keys(s.channels).length}`;
+        `publish requests ${s.publishRequests} · accepted ${s.acceptedMessages} · duplicates ${s.duplicateMessages} · rejected requests ${s.rejectedRequests} · rate limited ${s.rateLimitedRequests} requests, ${s.channelRateLimited} channel refusals · channels ${Object.keys(s.channels).length} · plan ${s.limits.plan}`;
     } catch (_) { document.getElementById('stats').textContent = 'server unreachable'; }
   }
   watch(''); stats(); setInterval(stats, 2000);

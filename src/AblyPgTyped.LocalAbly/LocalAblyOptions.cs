@@ -4,7 +4,8 @@ using System.Collections.Generic;
 namespace AblyPgTyped.LocalAbly;
 
 /// <summary>
-/// Settings of a <see cref="LocalAblyServer"/>. Defaults mirror Ably's documented limits where one exists.
+/// Settings of a <see cref="LocalAblyServer"/>. Defaults mirror Ably's documented limits where one exists
+/// (the limits of the Standard plan; see <see cref="Plan"/>).
 /// </summary>
 public sealed class LocalAblyOptions
 {
@@ -19,8 +20,37 @@ public sealed class LocalAblyOptions
     /// </summary>
     public IList<string> ApiKeys => _apiKeys;
 
-    /// <summary>Largest combined size (Ably's TM6 rule) of the messages of one publish, or of one batch spec. Default 65536.</summary>
-    public int MaxMessageSize { get; set; } = 65536;
+    /// <summary>
+    /// The Ably plan whose limits are enforced: per-channel and account-wide message rates, the account's publish
+    /// request rate and the message size (see <see cref="LocalAblyLimits.ForPlan"/>). Default
+    /// <see cref="LocalAblyPlan.Standard"/>, so code developed locally meets Ably's real limits;
+    /// <see cref="LocalAblyPlan.Unlimited"/> turns the rate limits off (benchmarks, bulk tests).
+    /// </summary>
+    public LocalAblyPlan Plan { get; set; } = LocalAblyPlan.Standard;
+
+    /// <summary>
+    /// Messages per second per channel (429 / 42913 beyond it). Null (the default): the plan's, 50 on every plan.
+    /// <see cref="double.PositiveInfinity"/>: no per-channel limit. Can be overridden at run time with <see cref="FaultInjector.SetRateLimit"/>.
+    /// </summary>
+    public double? ChannelMessagesPerSecond { get; set; }
+
+    /// <summary>
+    /// Messages per second across all channels (429 / 42917 beyond it). Null (the default): the plan's.
+    /// <see cref="double.PositiveInfinity"/>: no account message limit.
+    /// </summary>
+    public double? AccountMessagesPerSecond { get; set; }
+
+    /// <summary>
+    /// Publish requests (channel and batch) per second (429 / 42918 beyond it). Null (the default): the plan's.
+    /// <see cref="double.PositiveInfinity"/>: no request limit.
+    /// </summary>
+    public double? AccountRequestsPerSecond { get; set; }
+
+    /// <summary>
+    /// Largest combined size (Ably's TM6 rule) of the messages of one publish, or of one batch spec.
+    /// Null (the default): the plan's, 65536 (256 KiB on <see cref="LocalAblyPlan.Pro"/>).
+    /// </summary>
+    public int? MaxMessageSize { get; set; }
 
     /// <summary>How long an accepted message id (or multi-message id base) is remembered for de-duplication. Default 2 minutes.</summary>
     public TimeSpan DedupWindow { get; set; } = TimeSpan.FromMinutes(2);
@@ -47,11 +77,14 @@ public sealed class LocalAblyOptions
     public int MaxBatchMessages { get; set; } = 1000;
 
     /// <summary>
-    /// Optional per-channel publish rate limit in messages per second (Ably's default account limit is 50).
-    /// Exceeding it yields 429 with code 42913. Null (the default) means unlimited. Can be changed later via
-    /// <see cref="FaultInjector.SetRateLimit"/>.
+    /// Alias of <see cref="ChannelMessagesPerSecond"/>, kept for existing callers. Null now means the plan's rate
+    /// (50/s), not unlimited: use <see cref="double.PositiveInfinity"/> or <see cref="LocalAblyPlan.Unlimited"/> for no limit.
     /// </summary>
-    public double? RateLimitPerChannel { get; set; }
+    public double? RateLimitPerChannel
+    {
+        get => ChannelMessagesPerSecond;
+        set => ChannelMessagesPerSecond = value;
+    }
 
     /// <summary>Interval of <c>:keepalive</c> comments on SSE streams. Default 15 seconds.</summary>
     public TimeSpan SseKeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
@@ -74,6 +107,17 @@ public sealed class LocalAblyOptions
         return copy;
     }
 
+    /// <summary>The plan's limits with this object's overrides applied.</summary>
+    internal LocalAblyLimits ResolveLimits()
+    {
+        LocalAblyLimits plan = LocalAblyLimits.ForPlan(Plan);
+        return new LocalAblyLimits(
+            Override(ChannelMessagesPerSecond, plan.ChannelMessagesPerSecond),
+            Override(AccountMessagesPerSecond, plan.AccountMessagesPerSecond),
+            Override(AccountRequestsPerSecond, plan.AccountRequestsPerSecond),
+            MaxMessageSize ?? plan.MaxMessageSize);
+    }
+
     internal void Validate()
     {
         if (Port is < 0 or > 65535)
@@ -90,7 +134,19 @@ public sealed class LocalAblyOptions
             }
         }
 
-        RequirePositive(MaxMessageSize, nameof(MaxMessageSize));
+        if (!Enum.IsDefined(Plan))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Plan), Plan, "Unknown plan.");
+        }
+
+        if (MaxMessageSize is { } maxMessageSize)
+        {
+            RequirePositive(maxMessageSize, nameof(MaxMessageSize));
+        }
+
+        RequirePositiveRate(ChannelMessagesPerSecond, nameof(ChannelMessagesPerSecond));
+        RequirePositiveRate(AccountMessagesPerSecond, nameof(AccountMessagesPerSecond));
+        RequirePositiveRate(AccountRequestsPerSecond, nameof(AccountRequestsPerSecond));
         RequirePositive(MaxDedupKeysPerChannel, nameof(MaxDedupKeysPerChannel));
         RequirePositive(MaxHistoryPerChannel, nameof(MaxHistoryPerChannel));
         RequirePositive(MaxRecordedMessages, nameof(MaxRecordedMessages));
@@ -107,10 +163,17 @@ public sealed class LocalAblyOptions
         {
             throw new ArgumentOutOfRangeException(nameof(SseKeepAliveInterval), SseKeepAliveInterval, "SseKeepAliveInterval must be positive.");
         }
+    }
 
-        if (RateLimitPerChannel is { } rate && !(rate > 0))
+    // Infinity is the explicit "no limit", so a null can keep meaning "the plan's".
+    private static double? Override(double? value, double? planValue) =>
+        value is { } rate ? (double.IsPositiveInfinity(rate) ? null : rate) : planValue;
+
+    private static void RequirePositiveRate(double? value, string name)
+    {
+        if (value is { } rate && !(rate > 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(RateLimitPerChannel), rate, "RateLimitPerChannel must be positive or null.");
+            throw new ArgumentOutOfRangeException(name, rate, name + " must be positive (PositiveInfinity for no limit), or null for the plan's.");
         }
     }
 

@@ -55,7 +55,13 @@ public sealed class LocalAblyServer : IAsyncDisposable
     /// <summary>A copy of the options the server was started with (changing it has no effect on the running server).</summary>
     public LocalAblyOptions Options => _core.Options.Clone();
 
-    /// <summary>Failure injection (errors, dropped connections, latency, rate limit).</summary>
+    /// <summary>
+    /// The limits in force now: the plan's (<see cref="LocalAblyOptions.Plan"/>) with the option overrides, and the
+    /// per-channel rate set at run time through <see cref="FaultInjector.SetRateLimit"/> if any. Also served as <c>GET /_local/limits</c>.
+    /// </summary>
+    public LocalAblyLimits Limits => _core.Rates.Limits;
+
+    /// <summary>Failure injection (errors, dropped connections, latency, per-channel rate override).</summary>
     public FaultInjector Faults => _core.Faults;
 
     /// <summary>Messages accepted across all channels since start or <see cref="Reset"/> (uncapped).</summary>
@@ -90,7 +96,8 @@ public sealed class LocalAblyServer : IAsyncDisposable
         string address = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("Kestrel reported no listening address.");
         var bound = new Uri(address);
         var baseAddress = new Uri("http://127.0.0.1:" + bound.Port.ToString(CultureInfo.InvariantCulture));
-        options.Log?.Invoke("Local Ably listening on " + baseAddress + " (" + (core.Auth.Enabled ? options.ApiKeys.Count + " key(s)" : "auth disabled") + ")");
+        options.Log?.Invoke("Local Ably listening on " + baseAddress + " (" + (core.Auth.Enabled ? options.ApiKeys.Count + " key(s)" : "auth disabled") + "); "
+            + options.Plan + " plan, limits in force: " + core.Rates.Limits);
         return new LocalAblyServer(app, core, baseAddress);
     }
 

@@ -30,8 +30,24 @@ public sealed class LocalAblyStats
     /// <summary>Messages not stored because their request or batch entry failed.</summary>
     public long RejectedMessages { get; init; }
 
-    /// <summary>Failed per-channel entries inside otherwise successful batch responses.</summary>
+    /// <summary>Failed per-channel entries inside otherwise successful batch responses (including channels refused by their rate limit).</summary>
     public long BatchChannelFailures { get; init; }
+
+    /// <summary>
+    /// Publish requests answered 429 as a whole by the rate model: 42918 (account request rate), 42917 (account
+    /// message rate), and 42913 on a channel publish. Batch entries refused for their channel's rate are not requests;
+    /// see <see cref="ChannelRateLimited"/>.
+    /// </summary>
+    public long RateLimitedRequests { get; init; }
+
+    /// <summary>Refusals for a channel's message rate (42913): channel publishes plus refused batch entries.</summary>
+    public long ChannelRateLimited { get; init; }
+
+    /// <summary>Requests refused for the account's message rate (42917).</summary>
+    public long AccountMessageRateLimited { get; init; }
+
+    /// <summary>Requests refused for the account's publish request rate (42918).</summary>
+    public long AccountRequestRateLimited { get; init; }
 
     /// <summary>Requests (or batch entries) failed by fault injection.</summary>
     public long InjectedFailures { get; init; }
@@ -70,7 +86,7 @@ public sealed class ChannelStats
     /// <summary>Messages dropped as duplicates.</summary>
     public long DuplicateMessages { get; init; }
 
-    /// <summary>Messages refused (rate limit, injected channel failure, errors after the channel was known).</summary>
+    /// <summary>Messages refused (rate limits, injected channel failure, errors after the channel was known).</summary>
     public long RejectedMessages { get; init; }
 
     /// <summary>Messages currently kept in history (capped by <see cref="LocalAblyOptions.MaxHistoryPerChannel"/>).</summary>

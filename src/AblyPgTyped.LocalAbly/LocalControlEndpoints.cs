@@ -11,7 +11,7 @@ namespace AblyPgTyped.LocalAbly;
 
 /// <summary>
 /// Test and observation endpoints under <c>/_local/</c> (no auth, loopback only):
-/// stats, recent messages, fault injection, reset, the watch stream and a small live page.
+/// stats, limits, recent messages, fault injection, reset, the watch stream and a small live page.
 /// </summary>
 internal sealed class LocalControlEndpoints
 {
@@ -44,6 +44,9 @@ internal sealed class LocalControlEndpoints
             case "/stats":
                 RequireMethod(method, "GET");
                 return WriteStatsAsync(context);
+            case "/limits":
+                RequireMethod(method, "GET");
+                return WriteLimitsAsync(context);
             case "/messages":
                 RequireMethod(method, "GET");
                 return WriteMessagesAsync(context);
@@ -120,9 +123,13 @@ internal sealed class LocalControlEndpoints
             case "ratelimit":
                 string perSecond = query["perSecond"].ToString();
                 double rate = 0;
-                if (perSecond.Length > 0 && (!double.TryParse(perSecond, NumberStyles.Float, CultureInfo.InvariantCulture, out rate) || rate < 0))
+                if (string.Equals(perSecond, "unlimited", StringComparison.OrdinalIgnoreCase))
                 {
-                    throw new AblyException(400, AblyErrors.InvalidParameter, "ratelimit needs ?perSecond=<messages per second> (0 or absent removes the limit)");
+                    rate = double.PositiveInfinity;
+                }
+                else if (perSecond.Length > 0 && (!double.TryParse(perSecond, NumberStyles.Float, CultureInfo.InvariantCulture, out rate) || !(rate >= 0)))
+                {
+                    throw new AblyException(400, AblyErrors.InvalidParameter, "ratelimit needs ?perSecond=<messages per second per channel> (\"unlimited\" removes the per-channel limit; 0 or absent removes the override, so the plan's rate applies)");
                 }
 
                 _core.Faults.SetRateLimit(rate > 0 ? rate : null);
@@ -168,6 +175,12 @@ internal sealed class LocalControlEndpoints
         writer.WriteNumber("historyRequests"u8, stats.HistoryRequests);
         writer.WriteNumber("authFailures"u8, stats.AuthFailures);
         writer.WriteNumber("openSseConnections"u8, stats.OpenSseConnections);
+        writer.WriteNumber("rateLimitedRequests"u8, stats.RateLimitedRequests);
+        writer.WriteNumber("channelRateLimited"u8, stats.ChannelRateLimited);
+        writer.WriteNumber("accountMessageRateLimited"u8, stats.AccountMessageRateLimited);
+        writer.WriteNumber("accountRequestRateLimited"u8, stats.AccountRequestRateLimited);
+        writer.WritePropertyName("limits"u8);
+        WriteLimits(writer);
         writer.WriteStartObject("channels"u8);
         foreach (KeyValuePair<string, ChannelStats> pair in stats.Channels)
         {
@@ -184,6 +197,38 @@ internal sealed class LocalControlEndpoints
         writer.WriteEndObject();
         writer.WriteEndObject();
         await JsonOutput.EndAsync(context, writer).ConfigureAwait(false);
+    }
+
+    /// <summary><c>GET /_local/limits</c>: the plan and the limits in force (null rate = unlimited).</summary>
+    private async Task WriteLimitsAsync(HttpContext context)
+    {
+        Utf8JsonWriter writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
+        WriteLimits(writer);
+        await JsonOutput.EndAsync(context, writer).ConfigureAwait(false);
+    }
+
+    private void WriteLimits(Utf8JsonWriter writer)
+    {
+        LocalAblyLimits limits = _core.Rates.Limits;
+        writer.WriteStartObject();
+        writer.WriteString("plan"u8, _core.Options.Plan.ToString().ToLowerInvariant());
+        WriteRate(writer, "channelMessagesPerSecond"u8, limits.ChannelMessagesPerSecond);
+        WriteRate(writer, "accountMessagesPerSecond"u8, limits.AccountMessagesPerSecond);
+        WriteRate(writer, "accountRequestsPerSecond"u8, limits.AccountRequestsPerSecond);
+        writer.WriteNumber("maxMessageSize"u8, limits.MaxMessageSize);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteRate(Utf8JsonWriter writer, ReadOnlySpan<byte> name, double? rate)
+    {
+        if (rate is { } value)
+        {
+            writer.WriteNumber(name, value);
+        }
+        else
+        {
+            writer.WriteNull(name);
+        }
     }
 
     /// <summary><c>GET /_local/messages?channel=&amp;limit=</c>: the most recent accepted messages with receipt times, oldest first.</summary>
@@ -220,9 +265,17 @@ internal sealed class LocalControlEndpoints
     {
         Utf8JsonWriter writer = JsonOutput.Begin(context, status);
         writer.WriteStartObject();
+        // The run-time override only (null = none); infinity, "no limit", has no JSON number.
         if (_core.Faults.RateLimitPerChannel is { } rate)
         {
-            writer.WriteNumber("rateLimitPerChannel"u8, rate);
+            if (double.IsPositiveInfinity(rate))
+            {
+                writer.WriteString("rateLimitPerChannel"u8, "unlimited");
+            }
+            else
+            {
+                writer.WriteNumber("rateLimitPerChannel"u8, rate);
+            }
         }
         else
         {

@@ -23,6 +23,8 @@ internal sealed class PublishEndpoints
         List<IncomingMessage>? messages = null;
         try
         {
+            // Every publish request spends a request token, taken at the door like Ably's edge does.
+            _core.Rates.TakeRequest();
             ChannelNames.EnsureValid(channel);
             RequestBodies.EnsureJson(context.Request);
             messages = await RequestBodies.ReadJsonAsync(
@@ -46,11 +48,14 @@ internal sealed class PublishEndpoints
             DedupMode mode = MessageIds.ForChannelPublish(messages, out string? groupKey);
             string[] ids = MessageIds.Assign(messages);
             ChannelState state = _core.Channels.GetOrAdd(channel);
-            ChannelPublishResult result = state.Publish(
-                new ChannelPublish(messages, ids, mode, groupKey, PublishKind.Channel, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp()),
-                _core);
+            var publish = new ChannelPublish(messages, ids, mode, groupKey, PublishKind.Channel, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp());
+            long reserved = AccountReservation(state, publish);
+            _core.Rates.ReserveAccountMessages(reserved);
+            ChannelPublishResult result = state.Publish(publish, _core);
+            _core.Rates.SettleAccountMessages(reserved, result.Accepted.Length);
             if (result.Error is not null)
             {
+                ServerCounters.Increment(ref counters.RateLimitedRequests);
                 ServerCounters.Add(ref counters.RejectedMessages, messages.Count);
                 messages = null; // already counted per channel by the store
                 throw result.Error;
@@ -87,8 +92,10 @@ internal sealed class PublishEndpoints
         ServerCounters counters = _core.Counters;
         ServerCounters.Increment(ref counters.PublishRequests);
         ServerCounters.Increment(ref counters.BatchPublishRequests);
+        long unstored = 0; // messages × channels of a parsed request not yet handed to the channels
         try
         {
+            _core.Rates.TakeRequest();
             RequestBodies.EnsureJson(context.Request);
             List<BatchSpec> specs = await RequestBodies.ReadJsonAsync(
                 context,
@@ -100,6 +107,7 @@ internal sealed class PublishEndpoints
             var allChannels = new HashSet<string>(StringComparer.Ordinal);
             foreach (BatchSpec spec in specs)
             {
+                unstored += (long)spec.Messages.Count * spec.Channels.Length;
                 foreach (string channel in spec.Channels)
                 {
                     allChannels.Add(channel);
@@ -119,25 +127,42 @@ internal sealed class PublishEndpoints
                 EnsureSize(specs[s].Messages, "batch spec " + s.ToString(CultureInfo.InvariantCulture));
             }
 
-            // One receipt time for the whole request, as for a channel publish.
+            // One receipt time for the whole request, as for a channel publish. Every entry is prepared before any is
+            // stored, so the account's message budget is reserved (or the whole request refused) up front.
             DateTimeOffset now = DateTimeOffset.UtcNow;
             long nowStopwatch = Stopwatch.GetTimestamp();
-            var results = new List<BatchChannelOutcome>[specs.Count];
+            var entries = new BatchEntry[specs.Count][];
+            long reserved = 0;
             for (int s = 0; s < specs.Count; s++)
             {
                 BatchSpec spec = specs[s];
-                var outcomes = new List<BatchChannelOutcome>(spec.Channels.Length);
-                foreach (string channel in spec.Channels)
+                entries[s] = new BatchEntry[spec.Channels.Length];
+                for (int c = 0; c < spec.Channels.Length; c++)
                 {
-                    outcomes.Add(PublishOne(spec, channel, channelFailures, now, nowStopwatch));
+                    BatchEntry entry = Prepare(spec, spec.Channels[c], channelFailures, now, nowStopwatch);
+                    reserved += entry.Reserved;
+                    entries[s][c] = entry;
                 }
-
-                results[s] = outcomes;
             }
+
+            _core.Rates.ReserveAccountMessages(reserved);
+            unstored = 0;
+            long stored = 0;
+            var results = new BatchChannelOutcome[specs.Count][];
+            for (int s = 0; s < specs.Count; s++)
+            {
+                results[s] = new BatchChannelOutcome[entries[s].Length];
+                for (int c = 0; c < entries[s].Length; c++)
+                {
+                    results[s][c] = PublishOne(specs[s], entries[s][c], ref stored);
+                }
+            }
+
+            _core.Rates.SettleAccountMessages(reserved, stored);
 
             Utf8JsonWriter writer = JsonOutput.Begin(context, StatusCodes.Status201Created);
             writer.WriteStartArray();
-            foreach (List<BatchChannelOutcome> outcomes in results)
+            foreach (BatchChannelOutcome[] outcomes in results)
             {
                 int failures = 0;
                 foreach (BatchChannelOutcome outcome in outcomes)
@@ -146,7 +171,7 @@ internal sealed class PublishEndpoints
                 }
 
                 writer.WriteStartObject();
-                writer.WriteNumber("successCount"u8, outcomes.Count - failures);
+                writer.WriteNumber("successCount"u8, outcomes.Length - failures);
                 writer.WriteNumber("failureCount"u8, failures);
                 writer.WriteStartArray("results"u8);
                 foreach (BatchChannelOutcome outcome in outcomes)
@@ -177,37 +202,48 @@ internal sealed class PublishEndpoints
         catch (AblyException)
         {
             ServerCounters.Increment(ref counters.RejectedRequests);
+            ServerCounters.Add(ref counters.RejectedMessages, unstored);
             throw;
         }
     }
 
-    private BatchChannelOutcome PublishOne(BatchSpec spec, string channel, Dictionary<string, FaultRule>? channelFailures, DateTimeOffset now, long nowStopwatch)
+    /// <summary>Decides what can be decided about one (spec, channel) entry before anything is stored.</summary>
+    private BatchEntry Prepare(BatchSpec spec, string channel, Dictionary<string, FaultRule>? channelFailures, DateTimeOffset now, long nowStopwatch)
     {
-        ServerCounters counters = _core.Counters;
-        AblyException? error = null;
         string? invalidName = ChannelNames.Validate(channel);
         if (invalidName is not null)
         {
-            error = new AblyException(400, AblyErrors.InvalidChannelName, invalidName + " (channel: \"" + channel + "\")");
+            return new BatchEntry(channel, null, default, 0, new AblyException(400, AblyErrors.InvalidChannelName, invalidName + " (channel: \"" + channel + "\")"), false);
         }
-        else if (channelFailures is not null && channelFailures.TryGetValue(channel, out FaultRule? rule))
+
+        if (channelFailures is not null && channelFailures.TryGetValue(channel, out FaultRule? rule))
+        {
+            return new BatchEntry(channel, null, default, 0, rule.ToException(), true);
+        }
+
+        // Batch publish: every id is its own idempotency key, independently per channel.
+        ChannelState state = _core.Channels.GetOrAdd(channel);
+        var publish = new ChannelPublish(spec.Messages, MessageIds.Assign(spec.Messages), DedupMode.PerMessage, null, PublishKind.Batch, now, nowStopwatch);
+        return new BatchEntry(channel, state, publish, AccountReservation(state, publish), null, false);
+    }
+
+    private BatchChannelOutcome PublishOne(BatchSpec spec, in BatchEntry entry, ref long stored)
+    {
+        ServerCounters counters = _core.Counters;
+        AblyException? error = entry.Error;
+        if (entry.Injected)
         {
             ServerCounters.Increment(ref counters.InjectedFailures);
-            _core.Channels.GetOrAdd(channel).CountRejected(spec.Messages.Count);
-            error = rule.ToException();
+            _core.Channels.GetOrAdd(entry.Channel).CountRejected(spec.Messages.Count);
         }
-        else
+        else if (entry.State is { } state)
         {
-            // Batch publish: every id is its own idempotency key, independently per channel.
-            string[] ids = MessageIds.Assign(spec.Messages);
-            ChannelState state = _core.Channels.GetOrAdd(channel);
-            ChannelPublishResult result = state.Publish(
-                new ChannelPublish(spec.Messages, ids, DedupMode.PerMessage, null, PublishKind.Batch, now, nowStopwatch),
-                _core);
+            ChannelPublishResult result = state.Publish(entry.Publish, _core);
             if (result.Error is null)
             {
+                stored += result.Accepted.Length;
                 _core.OnAccepted(result);
-                return new BatchChannelOutcome(channel, MessageIds.ResponseMessageId(ids), result.Serials, null);
+                return new BatchChannelOutcome(entry.Channel, MessageIds.ResponseMessageId(entry.Publish.Ids), result.Serials, null);
             }
 
             error = result.Error;
@@ -215,18 +251,32 @@ internal sealed class PublishEndpoints
 
         ServerCounters.Increment(ref counters.BatchChannelFailures);
         ServerCounters.Add(ref counters.RejectedMessages, spec.Messages.Count);
-        return new BatchChannelOutcome(channel, null, null, error);
+        return new BatchChannelOutcome(entry.Channel, null, null, error);
+    }
+
+    /// <summary>Account message tokens to reserve for one channel's part of a publish: its new messages, when the account is limited.</summary>
+    private long AccountReservation(ChannelState state, in ChannelPublish publish)
+    {
+        if (!_core.Rates.LimitsAccountMessages)
+        {
+            return 0;
+        }
+
+        // A publish too big for its channel ever to accept is refused by the channel check (42913, "can never pass");
+        // it must not first be refused, or hold tokens, for the account's budget.
+        int fresh = state.CountFresh(publish);
+        return _core.Rates.ChannelMessagesPerSecond is { } rate && fresh > TokenBucket.Capacity(rate) ? 0 : fresh;
     }
 
     private void EnsureSize(List<IncomingMessage> messages, string what)
     {
         long size = IncomingMessage.TotalSize(messages);
-        if (size > _core.Options.MaxMessageSize)
+        if (size > _core.MaxMessageSize)
         {
             throw new AblyException(
                 StatusCodes.Status413PayloadTooLarge,
                 AblyErrors.MessageTooLarge,
-                "Maximum size of messages that can be published at once exceeded: " + what + " is " + size.ToString(CultureInfo.InvariantCulture) + " bytes, the limit is " + _core.Options.MaxMessageSize.ToString(CultureInfo.InvariantCulture) + " bytes");
+                "Maximum size of messages that can be published at once exceeded: " + what + " is " + size.ToString(CultureInfo.InvariantCulture) + " bytes, the limit is " + _core.MaxMessageSize.ToString(CultureInfo.InvariantCulture) + " bytes");
         }
     }
 
@@ -249,4 +299,7 @@ internal sealed class PublishEndpoints
     }
 
     private readonly record struct BatchChannelOutcome(string Channel, string? MessageId, string?[]? Serials, AblyException? Error);
+
+    /// <summary>One (spec, channel) pair: ready to publish (<see cref="State"/> set), or already failed (<see cref="Error"/>).</summary>
+    private readonly record struct BatchEntry(string Channel, ChannelState? State, ChannelPublish Publish, long Reserved, AblyException? Error, bool Injected);
 }

@@ -16,7 +16,10 @@ internal sealed class ServerCore
         Options = options;
         Channels = new ChannelStore(options);
         Recorded = new MessageLog(options.MaxRecordedMessages);
-        Faults = new FaultInjector(options.RateLimitPerChannel, options.Log);
+        Faults = new FaultInjector(options.Log);
+        LocalAblyLimits limits = options.ResolveLimits();
+        MaxMessageSize = limits.MaxMessageSize;
+        Rates = new RateLimiter(limits, Faults, Counters);
         Auth = new Authenticator(options.ApiKeys);
         StartedAt = DateTimeOffset.UtcNow;
     }
@@ -32,6 +35,11 @@ internal sealed class ServerCore
     public ServerCounters Counters { get; } = new();
 
     public FaultInjector Faults { get; }
+
+    public RateLimiter Rates { get; }
+
+    /// <summary>The message size limit in force (the option, or the plan's).</summary>
+    public int MaxMessageSize { get; }
 
     public Authenticator Auth { get; }
 
@@ -143,14 +151,19 @@ internal sealed class ServerCore
             HistoryRequests = ServerCounters.Read(ref c.HistoryRequests),
             AuthFailures = ServerCounters.Read(ref c.AuthFailures),
             OpenSseConnections = ServerCounters.Read(ref c.SseConnections),
+            RateLimitedRequests = ServerCounters.Read(ref c.RateLimitedRequests),
+            ChannelRateLimited = ServerCounters.Read(ref c.ChannelRateLimited),
+            AccountMessageRateLimited = ServerCounters.Read(ref c.AccountMessageRateLimited),
+            AccountRequestRateLimited = ServerCounters.Read(ref c.AccountRequestRateLimited),
             Channels = channels,
         };
     }
 
-    /// <summary>Forgets messages, channels, idempotency keys and counters (faults are kept; clear them separately).</summary>
+    /// <summary>Forgets messages, channels, idempotency keys and counters, and fills the rate buckets (faults are kept; clear them separately).</summary>
     public void Reset()
     {
         Channels.Clear();
+        Rates.Reset();
         Recorded.Clear();
         Counters.Reset();
         Signal.Pulse();

@@ -19,6 +19,10 @@ internal sealed class ServerCounters
     public long HistoryRequests;
     public long AuthFailures;
     public long SseConnections;
+    public long RateLimitedRequests;
+    public long ChannelRateLimited;
+    public long AccountMessageRateLimited;
+    public long AccountRequestRateLimited;
 
     public static void Add(ref long counter, long value) => Interlocked.Add(ref counter, value);
 
@@ -41,5 +45,9 @@ internal sealed class ServerCounters
         Interlocked.Exchange(ref DelayedRequests, 0);
         Interlocked.Exchange(ref HistoryRequests, 0);
         Interlocked.Exchange(ref AuthFailures, 0);
+        Interlocked.Exchange(ref RateLimitedRequests, 0);
+        Interlocked.Exchange(ref ChannelRateLimited, 0);
+        Interlocked.Exchange(ref AccountMessageRateLimited, 0);
+        Interlocked.Exchange(ref AccountRequestRateLimited, 0);
     }
 }

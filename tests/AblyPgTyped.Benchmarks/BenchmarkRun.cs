@@ -28,7 +28,7 @@ internal sealed class BenchmarkRun(BenchmarkOptions options, PostgresTarget post
         var options = new ConnectorOptions
         {
             ConnectionString = database.ConnectionString,
-            Ably = { RestHost = Endpoint.Host, Port = Endpoint.Port, Tls = false, ApiKey = Endpoint.ApiKey },
+            Ably = { RestHost = Endpoint.Host, Port = Endpoint.Port, Tls = false, ApiKey = Endpoint.ApiKey, Plan = AblyPgTyped.Publishing.AblyPlan.Unlimited }, // the endpoint is unlimited too (InProcessEndpoint)
         };
         foreach (var table in AblyPgTables.All)
         {

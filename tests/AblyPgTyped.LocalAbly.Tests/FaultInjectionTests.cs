@@ -110,7 +110,8 @@ public sealed class FaultInjectionTests
     [Fact]
     public async Task Per_channel_rate_limit_gets_429_42913()
     {
-        await using TestServer t = await TestServer.StartAsync(o => o.RateLimitPerChannel = 3);
+        await using TestServer t = await TestServer.StartAsync(o => o.RateLimitPerChannel = 3); // the alias of ChannelMessagesPerSecond
+        Assert.Equal(3, t.Server.Limits.ChannelMessagesPerSecond);
         await t.PublishOkAsync("rl", """[{"data":"1"},{"data":"2"},{"data":"3"}]""");
         using HttpResponseMessage limited = await t.PublishAsync("rl", """{"data":"4"}""");
         await TestServer.ExpectErrorAsync(limited, 429, 42913);
@@ -121,9 +122,13 @@ public sealed class FaultInjectionTests
         Assert.Equal(42913, batch[0].GetProperty("results")[0].GetProperty("error").GetProperty("code").GetInt32());
         Assert.Equal(1, batch[0].GetProperty("successCount").GetInt32());
 
-        t.Server.Faults.SetRateLimit(null);
+        // A run-time override of infinity lifts the limit; removing the override restores the start-up rate.
+        t.Server.Faults.SetRateLimit(double.PositiveInfinity);
+        Assert.Null(t.Server.Limits.ChannelMessagesPerSecond);
         await t.PublishOkAsync("rl", """{"data":"5"}""");
         Assert.Equal(4, t.Server.GetMessages("rl").Count);
+        t.Server.Faults.SetRateLimit(null);
+        Assert.Equal(3, t.Server.Limits.ChannelMessagesPerSecond);
     }
 
     [Fact]

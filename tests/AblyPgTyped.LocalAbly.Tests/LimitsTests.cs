@@ -51,7 +51,11 @@ public sealed class LimitsTests
     [Fact]
     public async Task Batch_limits_on_channels_messages_and_body_size_get_400()
     {
-        await using TestServer t = await TestServer.StartAsync(o => o.MaxMessageSize = 10_000_000);
+        await using TestServer t = await TestServer.StartAsync(o =>
+        {
+            o.MaxMessageSize = 10_000_000;
+            o.Plan = LocalAblyPlan.Unlimited; // tests batch shape limits (1,000 messages to one channel), not rate limits
+        });
         string channels = "[" + string.Join(",", Enumerable.Range(0, 101).Select(i => "\"ch" + i + "\"")) + "]";
         using HttpResponseMessage tooManyChannels = await t.BatchAsync($$$"""{"channels":{{{channels}}},"messages":{"data":"x"}}""");
         await TestServer.ExpectErrorAsync(tooManyChannels, 400, 40003);

@@ -139,7 +139,8 @@ public sealed class ObservationTests
     [Fact]
     public async Task Concurrent_batch_publishes_are_all_counted_and_ordered_per_channel()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        // Tests counting and ordering under 20,000 concurrent messages, not rate limits.
+        await using TestServer t = await TestServer.StartAsync(o => o.Plan = LocalAblyPlan.Unlimited);
         const int requests = 40;
         const int perRequest = 250;
         IEnumerable<Task> publishers = Enumerable.Range(0, requests).Select(async r =>

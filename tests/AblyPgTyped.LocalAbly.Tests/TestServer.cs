@@ -28,7 +28,8 @@ internal sealed class TestServer : IAsyncDisposable
 
     public static async Task<TestServer> StartAsync(Action<LocalAblyOptions>? configure = null)
     {
-        var options = new LocalAblyOptions { Port = 0, ApiKeys = { Key }, MaxMessageSize = 65536, DedupWindow = TimeSpan.FromMinutes(2) };
+        // The plan's limits (Standard unless a test says otherwise) apply, as they do for any caller.
+        var options = new LocalAblyOptions { Port = 0, ApiKeys = { Key }, DedupWindow = TimeSpan.FromMinutes(2) };
         configure?.Invoke(options);
         LocalAblyServer server = await LocalAblyServer.StartAsync(options);
         var client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };

@@ -12,13 +12,16 @@ namespace AblyPgTyped.Capture;
 internal interface ICaptureSource
 {
     /// <summary>
-    /// The oldest unpublished changes, in position order, holding at most <paramref name="maxChanges"/> changes
-    /// (but always at least one row when any exists).
+    /// The oldest changes not handed out before, in position order, holding at most <paramref name="maxChanges"/>
+    /// changes and <paramref name="maxBytes"/> bytes (but always at least one row when any exists).
     /// </summary>
-    Task<IReadOnlyList<CapturedRow>> ReadAsync(int maxChanges, CancellationToken cancellationToken);
+    Task<IReadOnlyList<CapturedRow>> ReadAsync(int maxChanges, long maxBytes, CancellationToken cancellationToken);
 
-    /// <summary>Atomically forgets rows whose every change was published or dead-lettered, and records the dead letters.</summary>
-    Task CompleteAsync(IReadOnlyList<CapturedRow> rows, IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken);
+    /// <summary>
+    /// Atomically forgets rows (by <see cref="CapturedRow.Id"/>) whose every change was published or dead-lettered,
+    /// and records the dead letters. Rows may complete in any order.
+    /// </summary>
+    Task CompleteAsync(IReadOnlyList<long> rowIds, IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken);
 
     /// <summary>Waits until new changes may be available, or at most <paramref name="timeout"/>. Called when a read found nothing.</summary>
     Task WaitForChangesAsync(TimeSpan timeout, CancellationToken cancellationToken);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -11,6 +12,7 @@ namespace AblyPgTyped.Capture;
 /// <summary>
 /// Reads the trigger-filled capture store on the leader's own connection (so that a lost leadership also stops
 /// the reads), deletes what was published, and waits for the edge-triggered wake-up when there is nothing to do.
+/// Each row is handed out once per instance; rows are forgotten in whatever order their channels finish.
 /// </summary>
 internal sealed class TriggerCaptureSource : ICaptureSource
 {
@@ -22,6 +24,17 @@ internal sealed class TriggerCaptureSource : ICaptureSource
     private readonly string _armSql;
     private readonly string _disarmSql;
     private readonly string _anySql;
+    /// <summary>Most dead letters one INSERT records.</summary>
+    private const int MaxDeadLettersPerStatement = 500;
+
+    /// <summary>Most captured JSON characters one INSERT of dead letters carries (a single larger one goes alone).</summary>
+    private const long MaxDeadLetterBytesPerStatement = 16 * 1024 * 1024;
+
+    /// <summary>How often at most a fresh transaction id is taken to bound new gaps (it costs a commit record).</summary>
+    private static readonly TimeSpan BoundInterval = TimeSpan.FromMilliseconds(20);
+
+    private readonly UnreadRanges _unread = new();
+    private long _lastBound;
     private bool _armed;
     private bool _listening;
     private readonly string _listenSql;
@@ -32,11 +45,18 @@ internal sealed class TriggerCaptureSource : ICaptureSource
         var changes = CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable);
         var wakeup = CaptureSql.QualifiedName(captureSchema, CaptureSql.WakeupTable);
 
-        // The running sum bounds a read by changes rather than rows: one row may hold a 1000-row statement.
+        // Rows not handed out yet: above the highest id read, or in a gap a late commit may still fill (UnreadRanges).
+        // The running sums bound a read by changes and bytes rather than rows: one row may hold a 1000-row statement.
+        // The snapshot's xmin comes from the same statement, so it describes exactly what it could see.
         _readSql =
-            $"SELECT id, table_schema, table_name, op, n, captured_at, data FROM " +
-            $"(SELECT id, table_schema, table_name, op, n, captured_at, data, sum(n) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING) AS upto " +
-            $"FROM {changes} ORDER BY id LIMIT $2) c WHERE upto - n < $1 ORDER BY id";
+            "SELECT x.xmin, 0, c.id, c.table_schema, c.table_name, c.op, c.n, c.captured_at, c.data FROM " +
+            "(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) x " +
+            "LEFT JOIN LATERAL (SELECT * FROM " +
+            "(SELECT u.*, sum(u.n) OVER w AS upto, sum(octet_length(u.data::text)) OVER w AS bytes FROM " +
+            $"((SELECT s.* FROM unnest($3::bigint[], $4::bigint[]) g(lo, hi) JOIN {changes} s ON s.id BETWEEN g.lo AND g.hi) " +
+            $"UNION ALL (SELECT * FROM {changes} WHERE id > $5 ORDER BY id LIMIT $2) ORDER BY id LIMIT $2) u " +
+            "WINDOW w AS (ORDER BY u.id ROWS UNBOUNDED PRECEDING)) b " +
+            "WHERE b.upto - b.n < $1 AND b.bytes - octet_length(b.data::text) < $6) c ON true ORDER BY c.id";
 
         // The range lets the primary key bound the scan (the array alone made the planner scan the whole store once
         // a cycle held many single-change rows). Only the ids read are deleted: a row that committed late, inside the
@@ -53,27 +73,50 @@ internal sealed class TriggerCaptureSource : ICaptureSource
         _listenSql = "LISTEN " + CaptureSql.QuoteIdentifier(CaptureSql.WakeupChannel(captureSchema));
     }
 
-    public async Task<IReadOnlyList<CapturedRow>> ReadAsync(int maxChanges, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<CapturedRow>> ReadAsync(int maxChanges, long maxBytes, CancellationToken cancellationToken)
     {
         var rows = new List<CapturedRow>();
+        var ids = new List<long>();
+        long xmin = 0;
+        var (low, high) = _unread.Bounds();
         await using (var command = new NpgsqlCommand(_readSql, _connection))
         {
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = maxChanges });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Math.Max(1, maxChanges) });
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = low });
+            command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = high });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _unread.MaxRead ?? long.MinValue });
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = Math.Max(1, maxBytes) });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                rows.Add(new CapturedRow(
-                    reader.GetInt64(0),
-                    reader.GetString(1),
-                    reader.GetString(2),
-                    reader.GetChar(3),
-                    reader.GetInt32(4),
-                    reader.GetFieldValue<DateTimeOffset>(5),
-                    reader.GetFieldValue<byte[]>(6))); // the json text as UTF-8, never a string
+                xmin = reader.GetInt64(0);
+                if (reader.IsDBNull(2))
+                {
+                    continue; // nothing to read: the snapshot bounds alone
+                }
+
+                var row = new CapturedRow(
+                    reader.GetInt64(2),
+                    reader.GetString(3),
+                    reader.GetString(4),
+                    reader.GetChar(5),
+                    reader.GetInt32(6),
+                    reader.GetFieldValue<DateTimeOffset>(7),
+                    reader.GetFieldValue<byte[]>(8)); // the json text as UTF-8, never a string
+                rows.Add(row);
+                ids.Add(row.Id);
             }
         }
 
+        _unread.Observe(ids, xmin);
+        if (_unread.NeedsBound && Stopwatch.GetElapsedTime(_lastBound) >= BoundInterval)
+        {
+            // Not the snapshot's xmax: a running filler's id may be above it. A fresh id is above every filler's.
+            await using var fresh = new NpgsqlCommand("SELECT pg_current_xact_id()::text::bigint", _connection);
+            _unread.Bound((long)(await fresh.ExecuteScalarAsync(cancellationToken))!);
+            _lastBound = Stopwatch.GetTimestamp();
+        }
         if (rows.Count > 0 && _armed)
         {
             // Busy again: writers must stop paying for NOTIFY.
@@ -84,44 +127,50 @@ internal sealed class TriggerCaptureSource : ICaptureSource
         return rows;
     }
 
-    public async Task CompleteAsync(IReadOnlyList<CapturedRow> rows, IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken)
+    public async Task CompleteAsync(IReadOnlyList<long> rowIds, IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken)
     {
         await using var transaction = await _connection.BeginTransactionAsync(cancellationToken);
-        if (deadLetters.Count > 0)
+
+        // Dead letters go in bounded statements: one statement for a backlog of large rows would pass 1 GB.
+        for (var start = 0; start < deadLetters.Count;)
         {
+            var end = start;
+            long bytes = 0;
+            while (end < deadLetters.Count && end - start < MaxDeadLettersPerStatement && (end == start || bytes + (deadLetters[end].Data?.Length ?? 0) <= MaxDeadLetterBytesPerStatement))
+            {
+                bytes += deadLetters[end].Data?.Length ?? 0;
+                end++;
+            }
+
+            var batch = deadLetters.Skip(start).Take(end - start).ToArray();
+            start = end;
             await using var insert = new NpgsqlCommand(_deadLetterSql, _connection, transaction);
-            insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = deadLetters.Select(d => d.Position.CaptureId).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = deadLetters.Select(d => d.Position.Index).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = deadLetters.Select(d => d.Schema).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = deadLetters.Select(d => d.Table).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<char[]> { TypedValue = deadLetters.Select(d => d.Op).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.InternalChar });
-            insert.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = deadLetters.Select(d => d.Channel).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = deadLetters.Select(d => d.Reason).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = deadLetters.Select(d => d.Data).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
+            insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = batch.Select(d => d.Position.CaptureId).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = batch.Select(d => d.Position.Index).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = batch.Select(d => d.Schema).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = batch.Select(d => d.Table).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<char[]> { TypedValue = batch.Select(d => d.Op).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.InternalChar });
+            insert.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = batch.Select(d => d.Channel).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = batch.Select(d => d.Reason).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = batch.Select(d => d.Data).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        if (rows.Count > 0)
+        if (rowIds.Count > 0)
         {
-            // The ids of one read are distinct: they fill their range exactly when there are max - min + 1 of them.
+            // Ids are distinct: they fill their range exactly when there are max - min + 1 of them.
             long min = long.MaxValue, max = long.MinValue;
-            foreach (var row in rows)
+            foreach (var id in rowIds)
             {
-                min = Math.Min(min, row.Id);
-                max = Math.Max(max, row.Id);
+                min = Math.Min(min, id);
+                max = Math.Max(max, id);
             }
 
-            var contiguous = max - min + 1 == rows.Count;
+            var contiguous = max - min + 1 == rowIds.Count;
             await using var delete = new NpgsqlCommand(contiguous ? _deleteRangeSql : _deleteSql, _connection, transaction);
             if (!contiguous)
             {
-                var ids = new long[rows.Count];
-                for (var i = 0; i < ids.Length; i++)
-                {
-                    ids[i] = rows[i].Id;
-                }
-
-                delete.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
+                delete.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = rowIds.ToArray() });
             }
 
             delete.Parameters.Add(new NpgsqlParameter<long> { TypedValue = min });

@@ -5,6 +5,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
+using AblyPgTyped.Draining;
 using AblyPgTyped.Publishing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -213,7 +214,8 @@ public sealed class Connector : IAsyncDisposable
                 announcedStandby = false;
                 ConnectorLog.BecameActive(_logger, _options.CaptureSchema, _mappings.Count);
                 failures = 0;
-                var drain = new ChangeDrain(_options, mappings, _publisher!, installId!, _logger);
+                await using var fence = new LeaderFence(_sessions!, session.Connection.ProcessID, _options.CaptureSchema);
+                var drain = new ChangeDrain(_options, mappings, _publisher!, fence, installId!, _logger);
                 await drain.RunAsync(new TriggerCaptureSource(session.Connection, _options.CaptureSchema), stopping);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)

@@ -30,12 +30,30 @@ internal static partial class ConnectorLog
     [LoggerMessage(1102, LogLevel.Error, "A handler for {Kind} changes of {Table} failed at {Position}; the stream continues")]
     public static partial void HandlerFailed(ILogger logger, ChangeKind kind, string table, ChangePosition position, Exception exception);
 
-    [LoggerMessage(1200, LogLevel.Debug, "Published {MessageCount} message(s) on {ChannelCount} channel(s)")]
-    public static partial void Published(ILogger logger, int messageCount, int channelCount);
-
-    [LoggerMessage(1201, LogLevel.Warning, "{ChannelCount} channel(s) not yet accepted by Ably ({Reason}); retrying in {Delay}")]
-    public static partial void PublishRetry(ILogger logger, int channelCount, string reason, TimeSpan delay);
+    [LoggerMessage(1201, LogLevel.Warning, "Ably did not accept a publish request ({Reason}); every channel waits {Delay} and retries, with the same message ids")]
+    public static partial void PublishRetry(ILogger logger, string reason, TimeSpan delay);
 
     [LoggerMessage(1202, LogLevel.Error, "Ably rejected the API key ({Reason}); changes stay captured and publishing retries in {Delay}")]
     public static partial void Unauthorized(ILogger logger, string reason, TimeSpan delay);
+
+    [LoggerMessage(1203, LogLevel.Information, "Ably accepts publish requests again, after {Failures} failed attempt(s)")]
+    public static partial void PublishRecovered(ILogger logger, int failures);
+
+    [LoggerMessage(1204, LogLevel.Warning, "Channel {Channel} failed ({Reason}); it retries with backoff while other channels go on ({Waiting} change(s) waiting on it)")]
+    public static partial void ChannelRetry(ILogger logger, string channel, string reason, int waiting);
+
+    [LoggerMessage(1205, LogLevel.Information, "Channel {Channel} was refused for its rate ({Reason}); it now sends less per request ({Waiting} change(s) waiting on it)")]
+    public static partial void ChannelRateLimited(ILogger logger, string channel, string reason, int waiting);
+
+    [LoggerMessage(1206, LogLevel.Information, "Ably refused a request of {ChannelCount} channels as a whole ({Reason}); each is sent alone to find the cause")]
+    public static partial void Isolating(ILogger logger, int channelCount, string reason);
+
+    [LoggerMessage(1207, LogLevel.Information, "Ably refused {ChangeCount} change(s) on channel {Channel} ({Reason}); sending fewer at a time to find the one at fault")]
+    public static partial void Splitting(ILogger logger, string channel, int changeCount, string reason);
+
+    [LoggerMessage(1208, LogLevel.Warning, "Channel {Channel} is held to Ably's {Rate} messages/s per channel and {Waiting} change(s) wait on it: {Advice}")]
+    public static partial void ChannelBottleneck(ILogger logger, string channel, double rate, int waiting, string advice);
+
+    [LoggerMessage(1209, LogLevel.Warning, "The Ably account's limits ({MessageRate} messages/s, {RequestRate} requests/s; plan {Plan}) hold publishing back: {Waiting} change(s) wait on {ChannelCount} channel(s). If your account allows more, set Ably.Plan or Ably.AccountMessagesPerSecond")]
+    public static partial void AccountBottleneck(ILogger logger, double messageRate, double requestRate, AblyPgTyped.Publishing.AblyPlan plan, int waiting, int channelCount);
 }

@@ -23,14 +23,22 @@ public sealed class ConnectorOptions
     /// <summary>The mapped tables, usually <c>AblyPgTables.All</c> from the generated registry.</summary>
     public IList<AblyTable> Tables { get; } = new List<AblyTable>();
 
-    /// <summary>The most changes one drain cycle reads, publishes and completes. Default 10,000.</summary>
-    public int MaxChangesPerCycle { get; set; } = 10_000;
+    /// <summary>
+    /// The most changes held in memory between their read and their deletion from the store (read, queued on their
+    /// channels, in flight). Bounds memory while a channel is behind. Default 10,000.
+    /// </summary>
+    public int MaxChangesInFlight { get; set; } = 10_000;
+
+    /// <summary>The most bytes of captured data held in memory the same way. Default 64 MiB.</summary>
+    public long MaxBytesInFlight { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// Bundling: pack up to this many consecutive changes of one channel into one message (within the message size
-    /// limit), so a busy channel stays under Ably's per-channel message rate. Default 1: one change per message.
+    /// Adaptive bundling, for Ably's 50 messages/s per channel: while a channel keeps up, each change is a message of
+    /// its own; when changes come faster than its rate allows, consecutive changes of one table are packed into
+    /// <c>bundle</c> messages of at most this many (and within the message size limit), so the channel keeps up.
+    /// Default 500; 1 turns bundling off. Compatible messages are never bundled.
     /// </summary>
-    public int MaxChangesPerMessage { get; set; } = 1;
+    public int MaxChangesPerMessage { get; set; } = 500;
 
     /// <summary>
     /// Publish exactly what the Node.js original published (message name and <c>{"table","type","row"}</c> text),
@@ -92,7 +100,12 @@ public sealed class ConnectorOptions
             throw new AblyConfigurationException("No table is mapped: add AblyPgTables.All (or single mappings) to ConnectorOptions.Tables.");
         }
 
-        Positive(MaxChangesPerCycle, nameof(MaxChangesPerCycle));
+        Positive(MaxChangesInFlight, nameof(MaxChangesInFlight));
+        if (MaxBytesInFlight <= 0)
+        {
+            throw new AblyConfigurationException($"{nameof(MaxBytesInFlight)} must be positive; it is {MaxBytesInFlight}.");
+        }
+
         Positive(MaxChangesPerMessage, nameof(MaxChangesPerMessage));
         Positive(IdleWakeupTimeout, nameof(IdleWakeupTimeout));
         Positive(StandbyRetryInterval, nameof(StandbyRetryInterval));

@@ -67,11 +67,41 @@ public sealed class AblyOptions
     public TimeSpan MaxRetryDuration { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
-    /// Largest size of a message, and of all messages sent to one channel in one request, by Ably's rule
-    /// (name length + data size + length of the JSON of extras). Default 65536 (64 KiB, Ably's Free/Standard limit);
-    /// raise it only when your Ably account allows larger messages.
+    /// The Ably account's package, whose limits the connector paces itself to: 50 messages/s per channel on every
+    /// plan; per account 500 / 2,500 / 10,000 messages/s and 50 / 362 / 1,447 requests/s (Free / Standard / Pro);
+    /// 64 KiB messages (256 KiB on Pro). Default <see cref="AblyPlan.Standard"/>. The overrides below win over it.
     /// </summary>
-    public int MaxMessageSize { get; set; } = 65536;
+    public AblyPlan Plan { get; set; } = AblyPlan.Standard;
+
+    /// <summary>Messages one channel accepts per second, when it differs from the plan's 50. Null: the plan's.</summary>
+    public double? ChannelMessagesPerSecond { get; set; }
+
+    /// <summary>Messages the account accepts per second over all channels, when it differs from the plan's. Null: the plan's.</summary>
+    public double? AccountMessagesPerSecond { get; set; }
+
+    /// <summary>HTTP requests the account accepts per second, when it differs from the plan's. Null: the plan's.</summary>
+    public double? AccountRequestsPerSecond { get; set; }
+
+    /// <summary>
+    /// Largest size of a message, and of all messages sent to one channel in one request, by Ably's rule
+    /// (name length + data size + length of the JSON of extras). Null (the default): the plan's, 65536 (64 KiB) or
+    /// 262144 on Pro; set it only when your Ably account allows another size.
+    /// </summary>
+    public int? MaxMessageSize { get; set; }
+
+    /// <summary>The limits in force: <see cref="Plan"/>'s presets with the overrides applied.</summary>
+    public AblyLimits Limits
+    {
+        get
+        {
+            var preset = AblyLimits.Of(Plan);
+            return new AblyLimits(
+                ChannelMessagesPerSecond ?? preset.ChannelMessagesPerSecond,
+                AccountMessagesPerSecond ?? preset.AccountMessagesPerSecond,
+                AccountRequestsPerSecond ?? preset.AccountRequestsPerSecond,
+                MaxMessageSize ?? preset.MaxMessageSize);
+        }
+    }
 
     /// <summary>Largest HTTP request body of a batch publish, in bytes. Default 2 MiB minus 1 KiB.</summary>
     public int MaxRequestBytes { get; set; } = DefaultMaxRequestBytes;
@@ -143,7 +173,19 @@ public sealed class AblyOptions
             throw new AblyConfigurationException(nameof(MaxRetryDuration), MaxRetryDuration + " is too long: at most 1 day is allowed");
         }
 
-        RequirePositive(MaxMessageSize, nameof(MaxMessageSize));
+        if (!Enum.IsDefined(Plan))
+        {
+            throw new AblyConfigurationException(nameof(Plan), "\"" + Plan + "\" is not a plan: use Free, Standard, Pro or Unlimited");
+        }
+
+        RequirePositiveRate(ChannelMessagesPerSecond, nameof(ChannelMessagesPerSecond));
+        RequirePositiveRate(AccountMessagesPerSecond, nameof(AccountMessagesPerSecond));
+        RequirePositiveRate(AccountRequestsPerSecond, nameof(AccountRequestsPerSecond));
+        if (MaxMessageSize is { } maxMessageSize)
+        {
+            RequirePositive(maxMessageSize, nameof(MaxMessageSize));
+        }
+
         RequirePositive(MaxRequestBytes, nameof(MaxRequestBytes));
         RequirePositive(MaxChannelsPerRequest, nameof(MaxChannelsPerRequest));
         RequirePositive(MaxMessagesPerChannelSpec, nameof(MaxMessagesPerChannelSpec));
@@ -247,6 +289,14 @@ public sealed class AblyOptions
         }
 
         return Uri.CheckHostName(host) is UriHostNameType.Dns or UriHostNameType.IPv4 ? null : "is not a valid host name";
+    }
+
+    private static void RequirePositiveRate(double? value, string name)
+    {
+        if (value is { } rate && !(rate > 0))
+        {
+            throw new AblyConfigurationException(name, rate.ToString(CultureInfo.InvariantCulture) + " is not allowed: it must be a positive rate per second, or unset for the plan's");
+        }
     }
 
     private static void RequirePositive(int value, string name)

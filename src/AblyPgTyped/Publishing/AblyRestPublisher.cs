@@ -29,10 +29,7 @@ internal sealed class AblyRestPublisher : IDisposable
     /// <summary>Sent as <c>X-Ably-Version</c>: protocol 3 and later answer batch publishes with BatchResult objects.</summary>
     internal const string ProtocolVersion = "5";
 
-    /// <summary>First backoff ceiling; it doubles per retry up to <see cref="BackoffCap"/>.</summary>
-    internal static readonly TimeSpan BackoffBase = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>Largest backoff ceiling.</summary>
+    /// <summary>Largest backoff ceiling of one publish call's retries (<see cref="RetryPolicy"/>).</summary>
     internal static readonly TimeSpan BackoffCap = TimeSpan.FromSeconds(2);
 
     /// <summary>How long a fallback host that answered stays preferred (Ably's <c>fallbackRetryTimeout</c>).</summary>
@@ -66,7 +63,7 @@ internal sealed class AblyRestPublisher : IDisposable
         _time = time ?? TimeProvider.System;
         RequestTimeout = options.RequestTimeout;
         MaxRetryDuration = options.MaxRetryDuration;
-        MaxMessageSize = options.MaxMessageSize;
+        MaxMessageSize = options.Limits.MaxMessageSize;
         MaxRequestBytes = options.MaxRequestBytes;
         MaxChannelsPerRequest = options.MaxChannelsPerRequest;
         MaxMessagesPerChannelSpec = options.MaxMessagesPerChannelSpec;
@@ -187,7 +184,7 @@ internal sealed class AblyRestPublisher : IDisposable
         {
             string host = hosts[hostIndex];
             long started = _time.GetTimestamp();
-            Attempt result = await SendOnceAsync(host, request, ct).ConfigureAwait(false);
+            Attempt result = await SendOnceAsync(host, request.Body, ct).ConfigureAwait(false);
             switch (result.Kind)
             {
                 case AttemptKind.Success:
@@ -252,26 +249,74 @@ internal sealed class AblyRestPublisher : IDisposable
         }
     }
 
-    /// <summary>Exponential backoff with full jitter: uniform in [0, min(cap, base·2^attempt)].</summary>
-    internal static TimeSpan Backoff(int attempt)
+    /// <summary>
+    /// Sends one batch publish body once. A host that is unreachable, times out or answers 500–504 hands over to the
+    /// next fallback host at once; nothing is repeated on the same host and nothing waits: what happens next is the
+    /// caller's <see cref="RetryPolicy"/>.
+    /// </summary>
+    internal async Task<RequestOutcome> SendOnceAsync(ReadOnlyMemory<byte> body, int specCount, int messageCount, CancellationToken ct)
     {
-        double ceilingMs = Math.Min(BackoffCap.TotalMilliseconds, BackoffBase.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30)));
-        return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceilingMs);
+        string[] hosts = PlanHosts();
+        Attempt result = default;
+        for (int i = 0; i < hosts.Length; i++)
+        {
+            string host = hosts[i];
+            long started = _time.GetTimestamp();
+            result = await SendOnceAsync(host, body, ct).ConfigureAwait(false);
+            if (result.Kind == AttemptKind.RetryElsewhere)
+            {
+                ClearStickyIf(host);
+                if (i + 1 < hosts.Length)
+                {
+                    _logger.FallbackSwitch(host, hosts[i + 1], result.Error!);
+                    continue;
+                }
+            }
+            else if (result.Kind == AttemptKind.Success)
+            {
+                if (!string.Equals(host, _primaryHost, StringComparison.OrdinalIgnoreCase))
+                {
+                    MarkSticky(host);
+                }
+
+                if (_logger.IsEnabled(LogLevel.Trace))
+                {
+                    _logger.BatchPublished(host, specCount, messageCount, body.Length, _time.GetElapsedTime(started).TotalMilliseconds);
+                }
+            }
+            else if (result.Kind == AttemptKind.Unexpected)
+            {
+                _logger.UnexpectedResponse(host, result.Error!, specCount);
+            }
+
+            break;
+        }
+
+        return result.Kind switch
+        {
+            AttemptKind.Success => RequestOutcome.Completed(result.Channels),
+            AttemptKind.BadRequest => RequestOutcome.BadRequest(result.Error!),
+            AttemptKind.Unauthorized => RequestOutcome.Unauthorized(result.Error!),
+            _ => RequestOutcome.GiveUp(result.Error!, result.RetryAfter, haltAll: true, budgetExhausted: false),
+        };
     }
 
-    private async Task<Attempt> SendOnceAsync(string host, BatchRequest request, CancellationToken ct)
+    /// <summary>The retry policy's backoff, without a floor: a publish call's own retries stay within its budget.</summary>
+    internal static TimeSpan Backoff(int attempt) => RetryPolicy.Delay(attempt, BackoffCap, floor: TimeSpan.Zero);
+
+    private async Task<Attempt> SendOnceAsync(string host, ReadOnlyMemory<byte> body, CancellationToken ct)
     {
         using var timeout = new CancellationTokenSource(RequestTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
         using var message = new HttpRequestMessage(HttpMethod.Post, _messagesUris[host]);
-        var content = new ReadOnlyMemoryContent(request.Body);
+        var content = new ReadOnlyMemoryContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         message.Content = content;
         try
         {
             using HttpResponseMessage response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
-            byte[] body = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
-            return Classify(response, body);
+            byte[] answer = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
+            return Classify(response, answer);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

@@ -24,7 +24,7 @@ internal static class ConnectorProcessRole
         var options = new ConnectorOptions
         {
             ConnectionString = args[1],
-            Ably = { RestHost = args[2], Port = int.Parse(args[3], CultureInfo.InvariantCulture), Tls = false, ApiKey = args[4] },
+            Ably = { RestHost = args[2], Port = int.Parse(args[3], CultureInfo.InvariantCulture), Tls = false, ApiKey = args[4], Plan = AblyPgTyped.Publishing.AblyPlan.Unlimited }, // as BenchmarkRun
         };
         foreach (var table in AblyPgTables.All)
         {

@@ -40,10 +40,10 @@ public sealed class OptionsTests
 
     [Theory]
     [InlineData(null, "ConnectionString is required")]
-    [InlineData("Host=x", "MaxChangesPerCycle must be positive; it is 0.")]
+    [InlineData("Host=x", "MaxChangesInFlight must be positive; it is 0.")]
     public void Invalid_options_name_the_setting(string? connectionString, string message)
     {
-        var options = new ConnectorOptions { ConnectionString = connectionString, MaxChangesPerCycle = 0, Ably = { ApiKey = "a.b:c" } };
+        var options = new ConnectorOptions { ConnectionString = connectionString, MaxChangesInFlight = 0, Ably = { ApiKey = "a.b:c" } };
         options.Tables.Add(AblyPgTables.User);
 
         var error = Assert.Throws<AblyConfigurationException>(options.Validate);

@@ -44,7 +44,10 @@ public sealed class ConnectorHarness : IAsyncDisposable
         return harness;
     }
 
-    /// <summary>Options for the local endpoint over plain HTTP, with the given tables (default: all test mappings).</summary>
+    /// <summary>
+    /// Options for the local endpoint (Ably's Standard limits) over plain HTTP, with the given tables (default: all
+    /// test mappings). Bundling is off, because most tests count one message per change; bundling has tests of its own.
+    /// </summary>
     public ConnectorOptions Options(params AblyTable[] tables)
     {
         var options = new ConnectorOptions
@@ -53,6 +56,7 @@ public sealed class ConnectorHarness : IAsyncDisposable
             Ably = { ApiKey = ApiKey, RestHost = "127.0.0.1", Port = Ably.Port, Tls = false, MaxRetryDuration = TimeSpan.FromSeconds(2) },
             MaxRetryDelay = TimeSpan.FromSeconds(1),
             StandbyRetryInterval = TimeSpan.FromMilliseconds(200),
+            MaxChangesPerMessage = 1,
         };
         foreach (var table in tables.Length > 0 ? tables : AblyPgTables.All.ToArray())
         {

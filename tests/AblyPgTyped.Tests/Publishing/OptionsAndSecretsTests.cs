@@ -28,7 +28,9 @@ public sealed class OptionsAndSecretsTests
         Assert.Null(options.FallbackHosts);
         Assert.Equal(TimeSpan.FromSeconds(10), options.RequestTimeout);
         Assert.Equal(TimeSpan.FromSeconds(15), options.MaxRetryDuration);
-        Assert.Equal(65536, options.MaxMessageSize);
+        Assert.Null(options.MaxMessageSize);
+        Assert.Equal(AblyPlan.Standard, options.Plan);
+        Assert.Equal(new AblyLimits(50, 2_500, 362, 65_536), options.Limits);
         Assert.InRange(options.MaxRequestBytes, 2_000_000, (2 * 1024 * 1024) - 1);
         Assert.Equal(100, options.MaxChannelsPerRequest);
         Assert.Equal(1000, options.MaxMessagesPerChannelSpec);

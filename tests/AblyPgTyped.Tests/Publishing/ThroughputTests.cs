@@ -30,6 +30,7 @@ public sealed class ThroughputTests
         {
             o.MaxHistoryPerChannel = 100;
             o.MaxRecordedMessages = 1000;
+            o.Plan = LocalAblyPlan.Unlimited; // measures the raw publisher's request packing, which does no pacing of its own
         });
         using var publisher = new AblyRestPublisher(OptionsFor(server));
         var headers = new Dictionary<string, string> { ["schema"] = "public", ["table"] = "orders", ["operation"] = "insert" };

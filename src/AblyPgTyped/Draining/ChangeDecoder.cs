@@ -1,0 +1,124 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+using System.Text.Json;
+using AblyPgTyped.Capture;
+using AblyPgTyped.Mapping;
+using AblyPgTyped.Publishing;
+
+namespace AblyPgTyped.Draining;
+
+/// <summary>
+/// Turns a captured row into pending changes, each routed to its channel and rendered as a message. A change that
+/// cannot be decoded, routed or rendered is dead-lettered alone with its reason; the rest of the row goes on.
+/// </summary>
+internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string Table), ChangeMapping> mappings, MessageBuilder builder, int maxMessageSize)
+{
+    /// <summary>Splitting a row into its changes only skips over values, so it may go deeper than a mapping reads.</summary>
+    private static readonly JsonReaderOptions SplitOptions = new() { MaxDepth = 4096 };
+
+    private readonly Dictionary<string, string?> _channelProblems = new(StringComparer.Ordinal);
+
+    /// <summary>Decodes <paramref name="row"/>: its publishable changes in position order, and its dead letters.</summary>
+    public void Decode(CapturedRow row, HeldRow held, List<PendingChange> changes, List<DeadLetter> deadLetters)
+    {
+        mappings.TryGetValue((row.Schema, row.Table), out var mapping);
+        List<CapturedJson> elements;
+        try
+        {
+            elements = Split(row.Data);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            // The row's JSON cannot even be split into changes: all of it is one dead letter.
+            deadLetters.Add(new DeadLetter(new ChangePosition(row.Id, 0), row.Schema, row.Table, row.Op, null,
+                $"the captured row ({row.Count} change(s)) is not a readable JSON array: {e.Message}", Encoding.UTF8.GetString(row.Data)));
+            return;
+        }
+
+        for (var index = 0; index < elements.Count; index++)
+        {
+            var captured = elements[index];
+            var position = new ChangePosition(row.Id, index);
+            if (mapping is null)
+            {
+                deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, null,
+                    "no mapping for this table is configured any more", captured.ToString()));
+                continue;
+            }
+
+            DecodedChange change;
+            OutboundMessage message;
+            try
+            {
+                change = mapping.Decode(captured.Span, row.Kind, position, row.CapturedAt);
+                if (change.Channel is null)
+                {
+                    continue; // captured under an earlier configuration that published this kind of change
+                }
+
+                message = builder.Single(change);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, null,
+                    "the captured row does not fit the mapping: " + e.Message, captured.ToString()));
+                continue;
+            }
+
+            if (ChannelProblem(change.Channel) is { } problem)
+            {
+                deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, change.Channel,
+                    $"the resolved channel '{change.Channel}' is not valid: {problem}", captured.ToString()));
+                continue;
+            }
+
+            var size = AblyMessageSize.Of(message);
+            if (size > maxMessageSize)
+            {
+                deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, change.Channel,
+                    $"the message is {size} bytes; the maximum message size is {maxMessageSize}", captured.ToString()));
+                continue;
+            }
+
+            changes.Add(new PendingChange(change, captured, message, size, held));
+        }
+    }
+
+    public static char OpOf(ChangeKind kind) => kind switch { ChangeKind.Insert => 'I', ChangeKind.Update => 'U', _ => 'D' };
+
+    private static List<CapturedJson> Split(byte[] data)
+    {
+        var elements = new List<CapturedJson>();
+        var reader = new Utf8JsonReader(data, SplitOptions);
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            throw new JsonException("expected an array, found " + reader.TokenType);
+        }
+
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var from = (int)reader.TokenStartIndex;
+            reader.Skip();
+            elements.Add(new CapturedJson(data, from, (int)reader.BytesConsumed - from));
+        }
+
+        return elements;
+    }
+
+    /// <summary>A channel name is judged once: most channels repeat.</summary>
+    private string? ChannelProblem(string channel)
+    {
+        if (!_channelProblems.TryGetValue(channel, out var problem))
+        {
+            problem = ChannelNameRules.Problem(channel);
+            if (_channelProblems.Count < 100_000)
+            {
+                _channelProblems[channel] = problem;
+            }
+        }
+
+        return problem;
+    }
+}

@@ -1,0 +1,159 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using AblyPgTyped.Capture;
+using AblyPgTyped.Publishing;
+using Microsoft.Extensions.Logging;
+
+namespace AblyPgTyped.Draining;
+
+/// <summary>
+/// The active connector's work: read captured rows, decode them into changes, hand each to its channel's lane, and
+/// forget rows once every change in them was accepted by Ably (and its handlers ran) or dead-lettered — in that
+/// order, so a crash at any point re-sends rather than loses.
+/// </summary>
+/// <remarks>
+/// Three loops run side by side: this reader (the only user of the leader's database session), the
+/// <see cref="PublishScheduler"/>, and the handlers. What they hold is bounded in changes and bytes; rows are
+/// forgotten as soon as their channels are done, so a restart re-sends only what was accepted moments before, with
+/// the same message ids.
+/// </remarks>
+internal sealed class ChangeDrain(
+    ConnectorOptions options,
+    IReadOnlyDictionary<(string Schema, string Table), ChangeMapping> mappings,
+    AblyRestPublisher publisher,
+    LeaderFence fence,
+    string installId,
+    ILogger logger)
+{
+    /// <summary>Most changes one read takes: small enough that publishing starts while the backlog is still being read.</summary>
+    private const int MaxChangesPerRead = 5_000;
+
+    /// <summary>Most captured bytes one read takes.</summary>
+    private const long MaxBytesPerRead = 16 * 1024 * 1024;
+
+    /// <summary>Longest pause between reads while changes are in flight.</summary>
+    private static readonly TimeSpan BusyPollCeiling = TimeSpan.FromMilliseconds(16);
+
+    public async Task RunAsync(ICaptureSource source, CancellationToken stopping)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var progress = new DrainProgress(logger);
+        var scheduler = new PublishScheduler(options, publisher, fence, progress, new MessageBuilder(installId, options.CompatibleMessages), logger);
+        var decoder = new ChangeDecoder(mappings, new MessageBuilder(installId, options.CompatibleMessages), options.Ably.Limits.MaxMessageSize);
+        var publishing = Task.Run(() => scheduler.RunAsync(stop.Token), CancellationToken.None);
+        var handling = Task.Run(() => RunHandlersAsync(progress, stop.Token), CancellationToken.None);
+        try
+        {
+            await ReadAsync(source, progress, decoder, scheduler, publishing, handling, stop.Token);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            progress.Close();
+            try
+            {
+                await Task.WhenAll(publishing, handling);
+            }
+            catch
+            {
+                // The reader's own exception (or the caller's cancellation) is the one that matters.
+            }
+        }
+    }
+
+    private async Task ReadAsync(
+        ICaptureSource source, DrainProgress progress, ChangeDecoder decoder, PublishScheduler scheduler, Task publishing, Task handling, CancellationToken stopping)
+    {
+        var idleSteps = 0;
+        var changes = new List<PendingChange>();
+        var deadLetters = new List<DeadLetter>();
+        while (true)
+        {
+            stopping.ThrowIfCancellationRequested();
+            if (publishing.IsCompleted || handling.IsCompleted)
+            {
+                await Task.WhenAny(publishing, handling).Unwrap(); // a lost leadership ends the drain here
+                throw new InvalidOperationException("The publishing loop ended unexpectedly.");
+            }
+
+            await ForgetCompletedAsync(source, progress, stopping);
+            var roomChanges = options.MaxChangesInFlight - progress.HeldChanges;
+            var roomBytes = options.MaxBytesInFlight - progress.HeldBytes;
+            if (roomChanges > 0 && roomBytes > 0)
+            {
+                var rows = await source.ReadAsync((int)Math.Min(roomChanges, MaxChangesPerRead), Math.Min(roomBytes, MaxBytesPerRead), stopping);
+                if (rows.Count > 0)
+                {
+                    idleSteps = 0;
+                    changes.Clear();
+                    var total = 0;
+                    foreach (var row in rows)
+                    {
+                        total += row.Count;
+                        var held = new HeldRow(row.Id, row.Count, 3L * row.Data.Length); // the JSON, its renderings and their bundles
+                        var before = changes.Count;
+                        deadLetters.Clear();
+                        decoder.Decode(row, held, changes, deadLetters);
+                        progress.Hold(held, changes.Count - before, deadLetters);
+                    }
+
+                    ConnectorLog.Read(logger, rows.Count, total);
+                    scheduler.Enqueue(changes);
+                    continue;
+                }
+            }
+
+            if (progress.HeldRows == 0)
+            {
+                // A few short polls catch a steady stream without waking writers; then arm the wake-up and wait.
+                if (idleSteps < 4)
+                {
+                    await Task.Delay(1 << idleSteps, stopping);
+                    idleSteps++;
+                }
+                else
+                {
+                    await source.WaitForChangesAsync(options.IdleWakeupTimeout, stopping);
+                }
+            }
+            else
+            {
+                // Changes are in flight: forget them as soon as they complete, and look for new ones now and then.
+                var pause = TimeSpan.FromMilliseconds(Math.Min(BusyPollCeiling.TotalMilliseconds, 1 << Math.Min(idleSteps, 4)));
+                idleSteps++;
+                await progress.WaitAsync(pause, stopping);
+            }
+        }
+    }
+
+    private static async Task ForgetCompletedAsync(ICaptureSource source, DrainProgress progress, CancellationToken stopping)
+    {
+        if (!progress.HasCompleted)
+        {
+            return;
+        }
+
+        var (rowIds, deadLetters) = progress.TakeCompleted();
+        await source.CompleteAsync(rowIds, deadLetters, stopping);
+    }
+
+    private async Task RunHandlersAsync(DrainProgress progress, CancellationToken stopping)
+    {
+        await foreach (var pending in progress.HandlerQueue.ReadAllAsync(stopping))
+        {
+            var change = pending.Change;
+            try
+            {
+                await change.InvokeHandlersAsync(stopping);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
+            {
+                ConnectorLog.HandlerFailed(logger, change.Kind, change.Mapping.DisplayName, change.Position, e);
+            }
+
+            progress.HandlersDone(pending);
+        }
+    }
+}

@@ -1,0 +1,7 @@
+namespace AblyPgTyped.Draining;
+
+/// <summary>
+/// What one request carries for one lane: the lane's first <see cref="ChangeCount"/> changes as
+/// <see cref="MessageCount"/> messages, already serialized as one batch spec.
+/// </summary>
+internal sealed record LaneChunk(ChannelLane Lane, int ChangeCount, int MessageCount, byte[] Spec);

@@ -1,0 +1,676 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using AblyPgTyped.Publishing;
+using Microsoft.Extensions.Logging;
+
+namespace AblyPgTyped.Draining;
+
+/// <summary>
+/// Sends the lanes' changes to Ably inside its limits: each channel at its message rate, the account at its message
+/// and request rates, one request in flight per channel (so position order holds), ready lanes packed into batch
+/// publish requests. When changes come faster than a channel's rate, consecutive ones are bundled so the channel
+/// keeps up. Every outcome is applied to its own lane: a throttled, failing or slow channel delays only itself.
+/// </summary>
+internal sealed class PublishScheduler
+{
+    /// <summary>Most batch requests in flight at once.</summary>
+    private const int MaxConcurrentRequests = 8;
+
+    private readonly ConnectorOptions _options;
+    private readonly AblyRestPublisher _publisher;
+    private readonly LeaderFence _fence;
+    private readonly DrainProgress _progress;
+    private readonly ILogger _logger;
+    private readonly MessageBuilder _builder;
+    private readonly AblyLimits _limits;
+    private readonly bool _bundling;
+    private readonly object _sync = new();
+    private readonly Dictionary<string, ChannelLane> _lanes = new(StringComparer.Ordinal);
+    private readonly List<ChannelLane> _listed = [];
+    private readonly RateBudget _accountMessages;
+    private readonly RateBudget _accountRequests;
+    private readonly HashSet<Task> _sending = [];
+    private readonly ArrayBufferWriter<byte> _specBuffer = new(16 * 1024);
+    private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _rotation;
+    private long _pausedUntil;
+    private int _failures;
+    private bool _failing;
+    private long _lastBottleneckCheck;
+    private long _accountLimitedAt;
+    private long _accountWarned;
+    private Exception? _fault;
+
+    public PublishScheduler(ConnectorOptions options, AblyRestPublisher publisher, LeaderFence fence, DrainProgress progress, MessageBuilder builder, ILogger logger)
+    {
+        _options = options;
+        _publisher = publisher;
+        _fence = fence;
+        _progress = progress;
+        _builder = builder;
+        _logger = logger;
+        _limits = options.Ably.Limits;
+        _bundling = !options.CompatibleMessages && options.MaxChangesPerMessage > 1;
+        var now = Stopwatch.GetTimestamp();
+        _accountMessages = new RateBudget(_limits.AccountMessagesPerSecond, now);
+        _accountRequests = new RateBudget(_limits.AccountRequestsPerSecond, now);
+        _lastBottleneckCheck = now;
+    }
+
+    /// <summary>Changes waiting in lanes, in flight or not.</summary>
+    public int Queued
+    {
+        get
+        {
+            lock (_sync)
+            {
+                var queued = 0;
+                foreach (var lane in _listed)
+                {
+                    queued += lane.Count;
+                }
+
+                return queued;
+            }
+        }
+    }
+
+    /// <summary>Hands decoded changes to their channels' lanes, in position order.</summary>
+    public void Enqueue(List<PendingChange> changes)
+    {
+        if (changes.Count == 0)
+        {
+            return;
+        }
+
+        lock (_sync)
+        {
+            var now = Stopwatch.GetTimestamp();
+            foreach (var change in changes)
+            {
+                var channel = change.Change.Channel!;
+                if (!_lanes.TryGetValue(channel, out var lane))
+                {
+                    _lanes[channel] = lane = new ChannelLane(channel, new RateBudget(_limits.ChannelMessagesPerSecond, now));
+                }
+
+                lane.Enqueue(change);
+                if (lane.ListIndex < 0)
+                {
+                    lane.ListIndex = _listed.Count;
+                    _listed.Add(lane);
+                }
+            }
+        }
+
+        Signal();
+    }
+
+    /// <summary>Publishes until cancelled, or until leadership is lost (the exception ends the drain).</summary>
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        try
+        {
+            while (true)
+            {
+                stopping.ThrowIfCancellationRequested();
+                Task signal;
+                TimeSpan wait;
+                var requests = new List<List<LaneChunk>>();
+                lock (_sync)
+                {
+                    if (_fault is not null)
+                    {
+                        throw _fault;
+                    }
+
+                    _sending.RemoveWhere(t => t.IsCompleted);
+                    var now = Stopwatch.GetTimestamp();
+                    var wake = long.MaxValue;
+                    while (_sending.Count + requests.Count < MaxConcurrentRequests && Build(now, ref wake) is { } request)
+                    {
+                        requests.Add(request);
+                    }
+
+                    ReportBottlenecks(now);
+                    signal = _signal.Task;
+                    wait = wake == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(now, Math.Max(now, wake)) + TimeSpan.FromMilliseconds(1);
+                }
+
+                foreach (var request in requests)
+                {
+                    var task = SendAsync(request, stopping);
+                    lock (_sync)
+                    {
+                        if (!task.IsCompleted)
+                        {
+                            _sending.Add(task);
+                        }
+                    }
+                }
+
+                if (requests.Count == 0)
+                {
+                    await Task.WhenAny(signal, Task.Delay(wait, stopping));
+                }
+            }
+        }
+        finally
+        {
+            Task[] sending;
+            lock (_sync)
+            {
+                sending = [.. _sending];
+            }
+
+            try
+            {
+                await Task.WhenAll(sending);
+            }
+            catch
+            {
+                // Their outcome no longer matters: what was not accepted stays in the store.
+            }
+        }
+    }
+
+    private void Signal()
+    {
+        TaskCompletionSource signal;
+        lock (_sync)
+        {
+            signal = _signal;
+            _signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        signal.TrySetResult();
+    }
+
+    /// <summary>Packs ready lanes into one request, taking their budgets; null when none may send now.</summary>
+    private List<LaneChunk>? Build(long now, ref long wake)
+    {
+        if (now < _pausedUntil)
+        {
+            wake = Math.Min(wake, _pausedUntil);
+            return null;
+        }
+
+        if (_accountRequests.Available(now) < 1)
+        {
+            wake = Math.Min(wake, now + Ticks(_accountRequests.TimeUntil(1, now)));
+            return null;
+        }
+
+        var accountMessages = _accountMessages.Available(now);
+        List<LaneChunk>? chunks = null;
+        long bytes = 2;
+        var messages = 0;
+        var count = _listed.Count;
+        for (var n = 0; n < count && (chunks?.Count ?? 0) < _options.Ably.MaxChannelsPerRequest; n++)
+        {
+            var index = (_rotation + n) % count;
+            var lane = _listed[index];
+            if (lane.Sending || (lane.Count == 0 && lane.Retained is null))
+            {
+                continue;
+            }
+
+            if (lane.NotBefore > now)
+            {
+                wake = Math.Min(wake, lane.NotBefore);
+                continue;
+            }
+
+            if (lane.Solo && chunks is not null)
+            {
+                continue;
+            }
+
+            var left = accountMessages - messages;
+            if (left < 1)
+            {
+                _accountLimitedAt = now;
+                wake = Math.Min(wake, now + Ticks(_accountMessages.TimeUntil(messages + 1, now)));
+                break;
+            }
+
+            var chunk = lane.Retained;
+            var channelTokens = lane.Budget.Available(now);
+            if (chunk is not null)
+            {
+                if (channelTokens < chunk.MessageCount || left < chunk.MessageCount)
+                {
+                    wake = Math.Min(wake, now + Ticks(lane.Budget.TimeUntil(chunk.MessageCount, now)));
+                    continue;
+                }
+            }
+            else
+            {
+                if (channelTokens < 1)
+                {
+                    wake = Math.Min(wake, now + Ticks(lane.Budget.TimeUntil(1, now)));
+                    continue;
+                }
+
+                // Share what the account allows now among the lanes that wait, so none is starved.
+                var share = Math.Max(1, left / Math.Max(1, count - n));
+                chunk = BuildChunk(lane, Math.Min(Math.Min(channelTokens, share), Math.Min(lane.MaxMessages, _options.Ably.MaxMessagesPerChannelSpec)));
+            }
+
+            if (chunks is not null && bytes + 1 + chunk.Spec.Length > _options.Ably.MaxRequestBytes)
+            {
+                continue;
+            }
+
+            (chunks ??= []).Add(chunk);
+            bytes += chunk.Spec.Length + (chunks.Count > 1 ? 1 : 0);
+            messages += chunk.MessageCount;
+            lane.Budget.Take(chunk.MessageCount, now);
+            lane.Sending = true;
+            lane.Retained = null;
+            if (lane.Solo)
+            {
+                break;
+            }
+        }
+
+        if (chunks is null)
+        {
+            return null;
+        }
+
+        _rotation = count == 0 ? 0 : (_rotation + 1) % count;
+        _accountRequests.Take(1, now);
+        _accountMessages.Take(messages, now);
+        return chunks;
+    }
+
+    /// <summary>
+    /// The lane's next messages, at most <paramref name="maxMessages"/>: one per change while that keeps up, else
+    /// bundles of consecutive changes of one table, so the waiting changes fit the messages the channel may send.
+    /// All of one channel's messages in one request stay within the message size limit, as Ably counts it.
+    /// </summary>
+    private LaneChunk BuildChunk(ChannelLane lane, int maxMessages)
+    {
+        var waiting = lane.Waiting;
+        var perMessage = 1;
+        if (_bundling && waiting.Count > maxMessages)
+        {
+            perMessage = Math.Min(Math.Min(_options.MaxChangesPerMessage, lane.MaxBundle), (waiting.Count + maxMessages - 1) / maxMessages);
+        }
+
+        var limit = _limits.MaxMessageSize;
+        var built = new List<Publishing.OutboundMessage>();
+        long total = 0;
+        var next = 0;
+        while (next < waiting.Count && built.Count < maxMessages)
+        {
+            var first = waiting[next];
+            long size = first.Size;
+            if (built.Count > 0 && total + size > limit)
+            {
+                break;
+            }
+
+            // A bundle's size is bounded from above by the single message's overhead with the joined data.
+            var count = 1;
+            long data = first.Message.DataByteCount;
+            var overhead = BundleOverhead(first);
+            while (count < perMessage && next + count < waiting.Count && waiting[next + count].Change.Mapping == first.Change.Mapping)
+            {
+                var grown = overhead + data + 1 + waiting[next + count].Message.DataByteCount;
+                if (total + grown > limit)
+                {
+                    break;
+                }
+
+                data += 1 + waiting[next + count].Message.DataByteCount;
+                size = grown;
+                count++;
+            }
+
+            built.Add(_builder.Bundle(waiting, next, count));
+            total += count == 1 ? first.Size : size;
+            next += count;
+        }
+
+        return new LaneChunk(lane, next, built.Count, Spec(lane.Channel, built));
+    }
+
+    private static long BundleOverhead(PendingChange first) =>
+        ChangeMessage.BundleName.Length + "{\"changes\":[]}".Length + AblyMessageSize.ExtrasLength(first.Message.Headers);
+
+    private byte[] Spec(string channel, List<Publishing.OutboundMessage> messages)
+    {
+        _specBuffer.ResetWrittenCount();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(_specBuffer, AblyWireFormat.WriterOptions))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("channels"u8);
+            writer.WriteStringValue(channel);
+            writer.WriteEndArray();
+            writer.WriteStartArray("messages"u8);
+            foreach (var message in messages)
+            {
+                AblyWireFormat.WriteMessage(writer, message);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        return _specBuffer.WrittenSpan.ToArray();
+    }
+
+    private async Task SendAsync(List<LaneChunk> chunks, CancellationToken stopping)
+    {
+        var length = 1 + chunks.Count;
+        var messages = 0;
+        foreach (var chunk in chunks)
+        {
+            length += chunk.Spec.Length;
+            messages += chunk.MessageCount;
+        }
+
+        var body = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var at = 0;
+            body[at++] = (byte)'[';
+            for (var i = 0; i < chunks.Count; i++)
+            {
+                if (i > 0)
+                {
+                    body[at++] = (byte)',';
+                }
+
+                chunks[i].Spec.CopyTo(body, at);
+                at += chunks[i].Spec.Length;
+            }
+
+            body[at++] = (byte)']';
+
+            // Fencing: a connector deposed while it waited must not publish what its successor now owns.
+            await _fence.ConfirmAsync(stopping);
+            var outcome = await _publisher.SendOnceAsync(body.AsMemory(0, at), chunks.Count, messages, stopping);
+            lock (_sync)
+            {
+                Apply(chunks, outcome, Stopwatch.GetTimestamp());
+            }
+        }
+        catch (Exception e)
+        {
+            lock (_sync)
+            {
+                foreach (var chunk in chunks)
+                {
+                    chunk.Lane.Sending = false;
+                }
+
+                _fault ??= e;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(body);
+            lock (_sync)
+            {
+                _sending.Remove(Task.CompletedTask);
+            }
+
+            Signal();
+        }
+    }
+
+    private void Apply(List<LaneChunk> chunks, RequestOutcome outcome, long now)
+    {
+        foreach (var chunk in chunks)
+        {
+            chunk.Lane.Sending = false;
+        }
+
+        switch (outcome.Kind)
+        {
+            case RequestOutcomeKind.Completed:
+                Recovered();
+                foreach (var chunk in chunks)
+                {
+                    AblyErrorInfo? refusal = null;
+                    if (outcome.Channels is not null && !outcome.Channels.TryGetValue(chunk.Lane.Channel, out refusal))
+                    {
+                        refusal = new AblyErrorInfo(50000, 500, "The batch publish response has no result for this channel");
+                    }
+
+                    if (refusal is null)
+                    {
+                        Accept(chunk);
+                    }
+                    else
+                    {
+                        ChannelFailed(chunk, refusal, now);
+                    }
+                }
+
+                break;
+
+            case RequestOutcomeKind.BadRequest when chunks.Count > 1:
+                // Refused as a whole: find the guilty lane by sending each alone.
+                ConnectorLog.Isolating(_logger, chunks.Count, Describe(outcome.Error));
+                foreach (var chunk in chunks)
+                {
+                    chunk.Lane.Solo = true;
+                }
+
+                break;
+
+            case RequestOutcomeKind.BadRequest:
+                Refused(chunks[0], outcome.Error!);
+                break;
+
+            case RequestOutcomeKind.Unauthorized:
+                Pause(now, outcome.Error!, null, unauthorized: true);
+                break;
+
+            default:
+                var error = outcome.Error ?? new AblyErrorInfo(50000, 500, "no answer");
+                if (error.StatusCode == 429 || AblyErrorRules.IsRateLimit(error))
+                {
+                    // The account is over a limit: nothing of these requests was stored, so they may be rebuilt smaller.
+                    _accountMessages.Exhaust(now);
+                    _accountRequests.Exhaust(now);
+                    _accountLimitedAt = now;
+                }
+                else
+                {
+                    // The outcome is unknown (timeout, 5xx): the same bytes go again, and Ably de-duplicates them.
+                    foreach (var chunk in chunks)
+                    {
+                        chunk.Lane.Retained = chunk;
+                    }
+                }
+
+                Pause(now, error, outcome.RetryAfter, unauthorized: false);
+                break;
+        }
+
+        foreach (var chunk in chunks)
+        {
+            Unlist(chunk.Lane);
+        }
+    }
+
+    private void Accept(LaneChunk chunk)
+    {
+        var lane = chunk.Lane;
+        _progress.Accepted(lane.Waiting, 0, chunk.ChangeCount);
+        lane.Dequeue(chunk.ChangeCount);
+        lane.Failures = 0;
+        lane.Solo = false;
+        lane.MaxMessages = (int)Math.Min(int.MaxValue, 2L * lane.MaxMessages);
+        lane.MaxBundle = (int)Math.Min(int.MaxValue, 2L * lane.MaxBundle);
+    }
+
+    private void ChannelFailed(LaneChunk chunk, AblyErrorInfo error, long now)
+    {
+        var lane = chunk.Lane;
+        if (AblyErrorRules.IsRateLimit(error))
+        {
+            // Refused for the channel's rate: send less, later; never the same refused request again.
+            lane.Budget.Exhaust(now);
+            lane.MaxMessages = Math.Max(1, chunk.MessageCount / 2);
+            Backoff(lane, now, TimeSpan.FromSeconds(1 / Math.Min(lane.Budget.Limit, 1000)));
+            ConnectorLog.ChannelRateLimited(_logger, lane.Channel, Describe(error), lane.Count);
+        }
+        else if (AblyErrorRules.IsRetryable(error))
+        {
+            lane.Retained = chunk;
+            Backoff(lane, now, null);
+            if (lane.Failures == 1)
+            {
+                ConnectorLog.ChannelRetry(_logger, lane.Channel, Describe(error), lane.Count);
+            }
+        }
+        else if (AblyErrorRules.IsCredentialError(error))
+        {
+            Pause(now, error, null, unauthorized: true);
+        }
+        else
+        {
+            Refused(chunk, error);
+        }
+    }
+
+    /// <summary>
+    /// Ably refused the chunk for what it holds: with several messages (or a bundle) and an error that may concern
+    /// one change, send half as much until the guilty change is alone; a lone change is dead-lettered.
+    /// </summary>
+    private void Refused(LaneChunk chunk, AblyErrorInfo error)
+    {
+        var lane = chunk.Lane;
+        if (!AblyErrorRules.IsChannelWide(error) && chunk.ChangeCount > 1)
+        {
+            if (chunk.MessageCount > 1)
+            {
+                lane.MaxMessages = Math.Max(1, chunk.MessageCount / 2);
+            }
+            else
+            {
+                lane.MaxBundle = Math.Max(1, chunk.ChangeCount / 2);
+            }
+
+            lane.Solo = true;
+            ConnectorLog.Splitting(_logger, lane.Channel, chunk.ChangeCount, Describe(error));
+            return;
+        }
+
+        var reason = "Ably rejected the message: " + Describe(error);
+        var waiting = lane.Waiting;
+        for (var i = 0; i < chunk.ChangeCount; i++)
+        {
+            _progress.Reject(waiting[i], lane.Channel, reason);
+        }
+
+        lane.Dequeue(chunk.ChangeCount);
+    }
+
+    private void Backoff(ChannelLane lane, long now, TimeSpan? floor)
+    {
+        var delay = RetryPolicy.Delay(lane.Failures, _options.MaxRetryDelay, null, floor);
+        lane.Failures++;
+        lane.NotBefore = now + Ticks(delay);
+    }
+
+    /// <summary>A failure of the endpoint or the key: every lane waits, one log line per burst.</summary>
+    private void Pause(long now, AblyErrorInfo error, TimeSpan? retryAfter, bool unauthorized)
+    {
+        var floor = unauthorized ? TimeSpan.FromSeconds(Math.Min(5, _options.MaxRetryDelay.TotalSeconds)) : (TimeSpan?)null;
+        var delay = RetryPolicy.Delay(_failures++, _options.MaxRetryDelay, retryAfter, floor);
+        _pausedUntil = Math.Max(_pausedUntil, now + Ticks(delay));
+        if (unauthorized)
+        {
+            ConnectorLog.Unauthorized(_logger, Describe(error), delay);
+        }
+        else if (!_failing)
+        {
+            ConnectorLog.PublishRetry(_logger, Describe(error), delay);
+        }
+
+        _failing = true;
+    }
+
+    private void Recovered()
+    {
+        if (_failing)
+        {
+            ConnectorLog.PublishRecovered(_logger, _failures);
+        }
+
+        _failing = false;
+        _failures = 0;
+    }
+
+    private void Unlist(ChannelLane lane)
+    {
+        if (lane.ListIndex >= 0 && lane.IsIdle && lane.NotBefore <= Stopwatch.GetTimestamp())
+        {
+            // Swap with the last lane: removal stays cheap with many thousands of per-row channels.
+            var last = _listed[^1];
+            _listed[lane.ListIndex] = last;
+            last.ListIndex = lane.ListIndex;
+            _listed.RemoveAt(_listed.Count - 1);
+            lane.ListIndex = -1;
+            if (lane.Budget.Available(Stopwatch.GetTimestamp()) >= lane.Budget.Capacity)
+            {
+                _lanes.Remove(lane.Channel); // nothing recent to pace against: a new lane starts the same
+            }
+        }
+    }
+
+    /// <summary>Says once (and again while it lasts) which limit holds the stream back, and what to change.</summary>
+    private void ReportBottlenecks(long now)
+    {
+        if (Stopwatch.GetElapsedTime(_lastBottleneckCheck, now) < TimeSpan.FromSeconds(5))
+        {
+            return;
+        }
+
+        _lastBottleneckCheck = now;
+        var queued = 0;
+        var channels = 0;
+        foreach (var lane in _listed)
+        {
+            queued += lane.Count;
+            channels++;
+            if (lane.Budget.IsUnlimited || lane.Count < Math.Max(lane.Budget.Capacity, 50) * (_bundling ? 20 : 2))
+            {
+                continue;
+            }
+
+            if (lane.LastWarned == 0 || Stopwatch.GetElapsedTime(lane.LastWarned, now) >= TimeSpan.FromMinutes(1))
+            {
+                lane.LastWarned = now;
+                ConnectorLog.ChannelBottleneck(_logger, lane.Channel, lane.Budget.Limit, lane.Count, _bundling
+                    ? "bundling is on; the changes are larger than one second's worth of messages can carry: spread the table over more channels (a {Property} in the channel name)"
+                    : _options.CompatibleMessages
+                        ? "compatible messages are never bundled: turn compatibleMessages off (subscribers then read the typed shape), or spread the table over more channels"
+                        : "bundling is off: raise MaxChangesPerMessage, or spread the table over more channels");
+            }
+        }
+
+        if (_accountLimitedAt != 0 && Stopwatch.GetElapsedTime(_accountLimitedAt, now) < TimeSpan.FromSeconds(5)
+            && (_accountWarned == 0 || Stopwatch.GetElapsedTime(_accountWarned, now) >= TimeSpan.FromMinutes(1)))
+        {
+            _accountWarned = now;
+            ConnectorLog.AccountBottleneck(_logger, _limits.AccountMessagesPerSecond, _limits.AccountRequestsPerSecond, _options.Ably.Plan, queued, channels);
+        }
+    }
+
+    private static long Ticks(TimeSpan delay) => (long)(delay.TotalSeconds * Stopwatch.Frequency);
+
+    private static string Describe(AblyErrorInfo? error) =>
+        error is null ? "no error information" : $"{error.Code} (HTTP {error.StatusCode}): {error.Message}";
+}

@@ -1,0 +1,308 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Text.Json;
+using System.Threading.Tasks;
+using AblyPgTyped.Generated;
+using AblyPgTyped.Tests.Infrastructure;
+using AblyPgTyped.Tests.Shared;
+using Microsoft.Extensions.Logging;
+using Xunit;
+
+namespace AblyPgTyped.Tests.Connectors;
+
+/// <summary>
+/// Sustained load against the local endpoint at Ably's Standard limits (50 msg/s per channel, 2,500 msg/s and
+/// 362 requests/s per account): the connector paces itself instead of being refused, a throttled or failing channel
+/// delays only itself, and nothing is lost or seen twice.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class AblyLimitsTests(PostgresFixture postgres)
+{
+    private const string UsersChannel = "users";
+    private const string CountersChannel = "counters";
+
+    [Fact]
+    public async Task One_channel_at_200_changes_per_second_is_delivered_whole_with_few_429s()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        var options = h.Options(AblyPgTables.User);
+        options.MaxChangesPerMessage = 500; // the product default: adaptive bundling on
+        await h.StartConnectorAsync(options);
+
+        // 10 single-row inserts every 50 ms for 30 s: 200 changes/s on one channel, four times what it may carry unbundled.
+        const int ticks = 600, perTick = 10, total = ticks * perTick;
+        var written = await PaceAsync(TimeSpan.FromMilliseconds(50), ticks, async k =>
+        {
+            for (var i = 1; i <= perTick; i++)
+            {
+                await h.ExecuteAsync("""INSERT INTO users VALUES ($1, 'u', NULL)""", (k * perTick) + i);
+            }
+        });
+        var lastWrite = Stopwatch.GetTimestamp();
+        AssertWriterKeptUp(written, TimeSpan.FromSeconds(30));
+
+        await WaitUntilAsync(async () => await StoreCountAsync(h) == 0, TimeSpan.FromSeconds(5), async () => $"{await StoreCountAsync(h)} change row(s) still in ablypg.changes 5 s after the last write; {Describe(h)}");
+        var drainedAfter = Stopwatch.GetElapsedTime(lastWrite);
+        await Task.Delay(300); // anything sent twice would land now
+
+        var messages = h.Ably.GetMessages().Where(m => m.Channel == UsersChannel).ToList();
+        var changes = messages.SelectMany(m => AblyPgTables.User.ReadChanges(m.DataString!)).ToList();
+        Assert.Equal(messages.Count, messages.Select(m => m.Id).Distinct().Count());
+        Assert.Equal(Enumerable.Range(1, total), changes.Select(c => c.New!.Id)); // each once, in commit order
+        AssertStrictlyIncreasing(changes.Select(c => c.Position), UsersChannel);
+
+        var stats = h.Ably.GetStats();
+        var refused = stats.ChannelRateLimited + stats.RateLimitedRequests;
+        Assert.True(
+            refused * 100 < stats.PublishRequests,
+            $"{refused} refusal(s) for rate in {stats.PublishRequests} publish request(s) (limit: under 1%); drained {drainedAfter.TotalMilliseconds:F0} ms after the last write; {Describe(h)}");
+    }
+
+    [Fact]
+    public async Task Compatible_messages_are_paced_not_rejected()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        var options = h.Options(AblyPgTables.User);
+        options.CompatibleMessages = true;
+        options.MaxChangesPerMessage = 500; // the default, which compatible messages must ignore
+        await h.StartConnectorAsync(options);
+
+        // 40 changes/s for 10 s: within the channel's 50 msg/s, so nothing waits and nothing is refused.
+        var steady = await PaceAsync(TimeSpan.FromMilliseconds(50), 200, async k =>
+        {
+            await h.ExecuteAsync("""INSERT INTO users VALUES ($1, 'steady', NULL)""", (k * 2) + 1);
+            await h.ExecuteAsync("""INSERT INTO users VALUES ($1, 'steady', NULL)""", (k * 2) + 2);
+        });
+        AssertWriterKeptUp(steady, TimeSpan.FromSeconds(10));
+        await WaitUntilAsync(() => Task.FromResult(h.Ably.GetAcceptedMessageCount(UsersChannel) >= 400), TimeSpan.FromSeconds(3), () => Task.FromResult($"the steady 40/s phase was not delivered within 3 s; {Describe(h)}"));
+        AssertNoRateRefusals(h, "after the steady phase");
+
+        // A burst of 200 changes/s for 5 s: four times the channel's rate, and compatible messages cannot be bundled.
+        var burst = await PaceAsync(TimeSpan.FromMilliseconds(50), 100, async k =>
+        {
+            for (var i = 1; i <= 10; i++)
+            {
+                await h.ExecuteAsync("""INSERT INTO users VALUES ($1, 'burst', NULL)""", 400 + (k * 10) + i);
+            }
+        });
+        AssertWriterKeptUp(burst, TimeSpan.FromSeconds(5));
+        await WaitUntilAsync(() => Task.FromResult(h.Ably.GetAcceptedMessageCount(UsersChannel) >= 1400), TimeSpan.FromSeconds(30), () => Task.FromResult($"the burst was not delivered within 30 s; {Describe(h)}"));
+        await WaitUntilAsync(async () => await StoreCountAsync(h) == 0, TimeSpan.FromSeconds(5), async () => $"{await StoreCountAsync(h)} change row(s) left in the store");
+        await Task.Delay(300);
+
+        var messages = h.Ably.GetMessages().Where(m => m.Channel == UsersChannel).ToList();
+        Assert.All(messages, m => Assert.Equal("New message from the Ably/ Postgres connector", m.Name));
+        Assert.Equal(messages.Count, messages.Select(m => m.Id).Distinct().Count());
+        var ids = messages.Select(m =>
+        {
+            using var data = JsonDocument.Parse(m.DataString!);
+            return data.RootElement.GetProperty("row").GetProperty("Id").GetInt32();
+        });
+        Assert.Equal(Enumerable.Range(1, 1400), ids); // one change per message, none lost, none twice, in order
+        AssertNoRateRefusals(h, "after the burst");
+        Assert.True(
+            h.Logs.Entries.Any(e => e.EventId == 1208 && e.Text.Contains($"Channel {UsersChannel} ", StringComparison.Ordinal)),
+            "no channel bottleneck warning (1208) naming the channel; " + Describe(h));
+    }
+
+    [Fact]
+    public async Task A_quiet_channel_keeps_its_latency_while_a_hot_one_is_throttled()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users, Schemas.Counters);
+        var options = h.Options(AblyPgTables.User, AblyPgTables.Counter); // bundling off: the hot channel cannot keep up
+        await h.StartConnectorAsync(options);
+
+        // Hot: 15 users every 50 ms (300 changes/s on "users", six times its 50 msg/s) for 16 s.
+        const int hotTicks = 320, hotPerTick = 15;
+        var hot = PaceAsync(TimeSpan.FromMilliseconds(50), hotTicks, k =>
+            h.ExecuteAsync("""INSERT INTO users SELECT g, 'hot', NULL FROM generate_series($1, $2) g""", (k * hotPerTick) + 1, (k + 1) * hotPerTick));
+
+        // Quiet: one counter a second on "counters", from 1 s in (the hot backlog is building by then) for 15 s.
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var insertedAt = new ConcurrentDictionary<int, long>();
+        var quiet = await PaceAsync(TimeSpan.FromSeconds(1), 15, async k =>
+        {
+            await h.ExecuteAsync("""INSERT INTO counters VALUES ($1, 0, 0)""", k + 1);
+            insertedAt[k + 1] = Stopwatch.GetTimestamp();
+        });
+        var hotWritten = await hot;
+        var hotDelivered = h.Ably.GetAcceptedMessageCount(UsersChannel);
+        AssertWriterKeptUp(hotWritten, TimeSpan.FromSeconds(16));
+
+        // The hot channel really was held to its rate, with a backlog behind it.
+        Assert.True(
+            hotDelivered <= (hotWritten.TotalSeconds * 50) + 50 && (hotTicks * hotPerTick) - hotDelivered > 1000,
+            $"the hot channel was not throttled: {hotDelivered} of {hotTicks * hotPerTick} delivered in {hotWritten.TotalSeconds:F1} s");
+
+        var quietMessages = await h.Ably.WaitForMessagesAsync(CountersChannel, 15, TimeSpan.FromSeconds(5));
+        var lags = quietMessages
+            .Select(m => (Id: AblyPgTables.Counter.ReadChanges(m.DataString!).Single().New!.Id, m.ReceivedAtStopwatchTimestamp))
+            .Select(x => Stopwatch.GetElapsedTime(insertedAt[x.Id], x.ReceivedAtStopwatchTimestamp).TotalMilliseconds)
+            .ToList();
+        Assert.Equal(Enumerable.Range(1, 15), quietMessages.Select(m => AblyPgTables.Counter.ReadChanges(m.DataString!).Single().New!.Id));
+
+        // Lag: the endpoint's receive time minus the moment the INSERT returned (so just after its commit).
+        var p99 = Percentile(lags, 99);
+        Assert.True(p99 < 100, $"quiet channel p99 lag {p99:F0} ms (limit 100 ms); lags: {string.Join(", ", lags.Select(l => l.ToString("F0", CultureInfo.InvariantCulture)))} ms; {Describe(h)}");
+    }
+
+    [Fact]
+    public async Task A_failing_channel_delays_only_itself_and_recovers_without_loss()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users, Schemas.Counters);
+        var options = h.Options(AblyPgTables.User, AblyPgTables.Counter);
+        options.MaxChangesPerMessage = 500; // the default
+        await h.StartConnectorAsync(options);
+        await h.ExecuteAsync("""INSERT INTO users VALUES (1, 'before', NULL)""");
+        await h.ExecuteAsync("""INSERT INTO counters VALUES (1, 0, 0)""");
+        await h.WaitForMessagesAsync(2, seconds: 10);
+
+        // "users" fails with 503 inside every batch result for 10 s; "counters" goes on.
+        var outage = h.Ably.Faults.FailAll(503, 50300, channel: UsersChannel);
+        var insertedAt = new ConcurrentDictionary<int, long>();
+        var during = await PaceAsync(TimeSpan.FromMilliseconds(100), 100, async k =>
+        {
+            await h.ExecuteAsync("""INSERT INTO users VALUES ($1, 'during', NULL)""", k + 2);
+            await h.ExecuteAsync("""INSERT INTO counters VALUES ($1, 0, 0)""", k + 2);
+            insertedAt[k + 2] = Stopwatch.GetTimestamp();
+        });
+        AssertWriterKeptUp(during, TimeSpan.FromSeconds(10));
+
+        // The other channel was delivered promptly, while the failing one got nothing through.
+        var counters = await h.Ably.WaitForMessagesAsync(CountersChannel, 101, TimeSpan.FromSeconds(2));
+        var lags = counters
+            .SelectMany(m => AblyPgTables.Counter.ReadChanges(m.DataString!).Select(c => (c.New!.Id, m.ReceivedAtStopwatchTimestamp)))
+            .Where(x => x.Id >= 2)
+            .Select(x => Stopwatch.GetElapsedTime(insertedAt[x.Id], x.ReceivedAtStopwatchTimestamp).TotalMilliseconds)
+            .ToList();
+        Assert.Equal(100, lags.Count);
+        var p99 = Percentile(lags, 99);
+        Assert.True(p99 < 250, $"the healthy channel's p99 lag during the outage was {p99:F0} ms (limit 250 ms; max {lags.Max():F0} ms); {Describe(h)}");
+        Assert.Equal(1, h.Ably.GetAcceptedMessageCount(UsersChannel));
+        Assert.True(h.Ably.GetStats().InjectedFailures > 0, "the injected failure never applied");
+        Assert.True(await StoreCountAsync(h) > 0, "the failing channel's changes left the store before they were delivered");
+        Assert.Contains(h.Logs.Entries, e => e.EventId == 1204 && e.Text.Contains($"Channel {UsersChannel} ", StringComparison.Ordinal));
+
+        // After the outage, every change of the failing channel arrives, once, in position order.
+        h.Ably.Faults.Remove(outage);
+        await WaitUntilAsync(() => Task.FromResult(h.Ably.GetMessages(UsersChannel).Sum(m => AblyPgTables.User.ReadChanges(m.DataString!).Count) >= 101), TimeSpan.FromSeconds(15), () => Task.FromResult($"the failing channel did not recover within 15 s; {Describe(h)}"));
+        await WaitUntilAsync(async () => await StoreCountAsync(h) == 0, TimeSpan.FromSeconds(5), async () => $"{await StoreCountAsync(h)} change row(s) left in the store");
+        await Task.Delay(300);
+
+        var users = h.Ably.GetMessages(UsersChannel);
+        var changes = users.SelectMany(m => AblyPgTables.User.ReadChanges(m.DataString!)).ToList();
+        Assert.Equal(users.Count, users.Select(m => m.Id).Distinct().Count());
+        Assert.Equal(Enumerable.Range(1, 101), changes.Select(c => c.New!.Id));
+        AssertStrictlyIncreasing(changes.Select(c => c.Position), UsersChannel);
+        Assert.Equal(Enumerable.Range(1, 101), h.Ably.GetMessages(CountersChannel).SelectMany(m => AblyPgTables.Counter.ReadChanges(m.DataString!)).Select(c => c.New!.Id));
+    }
+
+    [Fact]
+    public async Task Many_channels_within_the_account_rate()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Counters);
+        await h.ExecuteAsync("""INSERT INTO counters SELECT g, 0, 0 FROM generate_series(1, 100) g"""); // before capture: not published
+        var options = h.Options(AblyPgTables.Counter);
+        options.MaxChangesPerMessage = 500; // the default
+        await h.StartConnectorAsync(options);
+        Assert.Equal(2500, h.Ably.Limits.AccountMessagesPerSecond);
+
+        // Every 20 ms, one update of all 100 rows: 50 changes/s on each of the 100 channels "counter:{Id}",
+        // 5,000 changes/s in all, twice what the account accepts as single messages.
+        const int ticks = 250;
+        var written = await PaceAsync(TimeSpan.FromMilliseconds(20), ticks, _ => h.ExecuteAsync("""UPDATE counters SET "Value" = "Value" + 1"""));
+        AssertWriterKeptUp(written, TimeSpan.FromSeconds(5));
+
+        await WaitUntilAsync(async () => await StoreCountAsync(h) == 0, TimeSpan.FromSeconds(20), async () => $"{await StoreCountAsync(h)} change row(s) still in the store 20 s after the last write; {Describe(h)}");
+        await Task.Delay(300);
+
+        var messages = h.Ably.GetMessages();
+        Assert.Equal(messages.Count, messages.Select(m => (m.Channel, m.Id)).Distinct().Count());
+        var byChannel = messages.GroupBy(m => m.Channel).ToDictionary(g => g.Key, g => g.SelectMany(m => AblyPgTables.Counter.ReadChanges(m.DataString!)).ToList());
+        Assert.Equal(Enumerable.Range(1, 100).Select(id => $"counter:{id}").Order(StringComparer.Ordinal), byChannel.Keys.Order(StringComparer.Ordinal));
+        foreach (var (channel, changes) in byChannel)
+        {
+            // Each row's updates, each once, in order: its values count 1, 2, … 250.
+            Assert.Equal(Enumerable.Range(1, ticks).Select(v => (long)v), changes.Select(c => c.New!.Value));
+            Assert.All(changes, c => Assert.Equal($"counter:{c.New!.Id}", channel));
+            AssertStrictlyIncreasing(changes.Select(c => c.Position), channel);
+        }
+
+        var stats = h.Ably.GetStats();
+        var refused = stats.ChannelRateLimited + stats.RateLimitedRequests;
+        Assert.True(refused * 100 < stats.PublishRequests, $"{refused} refusal(s) for rate in {stats.PublishRequests} publish request(s) (limit: under 1%); {Describe(h)}");
+    }
+
+    /// <summary>Runs <paramref name="tick"/> <paramref name="ticks"/> times on a fixed schedule (catching up when late); returns the time taken.</summary>
+    private static async Task<TimeSpan> PaceAsync(TimeSpan interval, int ticks, Func<int, Task> tick)
+    {
+        var start = Stopwatch.GetTimestamp();
+        for (var k = 0; k < ticks; k++)
+        {
+            var wait = TimeSpan.FromTicks(interval.Ticks * k) - Stopwatch.GetElapsedTime(start);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait);
+            }
+
+            await tick(k);
+        }
+
+        return Stopwatch.GetElapsedTime(start);
+    }
+
+    /// <summary>The writer must have held the intended rate, or the test did not load the connector as it claims.</summary>
+    private static void AssertWriterKeptUp(TimeSpan taken, TimeSpan planned) =>
+        Assert.True(taken < planned * 1.1, $"the writer took {taken.TotalSeconds:F1} s for what was planned in {planned.TotalSeconds:F1} s: the machine could not produce the load");
+
+    private static void AssertNoRateRefusals(ConnectorHarness h, string when)
+    {
+        var stats = h.Ably.GetStats();
+        Assert.True(stats.ChannelRateLimited == 0 && stats.RateLimitedRequests == 0, $"rate refusals {when}: {Describe(h)}");
+    }
+
+    private static void AssertStrictlyIncreasing(IEnumerable<ChangePosition> positions, string channel)
+    {
+        ChangePosition? previous = null;
+        foreach (var position in positions)
+        {
+            Assert.True(previous is null || previous.Value.CompareTo(position) < 0, $"on {channel}, position {position} came after {previous}");
+            previous = position;
+        }
+    }
+
+    private static async Task<long> StoreCountAsync(ConnectorHarness h) => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes");
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<Task<string>> failure)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (!await condition())
+        {
+            if (Stopwatch.GetTimestamp() > deadline)
+            {
+                Assert.Fail(await failure());
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Nearest-rank percentile.</summary>
+    private static double Percentile(IReadOnlyCollection<double> values, double percent)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(percent / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    private static string Describe(ConnectorHarness h)
+    {
+        var s = h.Ably.GetStats();
+        return FormattableString.Invariant(
+            $"endpoint: {s.PublishRequests} publish requests ({s.BatchPublishRequests} batch), {s.AcceptedMessages} messages accepted, {s.ChannelRateLimited} channel 429s, {s.RateLimitedRequests} requests refused for rate ({s.AccountMessageRateLimited} account msg, {s.AccountRequestRateLimited} account req), {s.InjectedFailures} injected failures; connector warnings: ")
+            + string.Join(" | ", h.Logs.Entries.Where(e => e.Level >= LogLevel.Information && e.EventId >= 1200).TakeLast(5).Select(e => e.Text));
+    }
+}
