@@ -29,6 +29,7 @@ internal sealed class BenchmarkRun(BenchmarkOptions options, PostgresTarget post
         {
             ConnectionString = database.ConnectionString,
             Ably = { RestHost = Endpoint.Host, Port = Endpoint.Port, Tls = false, ApiKey = Endpoint.ApiKey, Plan = AblyPgTyped.Publishing.AblyPlan.Unlimited }, // the endpoint is unlimited too (InProcessEndpoint)
+            MaxChangesPerMessage = 1, // the scenarios count one message per change, as when their figures were taken
         };
         foreach (var table in AblyPgTables.All)
         {

@@ -25,6 +25,7 @@ internal static class ConnectorProcessRole
         {
             ConnectionString = args[1],
             Ably = { RestHost = args[2], Port = int.Parse(args[3], CultureInfo.InvariantCulture), Tls = false, ApiKey = args[4], Plan = AblyPgTyped.Publishing.AblyPlan.Unlimited }, // as BenchmarkRun
+            MaxChangesPerMessage = 1, // as BenchmarkRun
         };
         foreach (var table in AblyPgTables.All)
         {
