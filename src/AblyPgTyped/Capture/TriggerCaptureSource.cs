@@ -49,7 +49,7 @@ internal sealed class TriggerCaptureSource : ICaptureSource
         // The running sums bound a read by changes and bytes rather than rows: one row may hold a 1000-row statement.
         // The snapshot's xmin comes from the same statement, so it describes exactly what it could see.
         _readSql =
-            "SELECT x.xmin, 0, c.id, c.table_schema, c.table_name, c.op, c.n, c.captured_at, c.data FROM " +
+            "SELECT x.xmin, c.id, c.table_schema, c.table_name, c.op, c.n, c.captured_at, c.data FROM " +
             "(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin) x " +
             "LEFT JOIN LATERAL (SELECT * FROM " +
             "(SELECT u.*, sum(u.n) OVER w AS upto, sum(octet_length(u.data::text)) OVER w AS bytes FROM " +
@@ -76,7 +76,6 @@ internal sealed class TriggerCaptureSource : ICaptureSource
     public async Task<IReadOnlyList<CapturedRow>> ReadAsync(int maxChanges, long maxBytes, CancellationToken cancellationToken)
     {
         var rows = new List<CapturedRow>();
-        var ids = new List<long>();
         long xmin = 0;
         var (low, high) = _unread.Bounds();
         await using (var command = new NpgsqlCommand(_readSql, _connection))
@@ -91,25 +90,23 @@ internal sealed class TriggerCaptureSource : ICaptureSource
             while (await reader.ReadAsync(cancellationToken))
             {
                 xmin = reader.GetInt64(0);
-                if (reader.IsDBNull(2))
+                if (reader.IsDBNull(1))
                 {
-                    continue; // nothing to read: the snapshot bounds alone
+                    continue; // nothing to read: the snapshot's xmin alone
                 }
 
-                var row = new CapturedRow(
-                    reader.GetInt64(2),
+                rows.Add(new CapturedRow(
+                    reader.GetInt64(1),
+                    reader.GetString(2),
                     reader.GetString(3),
-                    reader.GetString(4),
-                    reader.GetChar(5),
-                    reader.GetInt32(6),
-                    reader.GetFieldValue<DateTimeOffset>(7),
-                    reader.GetFieldValue<byte[]>(8)); // the json text as UTF-8, never a string
-                rows.Add(row);
-                ids.Add(row.Id);
+                    reader.GetChar(4),
+                    reader.GetInt32(5),
+                    reader.GetFieldValue<DateTimeOffset>(6),
+                    reader.GetFieldValue<byte[]>(7))); // the json text as UTF-8, never a string
             }
         }
 
-        _unread.Observe(ids, xmin);
+        _unread.Observe(rows.ConvertAll(r => r.Id), xmin);
         if (_unread.NeedsBound && Stopwatch.GetElapsedTime(_lastBound) >= BoundInterval)
         {
             // Not the snapshot's xmax: a running filler's id may be above it. A fresh id is above every filler's.
@@ -117,6 +114,7 @@ internal sealed class TriggerCaptureSource : ICaptureSource
             _unread.Bound((long)(await fresh.ExecuteScalarAsync(cancellationToken))!);
             _lastBound = Stopwatch.GetTimestamp();
         }
+
         if (rows.Count > 0 && _armed)
         {
             // Busy again: writers must stop paying for NOTIFY.

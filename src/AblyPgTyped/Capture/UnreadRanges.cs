@@ -22,11 +22,8 @@ internal sealed class UnreadRanges
     /// <summary>The highest id handed out; rows above it are new. Null until the first row is read.</summary>
     public long? MaxRead { get; private set; }
 
-    /// <summary>How many ranges are being watched.</summary>
-    public int Count => _gaps.Count;
-
     /// <summary>Whether some range still needs a transaction id that bounds its fillers (see <see cref="Bound"/>).</summary>
-    public bool NeedsBound => _gaps.Exists(g => g.Xmax is null);
+    public bool NeedsBound => _gaps.Exists(g => g.Ceiling is null);
 
     /// <summary>
     /// Gives every range seen so far without a bound the transaction id <paramref name="freshXid"/>, taken after
@@ -36,9 +33,9 @@ internal sealed class UnreadRanges
     {
         for (var i = 0; i < _gaps.Count; i++)
         {
-            if (_gaps[i].Xmax is null)
+            if (_gaps[i].Ceiling is null)
             {
-                _gaps[i] = _gaps[i] with { Xmax = freshXid };
+                _gaps[i] = _gaps[i] with { Ceiling = freshXid };
             }
         }
     }
@@ -90,7 +87,7 @@ internal sealed class UnreadRanges
         // looked into every range; otherwise only into those below its last row.
         var lastId = ids.Count > 0 ? ids[^1] : (long?)null;
         var coveredAll = lastId is null || (previousMax is { } pm ? lastId > pm : true);
-        _gaps.RemoveAll(g => g.Xmax is { } bound && snapshotXmin >= bound && (coveredAll || g.High < lastId));
+        _gaps.RemoveAll(g => g.Ceiling is { } ceiling && snapshotXmin >= ceiling && (coveredAll || g.High < lastId));
     }
 
     private void Fill(long id)
@@ -120,6 +117,6 @@ internal sealed class UnreadRanges
 
     /// <param name="Low">Lowest id, inclusive.</param>
     /// <param name="High">Highest id, inclusive.</param>
-    /// <param name="Xmax">A transaction id above every filler's, once taken (null until then).</param>
-    private sealed record Gap(long Low, long High, long? Xmax);
+    /// <param name="Ceiling">A transaction id above every filler's, once taken (null until then).</param>
+    private sealed record Gap(long Low, long High, long? Ceiling);
 }

@@ -47,22 +47,12 @@ internal sealed class MessageBuilder(string installId, bool compatibleMessages)
         };
     }
 
-    /// <summary>The size by Ably's rule of a bundle of <paramref name="count"/> changes from <paramref name="start"/>.</summary>
-    public int BundleSize(IReadOnlyList<PendingChange> changes, int start, int count)
-    {
-        if (count == 1)
-        {
-            return changes[start].Size;
-        }
-
-        var data = BundleStart.Length + BundleEnd.Length + count - 1;
-        for (var i = start; i < start + count; i++)
-        {
-            data += changes[i].Message.DataByteCount;
-        }
-
-        return ChangeMessage.BundleName.Length + data + AblyMessageSize.ExtrasLength(BundleHeaders(changes, start, count));
-    }
+    /// <summary>
+    /// What a bundle starting with <paramref name="first"/> adds, by Ably's size rule, to its changes' data joined by
+    /// commas: its name, <c>{"changes":[]}</c>, and at most the first change's headers.
+    /// </summary>
+    public static int BundleOverhead(PendingChange first) =>
+        ChangeMessage.BundleName.Length + BundleStart.Length + BundleEnd.Length + AblyMessageSize.ExtrasLength(first.Message.Headers);
 
     /// <summary>One message carrying <paramref name="count"/> consecutive changes (the change's own message when one).</summary>
     public OutboundMessage Bundle(IReadOnlyList<PendingChange> changes, int start, int count)

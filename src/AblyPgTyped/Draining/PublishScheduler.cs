@@ -61,24 +61,6 @@ internal sealed class PublishScheduler
         _lastBottleneckCheck = now;
     }
 
-    /// <summary>Changes waiting in lanes, in flight or not.</summary>
-    public int Queued
-    {
-        get
-        {
-            lock (_sync)
-            {
-                var queued = 0;
-                foreach (var lane in _listed)
-                {
-                    queued += lane.Count;
-                }
-
-                return queued;
-            }
-        }
-    }
-
     /// <summary>Hands decoded changes to their channels' lanes, in position order.</summary>
     public void Enqueue(List<PendingChange> changes)
     {
@@ -319,7 +301,7 @@ internal sealed class PublishScheduler
             // A bundle's size is bounded from above by the single message's overhead with the joined data.
             var count = 1;
             long data = first.Message.DataByteCount;
-            var overhead = BundleOverhead(first);
+            var overhead = MessageBuilder.BundleOverhead(first);
             while (count < perMessage && next + count < waiting.Count && waiting[next + count].Change.Mapping == first.Change.Mapping)
             {
                 var grown = overhead + data + 1 + waiting[next + count].Message.DataByteCount;
@@ -340,9 +322,6 @@ internal sealed class PublishScheduler
 
         return new LaneChunk(lane, next, built.Count, Spec(lane.Channel, built));
     }
-
-    private static long BundleOverhead(PendingChange first) =>
-        ChangeMessage.BundleName.Length + "{\"changes\":[]}".Length + AblyMessageSize.ExtrasLength(first.Message.Headers);
 
     private byte[] Spec(string channel, List<Publishing.OutboundMessage> messages)
     {
@@ -499,7 +478,7 @@ internal sealed class PublishScheduler
 
         foreach (var chunk in chunks)
         {
-            Unlist(chunk.Lane);
+            Unlist(chunk.Lane, now);
         }
     }
 
@@ -613,9 +592,9 @@ internal sealed class PublishScheduler
         _failures = 0;
     }
 
-    private void Unlist(ChannelLane lane)
+    private void Unlist(ChannelLane lane, long now)
     {
-        if (lane.ListIndex >= 0 && lane.IsIdle && lane.NotBefore <= Stopwatch.GetTimestamp())
+        if (lane.ListIndex >= 0 && lane.IsIdle && lane.NotBefore <= now)
         {
             // Swap with the last lane: removal stays cheap with many thousands of per-row channels.
             var last = _listed[^1];
@@ -623,7 +602,7 @@ internal sealed class PublishScheduler
             last.ListIndex = lane.ListIndex;
             _listed.RemoveAt(_listed.Count - 1);
             lane.ListIndex = -1;
-            if (lane.Budget.Available(Stopwatch.GetTimestamp()) >= lane.Budget.Capacity)
+            if (lane.Budget.Available(now) >= lane.Budget.Capacity)
             {
                 _lanes.Remove(lane.Channel); // nothing recent to pace against: a new lane starts the same
             }

@@ -183,37 +183,13 @@ internal sealed class AblyRestPublisher : IDisposable
         while (true)
         {
             string host = hosts[hostIndex];
-            long started = _time.GetTimestamp();
-            Attempt result = await SendOnceAsync(host, request.Body, ct).ConfigureAwait(false);
-            switch (result.Kind)
+            Attempt result = await AttemptAsync(host, request.Body, request.Specs.Count, request.MessageCount, ct).ConfigureAwait(false);
+            if (result.Kind is not (AttemptKind.Retry or AttemptKind.RetryElsewhere))
             {
-                case AttemptKind.Success:
-                    if (!string.Equals(host, _primaryHost, StringComparison.OrdinalIgnoreCase))
-                    {
-                        MarkSticky(host);
-                    }
-
-                    if (_logger.IsEnabled(LogLevel.Trace))
-                    {
-                        _logger.BatchPublished(host, request.Specs.Count, request.MessageCount, request.Length, _time.GetElapsedTime(started).TotalMilliseconds);
-                    }
-
-                    return RequestOutcome.Completed(result.Channels);
-                case AttemptKind.BadRequest:
-                    return RequestOutcome.BadRequest(result.Error!);
-                case AttemptKind.Unauthorized:
-                    return RequestOutcome.Unauthorized(result.Error!);
-                case AttemptKind.Unexpected:
-                    _logger.UnexpectedResponse(host, result.Error!, request.Specs.Count);
-                    return RequestOutcome.GiveUp(result.Error!, null, haltAll: true, budgetExhausted: false);
+                return Outcome(result);
             }
 
             AblyErrorInfo error = result.Error!;
-            if (result.Kind == AttemptKind.RetryElsewhere)
-            {
-                ClearStickyIf(host);
-            }
-
             int nextIndex = result.Kind == AttemptKind.RetryElsewhere && hosts.Length > 1 ? (hostIndex + 1) % hosts.Length : hostIndex;
             TimeSpan delay = Backoff(attempt);
             if (nextIndex == hostIndex && result.RetryAfter is { } retryAfter && retryAfter > delay)
@@ -260,20 +236,38 @@ internal sealed class AblyRestPublisher : IDisposable
         Attempt result = default;
         for (int i = 0; i < hosts.Length; i++)
         {
-            string host = hosts[i];
-            long started = _time.GetTimestamp();
-            result = await SendOnceAsync(host, body, ct).ConfigureAwait(false);
-            if (result.Kind == AttemptKind.RetryElsewhere)
+            result = await AttemptAsync(hosts[i], body, specCount, messageCount, ct).ConfigureAwait(false);
+            if (result.Kind != AttemptKind.RetryElsewhere || i + 1 == hosts.Length)
             {
-                ClearStickyIf(host);
-                if (i + 1 < hosts.Length)
-                {
-                    _logger.FallbackSwitch(host, hosts[i + 1], result.Error!);
-                    continue;
-                }
+                break;
             }
-            else if (result.Kind == AttemptKind.Success)
-            {
+
+            _logger.FallbackSwitch(hosts[i], hosts[i + 1], result.Error!);
+        }
+
+        return Outcome(result);
+    }
+
+    /// <summary>The final outcome of a request whose last attempt ended as <paramref name="result"/>.</summary>
+    private static RequestOutcome Outcome(Attempt result) => result.Kind switch
+    {
+        AttemptKind.Success => RequestOutcome.Completed(result.Channels),
+        AttemptKind.BadRequest => RequestOutcome.BadRequest(result.Error!),
+        AttemptKind.Unauthorized => RequestOutcome.Unauthorized(result.Error!),
+        _ => RequestOutcome.GiveUp(result.Error!, result.RetryAfter, haltAll: true, budgetExhausted: false),
+    };
+
+    /// <summary>
+    /// One attempt on one host, with the host bookkeeping every attempt needs: a fallback host that answered becomes
+    /// sticky, one that failed stops being so, and an unexpected answer is logged.
+    /// </summary>
+    private async Task<Attempt> AttemptAsync(string host, ReadOnlyMemory<byte> body, int specCount, int messageCount, CancellationToken ct)
+    {
+        long started = _time.GetTimestamp();
+        Attempt result = await SendToHostAsync(host, body, ct).ConfigureAwait(false);
+        switch (result.Kind)
+        {
+            case AttemptKind.Success:
                 if (!string.Equals(host, _primaryHost, StringComparison.OrdinalIgnoreCase))
                 {
                     MarkSticky(host);
@@ -283,28 +277,23 @@ internal sealed class AblyRestPublisher : IDisposable
                 {
                     _logger.BatchPublished(host, specCount, messageCount, body.Length, _time.GetElapsedTime(started).TotalMilliseconds);
                 }
-            }
-            else if (result.Kind == AttemptKind.Unexpected)
-            {
-                _logger.UnexpectedResponse(host, result.Error!, specCount);
-            }
 
-            break;
+                break;
+            case AttemptKind.RetryElsewhere:
+                ClearStickyIf(host);
+                break;
+            case AttemptKind.Unexpected:
+                _logger.UnexpectedResponse(host, result.Error!, specCount);
+                break;
         }
 
-        return result.Kind switch
-        {
-            AttemptKind.Success => RequestOutcome.Completed(result.Channels),
-            AttemptKind.BadRequest => RequestOutcome.BadRequest(result.Error!),
-            AttemptKind.Unauthorized => RequestOutcome.Unauthorized(result.Error!),
-            _ => RequestOutcome.GiveUp(result.Error!, result.RetryAfter, haltAll: true, budgetExhausted: false),
-        };
+        return result;
     }
 
     /// <summary>The retry policy's backoff, without a floor: a publish call's own retries stay within its budget.</summary>
     internal static TimeSpan Backoff(int attempt) => RetryPolicy.Delay(attempt, BackoffCap, floor: TimeSpan.Zero);
 
-    private async Task<Attempt> SendOnceAsync(string host, ReadOnlyMemory<byte> body, CancellationToken ct)
+    private async Task<Attempt> SendToHostAsync(string host, ReadOnlyMemory<byte> body, CancellationToken ct)
     {
         using var timeout = new CancellationTokenSource(RequestTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
