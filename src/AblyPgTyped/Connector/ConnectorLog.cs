@@ -30,6 +30,9 @@ internal static partial class ConnectorLog
     [LoggerMessage(1102, LogLevel.Error, "A handler for {Kind} changes of {Table} failed at {Position}; the stream continues")]
     public static partial void HandlerFailed(ILogger logger, ChangeKind kind, string table, ChangePosition position, Exception exception);
 
+    [LoggerMessage(1103, LogLevel.Information, "Could not forget the changes Ably accepted while stopping ({Reason}); they will be sent again, with the same ids")]
+    public static partial void ForgetOnStopFailed(ILogger logger, string reason);
+
     [LoggerMessage(1201, LogLevel.Warning, "Ably did not accept a publish request ({Reason}); every channel waits {Delay} and retries, with the same message ids")]
     public static partial void PublishRetry(ILogger logger, string reason, TimeSpan delay);
 

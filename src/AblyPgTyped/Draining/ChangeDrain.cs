@@ -33,6 +33,9 @@ internal sealed class ChangeDrain(
     /// <summary>Most captured bytes one read takes.</summary>
     private const long MaxBytesPerRead = 16 * 1024 * 1024;
 
+    /// <summary>How long stopping may spend forgetting what Ably already accepted.</summary>
+    private static readonly TimeSpan ForgetOnStopTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>Longest pause between reads while changes are in flight.</summary>
     private static readonly TimeSpan BusyPollCeiling = TimeSpan.FromMilliseconds(16);
 
@@ -60,6 +63,25 @@ internal sealed class ChangeDrain(
             {
                 // The reader's own exception (or the caller's cancellation) is the one that matters.
             }
+
+            await ForgetOnStopAsync(source, progress);
+        }
+    }
+
+    /// <summary>
+    /// On the way out, forgets what Ably already accepted, so a restart re-sends nothing it need not. Best effort: if
+    /// the session is gone, those rows stay and are re-sent with the same ids.
+    /// </summary>
+    private async Task ForgetOnStopAsync(ICaptureSource source, DrainProgress progress)
+    {
+        using var timeout = new CancellationTokenSource(ForgetOnStopTimeout);
+        try
+        {
+            await ForgetCompletedAsync(source, progress, timeout.Token);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ConnectorLog.ForgetOnStopFailed(logger, e.Message);
         }
     }
 
