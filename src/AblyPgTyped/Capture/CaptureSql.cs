@@ -73,12 +73,20 @@ internal sealed class TableCapture
 /// INSERT and DELETE use statement-level triggers with transition tables: one store row holds up to
 /// <see cref="ChunkSize"/> changes of one statement as a JSON array, which keeps bulk writes cheap.
 /// UPDATE uses a row-level trigger so that each old row is paired with its new row exactly; its store row
-/// holds <c>[[old, new]]</c>. Every identifier is quoted; every function body uses schema-qualified names.
+/// holds <c>[[old, new]]</c>. Partitioned tables get row-level triggers for every operation (see
+/// <see cref="TriggerBody"/>). Every identifier is quoted; every function body uses schema-qualified names.
 /// <para>
-/// Wake-up is edge-triggered: a NOTIFY serialises commits database-wide, so writers notify only when the
-/// connector has armed the one-row <c>wakeup</c> table because it found nothing to do. The first writer to
-/// disarm it notifies; every other writer, and every writer while the connector is busy, only reads the flag.
-/// SKIP LOCKED keeps writers from ever waiting on each other for it.
+/// Nothing the user does to the table can make capture fail the user's statement: the mapped columns are read
+/// inside a block that turns a renamed or dropped column (or a row too large to render) into a note recorded in
+/// the row's place, which the connector dead-letters with the reason; rows larger than <see cref="MaxRowBytes"/>
+/// are recorded as a note of their size; and statements are split by bytes as well as rows.
+/// </para>
+/// <para>
+/// Wake-up is edge-triggered: a NOTIFY serialises commits database-wide, so writers notify only while the
+/// connector has armed the one-row <c>wakeup</c> table because it found nothing to do; the connector disarms it
+/// as soon as it reads again. Writers only read the flag, never lock it, so neither a writer idle in its
+/// transaction nor the connector ever waits on another for it, and every writer that commits while it is armed
+/// wakes the connector.
 /// </para>
 /// </remarks>
 internal static class CaptureSql
@@ -88,6 +96,21 @@ internal static class CaptureSql
 
     /// <summary>The most changes one store row holds; larger statements are split.</summary>
     public const int ChunkSize = 1000;
+
+    /// <summary>The most captured JSON bytes one store row holds (plus one row); larger statements are split.</summary>
+    public const int ChunkBytes = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// The largest row capture records. A larger one is recorded as a short note of its size instead, so that the
+    /// user's statement never fails for its size; no Ably plan accepts a message of this size anyway.
+    /// </summary>
+    public const int MaxRowBytes = 1024 * 1024;
+
+    /// <summary>Statements of up to this many rows are captured with one aggregate, without the chunking window.</summary>
+    public const int SmallStatementRows = 100;
+
+    /// <summary>The transition table's name inside the statement triggers.</summary>
+    internal const string TransitionTable = "ablypg_rows";
 
     /// <summary>PostgreSQL truncates identifiers longer than this many bytes.</summary>
     public const int MaxIdentifierBytes = 63;
@@ -236,10 +259,8 @@ CREATE TABLE IF NOT EXISTS {s}.""{DeadLettersTable}"" (
         }
 
         var function = QualifiedName(captureSchema, FunctionName(table.Schema, table.Table, op));
-        var changes = QualifiedName(captureSchema, ChangesTable);
-        var body = (op == 'U' ? UpdateBody(changes, table.Columns) : StatementBody(changes, table.Columns, op))
-                   + WakeupBody(captureSchema);
-        var tag = DollarTag(body + table.Schema + table.Table);
+        var body = new TriggerBody(captureSchema, table, op).ToString();
+        var tag = DollarTag(body);
 
         sql.Append("CREATE OR REPLACE FUNCTION ").Append(function).Append("()\n")
            .Append("RETURNS trigger\n")
@@ -248,110 +269,53 @@ CREATE TABLE IF NOT EXISTS {s}.""{DeadLettersTable}"" (
            .Append("SECURITY DEFINER\n")
            .Append("SET search_path = pg_catalog, pg_temp\n")
            .Append("AS ").Append(tag).Append('\n')
-           .Append("BEGIN\n")
            .Append(body)
-           .Append("    RETURN NULL;\n")
-           .Append("END\n")
            .Append(tag).Append(";\n\n");
 
         var trigger = TriggerName(captureSchema, op);
         var target = QualifiedName(table.Schema, table.Table);
-        var timing = op switch
-        {
-            'I' => "AFTER INSERT ON " + target + " REFERENCING NEW TABLE AS ablypg_rows FOR EACH STATEMENT",
-            'D' => "AFTER DELETE ON " + target + " REFERENCING OLD TABLE AS ablypg_rows FOR EACH STATEMENT",
-            _ => "AFTER UPDATE ON " + target + " FOR EACH ROW",
-        };
+        var kind = op switch { 'I' => "INSERT", 'U' => "UPDATE", _ => "DELETE" };
 
-        // CREATE OR REPLACE TRIGGER needs PostgreSQL 14; this guard keeps 13 supported and re-runs a no-op.
-        var create = "        CREATE TRIGGER " + QuoteIdentifier(trigger) + " " + timing + " EXECUTE FUNCTION " + function + "();\n";
-        var guardTag = DollarTag(create);
-        sql.Append("DO ").Append(guardTag).Append('\n')
-           .Append("BEGIN\n")
-           .Append("    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = ")
-           .Append(QuoteLiteral(target)).Append("::regclass AND tgname = ").Append(QuoteLiteral(trigger)).Append(") THEN\n")
-           .Append(create)
-           .Append("    END IF;\n")
-           .Append("END\n")
-           .Append(guardTag).Append(";\n\n");
+        // Plain tables: INSERT and DELETE per statement, with a transition table; UPDATE per row, which pairs old and
+        // new exactly. Partitioned tables: every operation per row, since only row triggers on the parent reach a
+        // statement that names a partition (and partitions attached later); the parent's name is recorded either way.
+        var rowTrigger = "        CREATE TRIGGER " + QuoteIdentifier(trigger) + " AFTER " + kind + " ON " + target +
+                         " FOR EACH ROW EXECUTE FUNCTION " + function + "();\n";
+        var statementTrigger = op == 'U'
+            ? rowTrigger
+            : "        CREATE TRIGGER " + QuoteIdentifier(trigger) + " AFTER " + kind + " ON " + target +
+              (op == 'I' ? " REFERENCING NEW TABLE AS " : " REFERENCING OLD TABLE AS ") + TransitionTable +
+              " FOR EACH STATEMENT EXECUTE FUNCTION " + function + "();\n";
+
+        // CREATE OR REPLACE TRIGGER needs PostgreSQL 14, and the form depends on what the table is when this runs:
+        // this block keeps 13 supported, re-runs as a no-op, and replaces a trigger of the wrong form.
+        var guard = new StringBuilder()
+            .Append("DECLARE\n")
+            .Append("    partitioned boolean := (SELECT c.relkind = 'p' FROM pg_catalog.pg_class c WHERE c.oid = ")
+            .Append(QuoteLiteral(target)).Append("::regclass);\n")
+            .Append("    existing smallint := (SELECT t.tgtype FROM pg_catalog.pg_trigger t WHERE t.tgrelid = ")
+            .Append(QuoteLiteral(target)).Append("::regclass AND t.tgname = ").Append(QuoteLiteral(trigger)).Append(");\n")
+            .Append("BEGIN\n")
+            // tgtype's lowest bit is set for row triggers.
+            .Append("    IF existing IS NOT NULL AND ((existing & 1) = 1) <> (partitioned OR ").Append(op == 'U' ? "true" : "false").Append(") THEN\n")
+            .Append("        DROP TRIGGER ").Append(QuoteIdentifier(trigger)).Append(" ON ").Append(target).Append(";\n")
+            .Append("        existing := NULL;\n")
+            .Append("    END IF;\n")
+            .Append("    IF existing IS NULL AND partitioned THEN\n")
+            .Append(rowTrigger)
+            .Append("    ELSIF existing IS NULL THEN\n")
+            .Append(statementTrigger)
+            .Append("    END IF;\n")
+            .Append("END\n")
+            .ToString();
+        var guardTag = DollarTag(guard);
+        sql.Append("DO ").Append(guardTag).Append('\n').Append(guard).Append(guardTag).Append(";\n\n");
     }
 
     private static void AppendDropFunction(StringBuilder sql, string captureSchema, string tableSchema, string table, char op) =>
         sql.Append("DROP FUNCTION IF EXISTS ")
            .Append(QualifiedName(captureSchema, FunctionName(tableSchema, table, op)))
            .Append("() CASCADE;\n");
-
-    private static string WakeupBody(string captureSchema)
-    {
-        var wakeup = QualifiedName(captureSchema, WakeupTable);
-        return
-            "    IF (SELECT armed FROM " + wakeup + ") THEN\n" +
-            "        PERFORM 1 FROM " + wakeup + " WHERE armed FOR UPDATE SKIP LOCKED;\n" +
-            "        IF FOUND THEN\n" +
-            "            UPDATE " + wakeup + " SET armed = false;\n" +
-            "            PERFORM pg_notify(" + QuoteLiteral(WakeupChannel(captureSchema)) + ", '');\n" +
-            "        END IF;\n" +
-            "    END IF;\n";
-    }
-
-    private static string StatementBody(string changes, IReadOnlyList<CapturedColumn>? columns, char op)
-    {
-        var rows = columns is null
-            ? "SELECT n FROM ablypg_rows n"
-            : "SELECT r FROM (SELECT " + SelectList("n", columns) + " FROM ablypg_rows n) r";
-
-        // Most statements change at most ChunkSize rows: one aggregate makes their store row, without the window,
-        // grouping and sort that cutting chunks takes. Reading at most ChunkSize + 1 rows tells the two cases apart
-        // and bounds the work spent before a larger statement (or an empty one) takes the chunked path.
-        return
-            "    INSERT INTO " + changes + " (table_schema, table_name, op, n, data)\n" +
-            "    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, '" + op + "', c.n, c.data\n" +
-            "    FROM (SELECT count(*) AS n, json_agg(t.r) AS data FROM (" + rows + " LIMIT " + (ChunkSize + 1) + ") t(r)) c\n" +
-            "    WHERE c.n BETWEEN 1 AND " + ChunkSize + ";\n" +
-            "    IF NOT FOUND THEN\n" +
-            "        INSERT INTO " + changes + " (table_schema, table_name, op, n, data)\n" +
-            "        SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, '" + op + "', count(*), json_agg(c.r)\n" +
-            "        FROM (SELECT (row_number() OVER () - 1) / " + ChunkSize + " AS chunk, t.r\n" +
-            "              FROM (" + rows + ") t(r)) c\n" +
-            "        GROUP BY c.chunk\n" +
-            "        ORDER BY c.chunk;\n" +
-            "    END IF;\n";
-    }
-
-    private static string UpdateBody(string changes, IReadOnlyList<CapturedColumn>? columns)
-    {
-        var pair = columns is null
-            ? "json_build_array(json_build_array(to_json(OLD), to_json(NEW)))\n"
-            : "json_build_array(json_build_array(to_json(o), to_json(n)))\n" +
-              "    FROM (SELECT " + SelectList("OLD", columns) + ") o,\n" +
-              "         (SELECT " + SelectList("NEW", columns) + ") n";
-        return
-            "    INSERT INTO " + changes + " (table_schema, table_name, op, n, data)\n" +
-            "    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'U', 1, " + pair.TrimEnd('\n') + ";\n";
-    }
-
-    private static string SelectList(string row, IReadOnlyList<CapturedColumn> columns)
-    {
-        var list = new StringBuilder();
-        foreach (var column in columns)
-        {
-            if (list.Length > 0)
-            {
-                list.Append(", ");
-            }
-
-            var value = row + "." + QuoteIdentifier(column.Name);
-            list.Append(column.Capture switch
-            {
-                ColumnCapture.Base64 => "translate(encode(" + value + ", 'base64'), E'\\n', '')",
-                ColumnCapture.EpochSeconds => "extract(epoch FROM " + value + ")",
-                _ => value,
-            });
-            list.Append(" AS ").Append(QuoteIdentifier(column.Name));
-        }
-
-        return list.ToString();
-    }
 
     /// <summary>A dollar-quote tag that does not occur in <paramref name="text"/>, so hostile names cannot end the body.</summary>
     private static string DollarTag(string text)

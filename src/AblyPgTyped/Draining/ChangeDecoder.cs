@@ -61,8 +61,10 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
+                // A note in a row's place fails decoding like any non-object; it is looked for only then.
                 deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, null,
-                    "the captured row does not fit the mapping: " + e.Message, captured.ToString()));
+                    CaptureNote(captured.Span) is { } note ? "not captured: " + note : "the captured row does not fit the mapping: " + e.Message,
+                    captured.ToString()));
                 continue;
             }
 
@@ -83,6 +85,42 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
 
             changes.Add(new PendingChange(change, captured, message, size, held));
         }
+    }
+
+    /// <summary>
+    /// The note a capture trigger recorded in place of a row it could not read (a JSON string, where a row is an
+    /// object; for an update, either half of the pair), or null for a captured row.
+    /// </summary>
+    private static string? CaptureNote(ReadOnlySpan<byte> element)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(element, SplitOptions);
+            if (!reader.Read() || reader.TokenType is not (JsonTokenType.String or JsonTokenType.StartArray))
+            {
+                return null;
+            }
+
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                return reader.GetString();
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                if (reader.TokenType == JsonTokenType.String)
+                {
+                    return reader.GetString();
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return null;
     }
 
     public static char OpOf(ChangeKind kind) => kind switch { ChangeKind.Insert => 'I', ChangeKind.Update => 'U', _ => 'D' };

@@ -15,25 +15,37 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $ablypg1$
+DECLARE
+    ablypg_count bigint;
+    ablypg_data json;
+    ablypg_problem text;
 BEGIN
+    BEGIN
+        ablypg_data := json_build_array((SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT (SELECT to_json(p.*) FROM (SELECT OLD.""order id"" AS ""order id"", OLD.""select"" AS ""select"", translate(encode(OLD.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM OLD.""Duration"") AS ""Duration"", OLD.""Status"" AS ""Status"", OLD.""Counts"" AS ""Counts"") p) OFFSET 0) r(j)), (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT (SELECT to_json(p.*) FROM (SELECT NEW.""order id"" AS ""order id"", NEW.""select"" AS ""select"", translate(encode(NEW.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM NEW.""Duration"") AS ""Duration"", NEW.""Status"" AS ""Status"", NEW.""Counts"" AS ""Counts"") p) OFFSET 0) r(j)));
+    EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
+        ablypg_data := json_build_array(to_json('capture could not read the row: ' || SQLERRM), to_json('capture could not read the row: ' || SQLERRM));
+    END;
     INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'U', 1, json_build_array(json_build_array(to_json(o), to_json(n)))
-    FROM (SELECT OLD.""order id"" AS ""order id"", OLD.""select"" AS ""select"", translate(encode(OLD.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM OLD.""Duration"") AS ""Duration"", OLD.""Status"" AS ""Status"", OLD.""Counts"" AS ""Counts"") o,
-         (SELECT NEW.""order id"" AS ""order id"", NEW.""select"" AS ""select"", translate(encode(NEW.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM NEW.""Duration"") AS ""Duration"", NEW.""Status"" AS ""Status"", NEW.""Counts"" AS ""Counts"") n;
-    IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
-        PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
-        IF FOUND THEN
-            UPDATE ""ablypg"".""wakeup"" SET armed = false;
-            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
-        END IF;
+    VALUES ('Sales $ablypg$ Data', 'Order ""Lines""; DROP TABLE x', 'U', 1, json_build_array(ablypg_data));
+    IF (SELECT w.armed FROM ""ablypg"".""wakeup"" w) THEN
+        PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
     END IF;
     RETURN NULL;
 END
 $ablypg1$;
 
 DO $ablypg1$
+DECLARE
+    partitioned boolean := (SELECT c.relkind = 'p' FROM pg_catalog.pg_class c WHERE c.oid = '""Sales $ablypg$ Data"".""Order """"Lines""""; DROP TABLE x""'::regclass);
+    existing smallint := (SELECT t.tgtype FROM pg_catalog.pg_trigger t WHERE t.tgrelid = '""Sales $ablypg$ Data"".""Order """"Lines""""; DROP TABLE x""'::regclass AND t.tgname = 'ablypg_capture_update');
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = '""Sales $ablypg$ Data"".""Order """"Lines""""; DROP TABLE x""'::regclass AND tgname = 'ablypg_capture_update') THEN
+    IF existing IS NOT NULL AND ((existing & 1) = 1) <> (partitioned OR true) THEN
+        DROP TRIGGER ""ablypg_capture_update"" ON ""Sales $ablypg$ Data"".""Order """"Lines""""; DROP TABLE x"";
+        existing := NULL;
+    END IF;
+    IF existing IS NULL AND partitioned THEN
+        CREATE TRIGGER ""ablypg_capture_update"" AFTER UPDATE ON ""Sales $ablypg$ Data"".""Order """"Lines""""; DROP TABLE x"" FOR EACH ROW EXECUTE FUNCTION ""ablypg"".""capture_sales__ablypg__data_order__lines___dro_c6d0fccd_upd""();
+    ELSIF existing IS NULL THEN
         CREATE TRIGGER ""ablypg_capture_update"" AFTER UPDATE ON ""Sales $ablypg$ Data"".""Order """"Lines""""; DROP TABLE x"" FOR EACH ROW EXECUTE FUNCTION ""ablypg"".""capture_sales__ablypg__data_order__lines___dro_c6d0fccd_upd""();
     END IF;
 END
@@ -45,33 +57,66 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $ablypg1$
+DECLARE
+    ablypg_count bigint;
+    ablypg_data json;
+    ablypg_problem text;
 BEGIN
-    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', c.n, c.data
-    FROM (SELECT count(*) AS n, json_agg(t.r) AS data FROM (SELECT r FROM (SELECT n.""order id"" AS ""order id"", n.""select"" AS ""select"", translate(encode(n.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM n.""Duration"") AS ""Duration"", n.""Status"" AS ""Status"", n.""Counts"" AS ""Counts"" FROM ablypg_rows n) r LIMIT 1001) t(r)) c
-    WHERE c.n BETWEEN 1 AND 1000;
-    IF NOT FOUND THEN
+    IF TG_LEVEL = 'ROW' THEN
+        BEGIN
+            ablypg_data := (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT (SELECT to_json(p.*) FROM (SELECT OLD.""order id"" AS ""order id"", OLD.""select"" AS ""select"", translate(encode(OLD.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM OLD.""Duration"") AS ""Duration"", OLD.""Status"" AS ""Status"", OLD.""Counts"" AS ""Counts"") p) OFFSET 0) r(j));
+        EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
+            ablypg_data := to_json('capture could not read the row: ' || SQLERRM);
+        END;
         INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-        SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', count(*), json_agg(c.r)
-        FROM (SELECT (row_number() OVER () - 1) / 1000 AS chunk, t.r
-              FROM (SELECT r FROM (SELECT n.""order id"" AS ""order id"", n.""select"" AS ""select"", translate(encode(n.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM n.""Duration"") AS ""Duration"", n.""Status"" AS ""Status"", n.""Counts"" AS ""Counts"" FROM ablypg_rows n) r) t(r)) c
-        GROUP BY c.chunk
-        ORDER BY c.chunk;
-    END IF;
-    IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
-        PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
-        IF FOUND THEN
-            UPDATE ""ablypg"".""wakeup"" SET armed = false;
-            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        VALUES ('Sales $ablypg$ Data', 'Order ""Lines""; DROP TABLE x', 'D', 1, json_build_array(ablypg_data));
+    ELSE
+        BEGIN
+            SELECT count(*), json_agg(g.j) INTO ablypg_count, ablypg_data
+            FROM (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT to_json(p.*) FROM (SELECT t.""order id"" AS ""order id"", t.""select"" AS ""select"", translate(encode(t.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM t.""Duration"") AS ""Duration"", t.""Status"" AS ""Status"", t.""Counts"" AS ""Counts"" FROM ablypg_rows t) p LIMIT 101) r(j)) g(j);
+        EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
+            ablypg_problem := SQLERRM;
+        END;
+        IF ablypg_problem IS NOT NULL THEN
+            SELECT count(*) INTO ablypg_count FROM ablypg_rows;
+            INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+            SELECT 'Sales $ablypg$ Data', 'Order ""Lines""; DROP TABLE x', 'D', count(*), json_agg(to_json('capture could not read the row: ' || ablypg_problem))
+            FROM generate_series(0, ablypg_count - 1) s(i)
+            GROUP BY s.i / 1000
+            ORDER BY s.i / 1000;
+        ELSIF ablypg_count BETWEEN 1 AND 100 THEN
+            INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+            VALUES ('Sales $ablypg$ Data', 'Order ""Lines""; DROP TABLE x', 'D', ablypg_count, ablypg_data);
+        ELSIF ablypg_count > 100 THEN
+            INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+            SELECT 'Sales $ablypg$ Data', 'Order ""Lines""; DROP TABLE x', 'D', count(*), json_agg(c.j ORDER BY c.i)
+            FROM (SELECT w.j, w.i, (w.i - 1) / 1000 AS by_rows, (w.upto - w.len) / 16777216 AS by_bytes
+                  FROM (SELECT g.j, octet_length(g.j::text) AS len, row_number() OVER x AS i, sum(octet_length(g.j::text)) OVER x AS upto
+                        FROM (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT to_json(p.*) FROM (SELECT t.""order id"" AS ""order id"", t.""select"" AS ""select"", translate(encode(t.""it's \ here"", 'base64'), E'\n', '') AS ""it's \ here"", extract(epoch FROM t.""Duration"") AS ""Duration"", t.""Status"" AS ""Status"", t.""Counts"" AS ""Counts"" FROM ablypg_rows t) p OFFSET 0) r(j) OFFSET 0) g(j)
+                        WINDOW x AS (ROWS UNBOUNDED PRECEDING)) w) c
+            GROUP BY c.by_rows, c.by_bytes
+            ORDER BY c.by_rows, c.by_bytes;
         END IF;
+    END IF;
+    IF (SELECT w.armed FROM ""ablypg"".""wakeup"" w) THEN
+        PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
     END IF;
     RETURN NULL;
 END
 $ablypg1$;
 
 DO $ablypg1$
+DECLARE
+    partitioned boolean := (SELECT c.relkind = 'p' FROM pg_catalog.pg_class c WHERE c.oid = '""Sales $ablypg$ Data"".""Order """"Lines""""; DROP TABLE x""'::regclass);
+    existing smallint := (SELECT t.tgtype FROM pg_catalog.pg_trigger t WHERE t.tgrelid = '""Sales $ablypg$ Data"".""Order """"Lines""""; DROP TABLE x""'::regclass AND t.tgname = 'ablypg_capture_delete');
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = '""Sales $ablypg$ Data"".""Order """"Lines""""; DROP TABLE x""'::regclass AND tgname = 'ablypg_capture_delete') THEN
+    IF existing IS NOT NULL AND ((existing & 1) = 1) <> (partitioned OR false) THEN
+        DROP TRIGGER ""ablypg_capture_delete"" ON ""Sales $ablypg$ Data"".""Order """"Lines""""; DROP TABLE x"";
+        existing := NULL;
+    END IF;
+    IF existing IS NULL AND partitioned THEN
+        CREATE TRIGGER ""ablypg_capture_delete"" AFTER DELETE ON ""Sales $ablypg$ Data"".""Order """"Lines""""; DROP TABLE x"" FOR EACH ROW EXECUTE FUNCTION ""ablypg"".""capture_sales__ablypg__data_order__lines___dro_c6d0fccd_del""();
+    ELSIF existing IS NULL THEN
         CREATE TRIGGER ""ablypg_capture_delete"" AFTER DELETE ON ""Sales $ablypg$ Data"".""Order """"Lines""""; DROP TABLE x"" REFERENCING OLD TABLE AS ablypg_rows FOR EACH STATEMENT EXECUTE FUNCTION ""ablypg"".""capture_sales__ablypg__data_order__lines___dro_c6d0fccd_del""();
     END IF;
 END

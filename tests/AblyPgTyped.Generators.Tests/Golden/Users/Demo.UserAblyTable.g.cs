@@ -14,33 +14,66 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $ablypg$
+DECLARE
+    ablypg_count bigint;
+    ablypg_data json;
+    ablypg_problem text;
 BEGIN
-    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'I', c.n, c.data
-    FROM (SELECT count(*) AS n, json_agg(t.r) AS data FROM (SELECT r FROM (SELECT n.""Id"" AS ""Id"", n.""Name"" AS ""Name"" FROM ablypg_rows n) r LIMIT 1001) t(r)) c
-    WHERE c.n BETWEEN 1 AND 1000;
-    IF NOT FOUND THEN
+    IF TG_LEVEL = 'ROW' THEN
+        BEGIN
+            ablypg_data := (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT (SELECT to_json(p.*) FROM (SELECT NEW.""Id"" AS ""Id"", NEW.""Name"" AS ""Name"") p) OFFSET 0) r(j));
+        EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
+            ablypg_data := to_json('capture could not read the row: ' || SQLERRM);
+        END;
         INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-        SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'I', count(*), json_agg(c.r)
-        FROM (SELECT (row_number() OVER () - 1) / 1000 AS chunk, t.r
-              FROM (SELECT r FROM (SELECT n.""Id"" AS ""Id"", n.""Name"" AS ""Name"" FROM ablypg_rows n) r) t(r)) c
-        GROUP BY c.chunk
-        ORDER BY c.chunk;
-    END IF;
-    IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
-        PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
-        IF FOUND THEN
-            UPDATE ""ablypg"".""wakeup"" SET armed = false;
-            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        VALUES ('public', 'users', 'I', 1, json_build_array(ablypg_data));
+    ELSE
+        BEGIN
+            SELECT count(*), json_agg(g.j) INTO ablypg_count, ablypg_data
+            FROM (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT to_json(p.*) FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t) p LIMIT 101) r(j)) g(j);
+        EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
+            ablypg_problem := SQLERRM;
+        END;
+        IF ablypg_problem IS NOT NULL THEN
+            SELECT count(*) INTO ablypg_count FROM ablypg_rows;
+            INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+            SELECT 'public', 'users', 'I', count(*), json_agg(to_json('capture could not read the row: ' || ablypg_problem))
+            FROM generate_series(0, ablypg_count - 1) s(i)
+            GROUP BY s.i / 1000
+            ORDER BY s.i / 1000;
+        ELSIF ablypg_count BETWEEN 1 AND 100 THEN
+            INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+            VALUES ('public', 'users', 'I', ablypg_count, ablypg_data);
+        ELSIF ablypg_count > 100 THEN
+            INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+            SELECT 'public', 'users', 'I', count(*), json_agg(c.j ORDER BY c.i)
+            FROM (SELECT w.j, w.i, (w.i - 1) / 1000 AS by_rows, (w.upto - w.len) / 16777216 AS by_bytes
+                  FROM (SELECT g.j, octet_length(g.j::text) AS len, row_number() OVER x AS i, sum(octet_length(g.j::text)) OVER x AS upto
+                        FROM (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT to_json(p.*) FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t) p OFFSET 0) r(j) OFFSET 0) g(j)
+                        WINDOW x AS (ROWS UNBOUNDED PRECEDING)) w) c
+            GROUP BY c.by_rows, c.by_bytes
+            ORDER BY c.by_rows, c.by_bytes;
         END IF;
+    END IF;
+    IF (SELECT w.armed FROM ""ablypg"".""wakeup"" w) THEN
+        PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
     END IF;
     RETURN NULL;
 END
 $ablypg$;
 
 DO $ablypg$
+DECLARE
+    partitioned boolean := (SELECT c.relkind = 'p' FROM pg_catalog.pg_class c WHERE c.oid = '""public"".""users""'::regclass);
+    existing smallint := (SELECT t.tgtype FROM pg_catalog.pg_trigger t WHERE t.tgrelid = '""public"".""users""'::regclass AND t.tgname = 'ablypg_capture_insert');
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = '""public"".""users""'::regclass AND tgname = 'ablypg_capture_insert') THEN
+    IF existing IS NOT NULL AND ((existing & 1) = 1) <> (partitioned OR false) THEN
+        DROP TRIGGER ""ablypg_capture_insert"" ON ""public"".""users"";
+        existing := NULL;
+    END IF;
+    IF existing IS NULL AND partitioned THEN
+        CREATE TRIGGER ""ablypg_capture_insert"" AFTER INSERT ON ""public"".""users"" FOR EACH ROW EXECUTE FUNCTION ""ablypg"".""capture_public_users_7a9300d0_ins""();
+    ELSIF existing IS NULL THEN
         CREATE TRIGGER ""ablypg_capture_insert"" AFTER INSERT ON ""public"".""users"" REFERENCING NEW TABLE AS ablypg_rows FOR EACH STATEMENT EXECUTE FUNCTION ""ablypg"".""capture_public_users_7a9300d0_ins""();
     END IF;
 END
@@ -52,25 +85,37 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $ablypg$
+DECLARE
+    ablypg_count bigint;
+    ablypg_data json;
+    ablypg_problem text;
 BEGIN
+    BEGIN
+        ablypg_data := json_build_array((SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT (SELECT to_json(p.*) FROM (SELECT OLD.""Id"" AS ""Id"", OLD.""Name"" AS ""Name"") p) OFFSET 0) r(j)), (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT (SELECT to_json(p.*) FROM (SELECT NEW.""Id"" AS ""Id"", NEW.""Name"" AS ""Name"") p) OFFSET 0) r(j)));
+    EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
+        ablypg_data := json_build_array(to_json('capture could not read the row: ' || SQLERRM), to_json('capture could not read the row: ' || SQLERRM));
+    END;
     INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'U', 1, json_build_array(json_build_array(to_json(o), to_json(n)))
-    FROM (SELECT OLD.""Id"" AS ""Id"", OLD.""Name"" AS ""Name"") o,
-         (SELECT NEW.""Id"" AS ""Id"", NEW.""Name"" AS ""Name"") n;
-    IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
-        PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
-        IF FOUND THEN
-            UPDATE ""ablypg"".""wakeup"" SET armed = false;
-            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
-        END IF;
+    VALUES ('public', 'users', 'U', 1, json_build_array(ablypg_data));
+    IF (SELECT w.armed FROM ""ablypg"".""wakeup"" w) THEN
+        PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
     END IF;
     RETURN NULL;
 END
 $ablypg$;
 
 DO $ablypg$
+DECLARE
+    partitioned boolean := (SELECT c.relkind = 'p' FROM pg_catalog.pg_class c WHERE c.oid = '""public"".""users""'::regclass);
+    existing smallint := (SELECT t.tgtype FROM pg_catalog.pg_trigger t WHERE t.tgrelid = '""public"".""users""'::regclass AND t.tgname = 'ablypg_capture_update');
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = '""public"".""users""'::regclass AND tgname = 'ablypg_capture_update') THEN
+    IF existing IS NOT NULL AND ((existing & 1) = 1) <> (partitioned OR true) THEN
+        DROP TRIGGER ""ablypg_capture_update"" ON ""public"".""users"";
+        existing := NULL;
+    END IF;
+    IF existing IS NULL AND partitioned THEN
+        CREATE TRIGGER ""ablypg_capture_update"" AFTER UPDATE ON ""public"".""users"" FOR EACH ROW EXECUTE FUNCTION ""ablypg"".""capture_public_users_7a9300d0_upd""();
+    ELSIF existing IS NULL THEN
         CREATE TRIGGER ""ablypg_capture_update"" AFTER UPDATE ON ""public"".""users"" FOR EACH ROW EXECUTE FUNCTION ""ablypg"".""capture_public_users_7a9300d0_upd""();
     END IF;
 END
@@ -82,33 +127,66 @@ LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $ablypg$
+DECLARE
+    ablypg_count bigint;
+    ablypg_data json;
+    ablypg_problem text;
 BEGIN
-    INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-    SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', c.n, c.data
-    FROM (SELECT count(*) AS n, json_agg(t.r) AS data FROM (SELECT r FROM (SELECT n.""Id"" AS ""Id"", n.""Name"" AS ""Name"" FROM ablypg_rows n) r LIMIT 1001) t(r)) c
-    WHERE c.n BETWEEN 1 AND 1000;
-    IF NOT FOUND THEN
+    IF TG_LEVEL = 'ROW' THEN
+        BEGIN
+            ablypg_data := (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT (SELECT to_json(p.*) FROM (SELECT OLD.""Id"" AS ""Id"", OLD.""Name"" AS ""Name"") p) OFFSET 0) r(j));
+        EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
+            ablypg_data := to_json('capture could not read the row: ' || SQLERRM);
+        END;
         INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-        SELECT TG_TABLE_SCHEMA, TG_TABLE_NAME, 'D', count(*), json_agg(c.r)
-        FROM (SELECT (row_number() OVER () - 1) / 1000 AS chunk, t.r
-              FROM (SELECT r FROM (SELECT n.""Id"" AS ""Id"", n.""Name"" AS ""Name"" FROM ablypg_rows n) r) t(r)) c
-        GROUP BY c.chunk
-        ORDER BY c.chunk;
-    END IF;
-    IF (SELECT armed FROM ""ablypg"".""wakeup"") THEN
-        PERFORM 1 FROM ""ablypg"".""wakeup"" WHERE armed FOR UPDATE SKIP LOCKED;
-        IF FOUND THEN
-            UPDATE ""ablypg"".""wakeup"" SET armed = false;
-            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        VALUES ('public', 'users', 'D', 1, json_build_array(ablypg_data));
+    ELSE
+        BEGIN
+            SELECT count(*), json_agg(g.j) INTO ablypg_count, ablypg_data
+            FROM (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT to_json(p.*) FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t) p LIMIT 101) r(j)) g(j);
+        EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
+            ablypg_problem := SQLERRM;
+        END;
+        IF ablypg_problem IS NOT NULL THEN
+            SELECT count(*) INTO ablypg_count FROM ablypg_rows;
+            INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+            SELECT 'public', 'users', 'D', count(*), json_agg(to_json('capture could not read the row: ' || ablypg_problem))
+            FROM generate_series(0, ablypg_count - 1) s(i)
+            GROUP BY s.i / 1000
+            ORDER BY s.i / 1000;
+        ELSIF ablypg_count BETWEEN 1 AND 100 THEN
+            INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+            VALUES ('public', 'users', 'D', ablypg_count, ablypg_data);
+        ELSIF ablypg_count > 100 THEN
+            INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
+            SELECT 'public', 'users', 'D', count(*), json_agg(c.j ORDER BY c.i)
+            FROM (SELECT w.j, w.i, (w.i - 1) / 1000 AS by_rows, (w.upto - w.len) / 16777216 AS by_bytes
+                  FROM (SELECT g.j, octet_length(g.j::text) AS len, row_number() OVER x AS i, sum(octet_length(g.j::text)) OVER x AS upto
+                        FROM (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT to_json(p.*) FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t) p OFFSET 0) r(j) OFFSET 0) g(j)
+                        WINDOW x AS (ROWS UNBOUNDED PRECEDING)) w) c
+            GROUP BY c.by_rows, c.by_bytes
+            ORDER BY c.by_rows, c.by_bytes;
         END IF;
+    END IF;
+    IF (SELECT w.armed FROM ""ablypg"".""wakeup"" w) THEN
+        PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
     END IF;
     RETURN NULL;
 END
 $ablypg$;
 
 DO $ablypg$
+DECLARE
+    partitioned boolean := (SELECT c.relkind = 'p' FROM pg_catalog.pg_class c WHERE c.oid = '""public"".""users""'::regclass);
+    existing smallint := (SELECT t.tgtype FROM pg_catalog.pg_trigger t WHERE t.tgrelid = '""public"".""users""'::regclass AND t.tgname = 'ablypg_capture_delete');
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = '""public"".""users""'::regclass AND tgname = 'ablypg_capture_delete') THEN
+    IF existing IS NOT NULL AND ((existing & 1) = 1) <> (partitioned OR false) THEN
+        DROP TRIGGER ""ablypg_capture_delete"" ON ""public"".""users"";
+        existing := NULL;
+    END IF;
+    IF existing IS NULL AND partitioned THEN
+        CREATE TRIGGER ""ablypg_capture_delete"" AFTER DELETE ON ""public"".""users"" FOR EACH ROW EXECUTE FUNCTION ""ablypg"".""capture_public_users_7a9300d0_del""();
+    ELSIF existing IS NULL THEN
         CREATE TRIGGER ""ablypg_capture_delete"" AFTER DELETE ON ""public"".""users"" REFERENCING OLD TABLE AS ablypg_rows FOR EACH STATEMENT EXECUTE FUNCTION ""ablypg"".""capture_public_users_7a9300d0_del""();
     END IF;
 END
