@@ -96,8 +96,9 @@ internal static class CaptureObjects
         (storeFunctions.Length > 0 ? " OR " + column + " IN (" + storeFunctions + ")" : "") + ")";
 
     // $1 schema, $2 the store's tables, $3 the store's functions, $4 the most rows to return.
-    // The store's own relations are its tables, their indexes and the sequences their identity columns own; the row
-    // types of relations and the array types of other types come with them. Every other object in the schema is foreign.
+    // The store's own relations are its tables; indexes, the sequences a table's columns own, the row types of relations
+    // and the array types of other types come with the objects they belong to, so they are not listed on their own.
+    // Every other object in the schema is foreign.
     private static readonly string ForeignObjectsSql = $$"""
         WITH s AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1),
         store AS (SELECT c.oid FROM pg_catalog.pg_class c, s WHERE c.relnamespace = s.oid AND c.relkind IN ('r', 'p') AND c.relname = ANY($2))
@@ -108,9 +109,9 @@ internal static class CaptureObjects
             FROM pg_catalog.pg_class c, s
             WHERE c.relnamespace = s.oid
               AND c.oid NOT IN (SELECT oid FROM store)
-              AND NOT (c.relkind IN ('i', 'I') AND EXISTS (SELECT 1 FROM pg_catalog.pg_index x WHERE x.indexrelid = c.oid AND x.indrelid IN (SELECT oid FROM store)))
+              AND c.relkind NOT IN ('i', 'I')
               AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass
-                       AND d.objid = c.oid AND d.refobjid IN (SELECT oid FROM store) AND d.deptype IN ('a', 'i')))
+                       AND d.objid = c.oid AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.deptype IN ('a', 'i')))
             UNION ALL
             SELECT 'function', p.proname::text, '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
             FROM pg_catalog.pg_proc p, s

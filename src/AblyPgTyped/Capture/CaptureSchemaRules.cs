@@ -8,17 +8,17 @@ namespace AblyPgTyped.Capture;
 /// </summary>
 internal static class CaptureSchemaRules
 {
-    /// <summary>Why <paramref name="schema"/> cannot be the capture schema, or null when it may be.</summary>
+    /// <summary>Why <paramref name="schema"/> cannot be the capture schema ("it is …"), or null when it may be.</summary>
     public static string? Problem(string schema)
     {
         if (schema.Equals("public", StringComparison.OrdinalIgnoreCase))
         {
-            return $"\"{schema}\" is the database's default schema, which holds the application's own tables";
+            return "it is the database's default schema, which holds the application's own tables";
         }
 
         if (schema.Equals("information_schema", StringComparison.OrdinalIgnoreCase) || schema.StartsWith("pg_", StringComparison.OrdinalIgnoreCase))
         {
-            return $"\"{schema}\" is reserved for PostgreSQL's own objects";
+            return "it is reserved for PostgreSQL's own objects";
         }
 
         return null;

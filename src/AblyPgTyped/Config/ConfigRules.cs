@@ -86,7 +86,7 @@ internal static class ConfigRules
         }
 
         return CaptureSchemaRules.Problem(value) is { } reserved
-            ? throw source.Error(field, "cannot be " + reserved + ": " + CaptureSchemaRules.Advice)
+            ? throw source.Error(field, "\"" + value + "\" is not allowed: " + reserved + "; " + CaptureSchemaRules.Advice)
             : value;
     }
 

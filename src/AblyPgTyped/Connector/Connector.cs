@@ -152,6 +152,7 @@ public sealed class Connector : IAsyncDisposable
             throw new ConnectorStartException(DescribeStartFailure(e), e);
         }
 
+        _isActive = session is not null;
         _running = Task.Run(() => RunAsync(session, plan, _stopping.Token), CancellationToken.None);
     }
 

@@ -135,7 +135,7 @@ public sealed class ConnectorOptions
 
         if (CaptureSchemaRules.Problem(CaptureSchema) is { } reserved)
         {
-            throw new AblyConfigurationException($"CaptureSchema cannot be {reserved}: {CaptureSchemaRules.Advice}.");
+            throw new AblyConfigurationException($"CaptureSchema \"{CaptureSchema}\" is not allowed: {reserved}; {CaptureSchemaRules.Advice}.");
         }
 
         if (Tables.Count == 0 && UntypedMappings.Count == 0)
