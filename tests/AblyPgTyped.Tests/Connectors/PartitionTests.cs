@@ -59,4 +59,30 @@ public sealed class PartitionTests(PostgresFixture postgres)
         Assert.Equal(6, all.Select(m => m.Id).Distinct().Count());
         Assert.True(standby.IsActive);
     }
+
+    [Fact]
+    public async Task A_leader_held_up_by_ably_or_idle_keeps_its_lease_while_a_standby_watches_it()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        var leaderOptions = h.Options(AblyPgTables.User);
+        leaderOptions.LeaseTimeout = TimeSpan.FromSeconds(4);
+        leaderOptions.MaxChangesInFlight = 5;
+        var standbyOptions = h.Options(AblyPgTables.User);
+        standbyOptions.LeaseTimeout = TimeSpan.FromSeconds(4);
+        var leader = await h.StartConnectorAsync(leaderOptions);
+        var standby = await h.StartConnectorAsync(standbyOptions);
+
+        // Ably refuses everything and the leader holds all it may: its drain reads nothing, only the heartbeat shows it is alive.
+        h.Ably.Faults.FailAll();
+        await h.ExecuteAsync("""INSERT INTO users SELECT g, 'u' || g, NULL FROM generate_series(1, 20) g""");
+        await Task.Delay(TimeSpan.FromSeconds(10));
+        Assert.Equal((true, false), (leader.IsActive, standby.IsActive));
+
+        h.Ably.Faults.Clear();
+        await h.WaitForMessagesAsync(20);
+        await Task.Delay(TimeSpan.FromSeconds(6));
+
+        Assert.Equal((true, false), (leader.IsActive, standby.IsActive));
+        Assert.DoesNotContain(h.Logs.Entries, e => e.EventId is 1010 or 1011 or 1002);
+    }
 }
