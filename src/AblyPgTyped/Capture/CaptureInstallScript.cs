@@ -30,14 +30,16 @@ internal static class CaptureInstallScript
            .Append(CaptureSql.InstallStore(captureSchema)).Append('\n');
 
         var functions = install.Concat(keep).SelectMany(m => CaptureDdl.FunctionNames(captureSchema, m)).ToArray();
-        sql.Append(DropOtherCaptureFunctions(captureSchema, functions)).Append('\n');
+        sql.Append("-- Remove the capture of tables no longer mapped: their capture triggers and functions, nothing else.\n")
+           .Append(DropOtherCaptureFunctions(captureSchema, functions)).Append('\n');
         foreach (var mapping in install)
         {
             sql.Append(CaptureSql.InstallTable(captureSchema, mapping.Capture)).Append('\n');
         }
 
         var mappingsTable = CaptureSql.QualifiedName(captureSchema, CaptureSql.MappingsTable);
-        sql.Append("DELETE FROM ").Append(mappingsTable).Append(";\n");
+        sql.Append("-- Record what is installed: a connector that finds exactly this in place runs no DDL.\n")
+           .Append("DELETE FROM ").Append(mappingsTable).Append(";\n");
         var rows = MappingRows(install.Concat(keep)).ToList();
         if (rows.Count > 0)
         {
@@ -55,6 +57,8 @@ internal static class CaptureInstallScript
 
     /// <summary>The script for a DBA: <see cref="Statements"/> in a transaction of its own.</summary>
     public static string ForReview(string captureSchema, IReadOnlyList<ChangeMapping> mappings) =>
+        "-- AblyPgTyped capture for schema " + CaptureSql.QuoteIdentifier(captureSchema) + ". Apply as the database owner, or as a role with\n" +
+        "-- CREATE on the database and TRIGGER on the mapped tables; the connector itself then needs only `ablypg grants`.\n" +
         "BEGIN;\n\n" + Statements(captureSchema, mappings, []) + "\nCOMMIT;\n";
 
     /// <summary>What the mappings table records: one row per captured operation.</summary>

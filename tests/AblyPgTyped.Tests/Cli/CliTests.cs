@@ -47,7 +47,8 @@ public sealed class CliTests(PostgresFixture postgres, ITestOutputHelper output)
 
         Assert.Equal(0, cli.ExitCode);
         Assert.Equal("", cli.Error);
-        Assert.StartsWith("BEGIN;", cli.Output, StringComparison.Ordinal);
+        Assert.StartsWith("-- AblyPgTyped capture for schema \"ablypg\".", cli.Output, StringComparison.Ordinal);
+        Assert.Contains("\nBEGIN;\n", cli.Output, StringComparison.Ordinal);
         Assert.EndsWith("COMMIT;\n", cli.Output, StringComparison.Ordinal);
         Assert.Contains("CREATE SCHEMA IF NOT EXISTS \"ablypg\";", cli.Output, StringComparison.Ordinal);
         Assert.Contains(InsertTrigger, cli.Output, StringComparison.Ordinal);
