@@ -83,13 +83,5 @@ internal sealed partial class CaptureDdl
     private static partial Regex TablePattern();
 }
 
-/// <summary>A schema-qualified name, unquoted.</summary>
-internal readonly record struct QualifiedName(string Schema, string Name)
-{
-    public string Quoted => CaptureSql.QualifiedName(Schema, Name);
-
-    public override string ToString() => Schema + "." + Name;
-}
-
 /// <summary>A trigger as the DDL creates it.</summary>
 internal sealed record DeclaredTrigger(string Name, QualifiedName Table, QualifiedName Function);

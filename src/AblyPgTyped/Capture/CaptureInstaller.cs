@@ -130,11 +130,5 @@ internal static class CaptureInstaller
     }
 }
 
-/// <summary>What the start-up checks found.</summary>
-/// <param name="InstallId">The installation's id (which prefixes every message id); null for a standby.</param>
-/// <param name="SetAside">Mappings whose table was dropped or renamed after capture was installed on it.</param>
-/// <param name="Installed">Why the install script ran (the differences it fixed); empty when nothing was installed.</param>
-internal sealed record CapturePlan(string? InstallId, IReadOnlyList<SetAsideMapping> SetAside, IReadOnlyList<string> Installed);
-
 /// <summary>Capture cannot run as configured (a mapping does not fit the database, the schema is not the connector's, a right is missing); the message lists every problem.</summary>
 public sealed class CaptureInstallException(string message) : Exception(message);

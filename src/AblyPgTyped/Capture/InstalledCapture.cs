@@ -88,9 +88,11 @@ internal static class InstalledCapture
 
         var differences = new List<string>();
         var expected = new HashSet<string>(StringComparer.Ordinal);
+        var dropped = new HashSet<string>(StringComparer.Ordinal);
         foreach (var mapping in install)
         {
             var ddl = CaptureDdl.Of(captureSchema, mapping);
+            dropped.UnionWith(ddl.DroppedFunctions.Select(f => f.Name));
             foreach (var (function, body) in ddl.Functions)
             {
                 expected.Add(function.Name);
@@ -104,16 +106,16 @@ internal static class InstalledCapture
                 }
             }
 
-            foreach (var dropped in ddl.DroppedFunctions.Where(f => installed.ContainsKey(f.Name)))
+            foreach (var uncaptured in ddl.DroppedFunctions.Where(f => installed.ContainsKey(f.Name)))
             {
-                differences.Add($"function {dropped.Quoted} captures an operation of {mapping.DisplayName} that is no longer mapped");
+                differences.Add($"function {uncaptured.Quoted} captures an operation of {mapping.DisplayName} that is no longer mapped");
             }
         }
 
         expected.UnionWith(keep.SelectMany(m => CaptureDdl.FunctionNames(captureSchema, m)));
         expected.UnionWith(CaptureObjects.StoreFunctions(captureSchema));
         differences.AddRange(installed.Keys
-            .Where(f => CaptureObjects.IsCaptureFunction(captureSchema, f) && !expected.Contains(f) && !install.Any(m => CaptureDdl.Of(captureSchema, m).DroppedFunctions.Any(d => d.Name == f)))
+            .Where(f => CaptureObjects.IsCaptureFunction(captureSchema, f) && !expected.Contains(f) && !dropped.Contains(f))
             .Order(StringComparer.Ordinal)
             .Select(f => $"function {CaptureSql.QualifiedName(captureSchema, f)} captures a table that is no longer mapped"));
         return differences;
