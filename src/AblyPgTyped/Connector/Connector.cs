@@ -171,7 +171,7 @@ public sealed class Connector : IAsyncDisposable
         await _running.WaitAsync(cancellationToken);
     }
 
-    /// <summary>The DDL this connector installs (capture store and every mapping's triggers), for a DBA to review or apply.</summary>
+    /// <summary>The complete install this connector runs, for a DBA to review or apply as the owner (see <see cref="ConnectorOptions.GetInstallSql"/>).</summary>
     public string GetInstallSql() => _options.GetInstallSql();
 
     /// <summary>The DDL that removes everything the connector installs, and nothing else.</summary>
