@@ -88,6 +88,33 @@ public sealed class StartupTypeCheckTests(PostgresFixture postgres)
             store.Tables.Select(t => t.Name).Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task The_installed_capture_matches_its_own_script_whatever_the_names_and_a_change_is_noticed()
+    {
+        await using var db = await postgres.OpenFreshDatabaseAsync();
+        const string captureSchema = "capture \"$ablypg$\" 'x'";
+        await ExecuteAsync(db, """"
+            CREATE SCHEMA "Sales Data";
+            CREATE TABLE "Sales Data"."Order Lines" ("order id" uuid, "line" int, "unit ""price""" numeric, "Note" text, PRIMARY KEY ("order id", "line"));
+            CREATE SCHEMA "user";
+            CREATE TABLE "user"."select" ("Id" int PRIMARY KEY, "Region" text, "from" timestamptz);
+            """");
+        ChangeMapping[] mappings = [AblyPgTables.OrderLine.CreateMapping(), AblyPgTables.Event.CreateMapping()];
+        var before = await InstalledCapture.DifferencesAsync(db, captureSchema, mappings, [], default);
+
+        await ExecuteAsync(db, "BEGIN;" + CaptureInstallScript.Statements(captureSchema, mappings, []) + "COMMIT;");
+        var after = await InstalledCapture.DifferencesAsync(db, captureSchema, mappings, [], default);
+        await ExecuteAsync(db, $"DROP TRIGGER {CaptureSql.QuoteIdentifier(CaptureSql.TriggerName(captureSchema, 'D'))} ON \"user\".\"select\";");
+        var dropped = await InstalledCapture.DifferencesAsync(db, captureSchema, mappings, [], default);
+        var fewer = await InstalledCapture.DifferencesAsync(db, captureSchema, [mappings[0]], [], default);
+
+        Assert.Equal([$"capture schema {CaptureSql.QuoteIdentifier(captureSchema)} does not exist"], before);
+        Assert.Empty(after);
+        Assert.Equal([$"table \"user\".\"select\" has no trigger {CaptureSql.QuoteIdentifier(CaptureSql.TriggerName(captureSchema, 'D'))} running {CaptureSql.QualifiedName(captureSchema, CaptureSql.FunctionName("user", "select", 'D'))}"], dropped);
+        Assert.Contains(fewer, d => d.Contains("are recorded but no longer mapped", StringComparison.Ordinal));
+        Assert.Contains(fewer, d => d.EndsWith("captures a table that is no longer mapped", StringComparison.Ordinal));
+    }
+
     private static async Task ExecuteAsync(NpgsqlConnection db, string sql)
     {
         await using var command = new NpgsqlCommand(sql, db);

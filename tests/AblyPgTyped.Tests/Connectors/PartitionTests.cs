@@ -85,4 +85,15 @@ public sealed class PartitionTests(PostgresFixture postgres)
         Assert.Equal((true, false), (leader.IsActive, standby.IsActive));
         Assert.DoesNotContain(h.Logs.Entries, e => e.EventId is 1010 or 1011 or 1002);
     }
+
+    [Fact]
+    public void A_lease_shorter_than_three_heartbeats_is_refused()
+    {
+        var options = new ConnectorOptions { ConnectionString = "Host=x", LeaseTimeout = TimeSpan.FromSeconds(2), Ably = { ApiKey = "a.b:c" } };
+        options.Tables.Add(AblyPgTables.User);
+
+        var error = Assert.Throws<AblyPgTyped.Publishing.AblyConfigurationException>(() => new Connector(options));
+
+        Assert.Equal("LeaseTimeout must be at least 3 seconds (the active connector shows it is alive every second); it is 00:00:02.", error.Message);
+    }
 }
