@@ -27,6 +27,12 @@ internal static class CaptureInstaller
     public static async Task<CapturePlan> PrepareAsync(
         NpgsqlConnection connection, string captureSchema, IReadOnlyList<ChangeMapping> mappings, bool install, CancellationToken cancellationToken)
     {
+        if (CaptureSchemaRules.Problem(captureSchema) is { } reserved)
+        {
+            // Options are checked when the connector is made; this catches a schema changed on them afterwards.
+            throw new CaptureInstallException($"Capture schema {CaptureSql.QuoteIdentifier(captureSchema)} is not allowed: {reserved}; {CaptureSchemaRules.Advice}.");
+        }
+
         var foreign = await CaptureObjects.ForeignAsync(connection, captureSchema, ForeignObjectsNamed + 1, cancellationToken);
         if (foreign.Count > 0)
         {
@@ -87,6 +93,11 @@ internal static class CaptureInstaller
     /// </summary>
     public static async Task<IReadOnlyList<string>> UninstallAsync(NpgsqlConnection connection, string captureSchema, CancellationToken cancellationToken)
     {
+        if (CaptureSchemaRules.Problem(captureSchema) is { } reserved)
+        {
+            throw new CaptureInstallException($"Capture schema {CaptureSql.QuoteIdentifier(captureSchema)} is not allowed: {reserved}; nothing was removed.");
+        }
+
         await RunInTransactionAsync(
             connection,
             "SET LOCAL lock_timeout = '30s';\n" +

@@ -120,6 +120,22 @@ public sealed class CaptureSchemaTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_capture_schema_set_to_public_after_the_options_were_checked_is_still_refused()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        var options = h.Options(AblyPgTables.User);
+        await using var connector = new Connector(options);
+        options.CaptureSchema = "public";
+
+        var start = await Assert.ThrowsAsync<ConnectorStartException>(() => connector.StartAsync());
+        var uninstall = await Assert.ThrowsAsync<AblyPgTyped.Capture.CaptureInstallException>(() => connector.UninstallAsync());
+
+        Assert.StartsWith("Capture schema \"public\" is not allowed: it is the database's default schema", start.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; nothing was removed.", uninstall.Message, StringComparison.Ordinal);
+        Assert.Equal(0L, await h.ScalarAsync<long>("SELECT count(*) FROM public.users"));
+    }
+
+    [Fact]
     public void The_uninstall_ddl_never_cascades()
     {
         var options = new ConnectorOptions { ConnectionString = "Host=x", Ably = { ApiKey = "a.b:c" } };
