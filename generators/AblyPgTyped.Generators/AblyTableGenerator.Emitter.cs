@@ -116,7 +116,8 @@ public sealed partial class AblyTableGenerator
             foreach (var column in spec.Columns)
             {
                 var capture = CaptureOf(column) == ColumnCapture.Value ? "" : ", global::AblyPgTyped.Capture.ColumnCapture." + CaptureOf(column);
-                w.Line($"new({Literal(column.Column)}, {Literal(column.Property)}, IsKey: {(column.IsKey ? "true" : "false")}{capture}),");
+                var collection = column.Collection == CollectionKind.None ? "" : ", IsCollection: true";
+                w.Line($"new({Literal(column.Column)}, {Literal(column.Property)}, IsKey: {(column.IsKey ? "true" : "false")}{capture}, ValueType: typeof({ValueTypeName(null, column)}){collection}),");
             }
 
             w.Unindent().Line("},")

@@ -2,18 +2,21 @@ using System.Collections.Generic;
 
 namespace AblyPgTyped.Cli;
 
-/// <summary>The parsed command line: <c>ablypg &lt;command&gt; [--uninstall] [CONFIG]</c>.</summary>
-internal sealed record CommandLine(string Command, string? ConfigPath, bool Uninstall)
+/// <summary>The parsed command line: <c>ablypg &lt;command&gt; [--uninstall] [--role NAME] [CONFIG]</c>.</summary>
+internal sealed record CommandLine(string Command, string? ConfigPath, bool Uninstall, string? Role = null)
 {
     public const string Usage = """
         ablypg: stream PostgreSQL row changes to Ably, configured like the Node.js ably-postgres-connector.
 
         Usage:
           ablypg run [CONFIG]               Run the connector until Ctrl+C or SIGTERM, logging to the console.
-          ablypg sql [CONFIG]               Print the DDL the connector installs, for a DBA to review or apply.
+          ablypg sql [CONFIG]               Print the complete install DDL, for a DBA to review or apply as the owner.
           ablypg sql --uninstall [CONFIG]   Print the DDL that removes it.
-          ablypg uninstall [CONFIG]         Remove the capture triggers, their functions and the capture schema
-                                            (with changes not yet published) from the database.
+          ablypg grants --role NAME [CONFIG]
+                                            Print the GRANT script for a connector role that may only use the capture
+                                            store: apply it after the install DDL, then run the connector as NAME.
+          ablypg uninstall [CONFIG]         Remove the capture triggers, their functions and the store tables (with
+                                            changes not yet published), then the capture schema if nothing else is in it.
           ablypg --help | --version
 
         CONFIG is the original's config/default.json or config/.env. Without it, the settings come from the
@@ -40,7 +43,7 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
                 return new CommandLine("help", null, false);
             case "--version":
                 return new CommandLine("version", null, false);
-            case "run" or "sql" or "uninstall":
+            case "run" or "sql" or "uninstall" or "grants":
                 break;
             default:
                 problem = "unknown command '" + command + "'";
@@ -48,6 +51,7 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
         }
 
         string? config = null;
+        string? role = null;
         var uninstall = false;
         for (var i = 1; i < args.Count; i++)
         {
@@ -60,6 +64,16 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
             if (arg == "--uninstall" && command == "sql")
             {
                 uninstall = true;
+            }
+            else if (command == "grants" && (arg == "--role" || arg.StartsWith("--role=", System.StringComparison.Ordinal)))
+            {
+                if (arg == "--role" && i + 1 == args.Count)
+                {
+                    problem = "--role needs the name of the connector's role";
+                    return null;
+                }
+
+                role = arg == "--role" ? args[++i] : arg["--role=".Length..];
             }
             else if (arg.StartsWith('-') && arg != "-")
             {
@@ -77,6 +91,12 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
             }
         }
 
-        return new CommandLine(command, config, uninstall);
+        if (command == "grants" && string.IsNullOrEmpty(role))
+        {
+            problem = "grants needs --role NAME: the role the connector runs as";
+            return null;
+        }
+
+        return new CommandLine(command, config, uninstall, role);
     }
 }

@@ -32,13 +32,21 @@ try
             }
 
             return ExitCodes.Success;
-        case "uninstall":
+        case "grants":
             await using (var connector = new Connector(commandLine.ConfigPath))
+            {
+                Console.Out.WriteLine(connector.GetGrantSql(commandLine.Role!).TrimEnd('\n'));
+            }
+
+            return ExitCodes.Success;
+        case "uninstall":
+            using (var loggerFactory = ConsoleLogging.Create())
+            await using (var connector = new Connector(commandLine.ConfigPath, loggerFactory))
             {
                 await connector.UninstallAsync();
             }
 
-            Console.Out.WriteLine("ablypg: uninstalled: the capture triggers, their functions and the capture schema are gone.");
+            Console.Out.WriteLine("ablypg: uninstalled: the capture triggers, their functions and the capture store are gone.");
             return ExitCodes.Success;
         default:
             return await RunCommand.RunAsync(commandLine.ConfigPath);

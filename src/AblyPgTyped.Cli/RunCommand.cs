@@ -25,13 +25,7 @@ internal static class RunCommand
 
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var loggerFactory = LoggerFactory.Create(logging => logging
-            .SetMinimumLevel(LogLevel.Information)
-            .AddSimpleConsole(console =>
-            {
-                console.SingleLine = true;
-                console.TimestampFormat = "HH:mm:ss.fff ";
-            }));
+        using var loggerFactory = ConsoleLogging.Create();
         var logger = loggerFactory.CreateLogger("ablypg");
 
         await using var connector = new Connector(configPath, loggerFactory);

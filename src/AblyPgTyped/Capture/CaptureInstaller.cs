@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Npgsql;
@@ -9,166 +8,138 @@ using Npgsql;
 namespace AblyPgTyped.Capture;
 
 /// <summary>
-/// Installs or reconciles, in one transaction: the capture store, the control table, and every mapping's triggers.
-/// Triggers of mappings that left the configuration are dropped, as the Node.js original does.
+/// Prepares capture at start, in this order: the capture schema must be the connector's own; every mapping must fit
+/// its table (<see cref="MappingCheck"/>); what is installed is compared with what the mappings need
+/// (<see cref="InstalledCapture"/>), and only when they differ is the install script run, in one transaction, after
+/// checking that this role may; finally the role must hold the grants a running connector needs
+/// (<see cref="ConnectorGrants"/>). A standby runs every check but installs nothing.
 /// </summary>
 internal static class CaptureInstaller
 {
-    /// <summary>Installs everything and returns the installation's id, which prefixes every message id.</summary>
-    /// <exception cref="CaptureInstallException">A mapping does not fit its table; nothing was changed.</exception>
-    public static async Task<string> InstallAsync(NpgsqlConnection connection, string captureSchema, IReadOnlyList<ChangeMapping> mappings, CancellationToken cancellationToken)
+    /// <summary>At most this many foreign objects are named in an error.</summary>
+    private const int ForeignObjectsNamed = 10;
+
+    /// <summary>At most this many differences are named in an error.</summary>
+    private const int DifferencesNamed = 3;
+
+    /// <summary>Checks everything and, when <paramref name="install"/> is set and anything differs, installs.</summary>
+    /// <exception cref="CaptureInstallException">The schema, a mapping or the role's rights do not allow capture; nothing was changed.</exception>
+    public static async Task<CapturePlan> PrepareAsync(
+        NpgsqlConnection connection, string captureSchema, IReadOnlyList<ChangeMapping> mappings, bool install, CancellationToken cancellationToken)
+    {
+        if (CaptureSchemaRules.Problem(captureSchema) is { } reserved)
+        {
+            // Options are checked when the connector is made; this catches a schema changed on them afterwards.
+            throw new CaptureInstallException($"Capture schema {CaptureSql.QuoteIdentifier(captureSchema)} is not allowed: {reserved}; {CaptureSchemaRules.Advice}.");
+        }
+
+        var foreign = await CaptureObjects.ForeignAsync(connection, captureSchema, ForeignObjectsNamed + 1, cancellationToken);
+        if (foreign.Count > 0)
+        {
+            throw new CaptureInstallException(
+                $"Capture schema {CaptureSql.QuoteIdentifier(captureSchema)} holds objects the connector did not create: {List(foreign, ForeignObjectsNamed)}. " +
+                "The capture schema must be the connector's own, since uninstalling removes it: set CaptureSchema (captureSchema in the config file) " +
+                $"to a schema that does not exist yet, such as {CaptureSql.DefaultSchema}.");
+        }
+
+        var check = await MappingCheck.RunAsync(connection, captureSchema, mappings, cancellationToken);
+        if (check.Problems.Count > 0)
+        {
+            throw new CaptureInstallException("Capture was not installed: " + string.Join("; ", check.Problems) + ".");
+        }
+
+        var keep = check.SetAside.Select(s => s.Mapping).ToList();
+        await RequireGrantsAsync(connection, captureSchema, cancellationToken);
+        var differences = await InstalledCapture.DifferencesAsync(connection, captureSchema, check.Present, keep, cancellationToken);
+        var installed = false;
+        if (differences.Count > 0)
+        {
+            var (role, missing) = await InstallPrivileges.MissingAsync(connection, captureSchema, check.Present, cancellationToken);
+            if (missing.Count > 0)
+            {
+                throw new CaptureInstallException(NotPermitted(captureSchema, role, differences, string.Join(", ", missing)));
+            }
+
+            if (install)
+            {
+                try
+                {
+                    await RunInTransactionAsync(connection, CaptureInstallScript.Statements(captureSchema, check.Present, keep), cancellationToken);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+                {
+                    throw new CaptureInstallException(NotPermitted(captureSchema, role, differences, InstallPrivileges.Describe(e)));
+                }
+
+                installed = true;
+                await RequireGrantsAsync(connection, captureSchema, cancellationToken);
+            }
+        }
+
+        string? installId = null;
+        if (install)
+        {
+            await using var idCommand = new NpgsqlCommand(
+                $"SELECT value FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.StateTable)} WHERE key = 'install_id'", connection);
+            installId = (string)(await idCommand.ExecuteScalarAsync(cancellationToken))!;
+        }
+
+        return new CapturePlan(installId, check.SetAside, installed ? differences : []);
+    }
+
+    /// <summary>
+    /// Removes what the connector installed (<see cref="CaptureObjects.UninstallSql"/>) and returns what it left in the
+    /// capture schema because the connector did not create it (empty when the schema is gone).
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> UninstallAsync(NpgsqlConnection connection, string captureSchema, CancellationToken cancellationToken)
+    {
+        if (CaptureSchemaRules.Problem(captureSchema) is { } reserved)
+        {
+            throw new CaptureInstallException($"Capture schema {CaptureSql.QuoteIdentifier(captureSchema)} is not allowed: {reserved}; nothing was removed.");
+        }
+
+        await RunInTransactionAsync(
+            connection,
+            "SET LOCAL lock_timeout = '30s';\n" +
+            $"SELECT pg_advisory_xact_lock({CaptureSql.InstallLockKey(captureSchema)});\n" +
+            CaptureObjects.UninstallSql(captureSchema),
+            cancellationToken);
+        return await CaptureObjects.ForeignAsync(connection, captureSchema, ForeignObjectsNamed + 1, cancellationToken);
+    }
+
+    /// <summary>Names at most <paramref name="count"/> items, and says how many more there are.</summary>
+    public static string List(IReadOnlyList<string> items, int count) =>
+        string.Join(", ", items.Take(count)) + (items.Count > count ? ", and more" : "");
+
+    private static async Task RequireGrantsAsync(NpgsqlConnection connection, string captureSchema, CancellationToken cancellationToken)
+    {
+        var lacking = await ConnectorGrants.MissingAsync(connection, captureSchema, cancellationToken);
+        if (lacking.Count > 0)
+        {
+            var role = connection.UserName ?? "this role";
+            throw new CaptureInstallException(
+                $"Role {CaptureSql.QuoteIdentifier(role)} lacks {string.Join(", ", lacking)}, which the connector needs to use the capture store. " +
+                $"Apply the output of `ablypg grants --role {role}` as the owner (ConnectorOptions.GetGrantSql in code).");
+        }
+    }
+
+    private static string NotPermitted(string captureSchema, string role, IReadOnlyList<string> differences, string lacking) =>
+        $"The capture installed in schema {CaptureSql.QuoteIdentifier(captureSchema)} does not match the mappings ({List(differences, DifferencesNamed)}), " +
+        $"and role {CaptureSql.QuoteIdentifier(role)} may not install it: it lacks {lacking}. " +
+        "Run `ablypg sql` (ConnectorOptions.GetInstallSql in code) and apply its output as the database owner, " +
+        $"or grant {role} what it lacks.";
+
+    private static async Task RunInTransactionAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-
-        // Bounded waits: creating a trigger needs a lock that a long-running writer could hold.
-        await ExecuteAsync(connection, "SET LOCAL lock_timeout = '30s'", cancellationToken);
-        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({CaptureSql.InstallLockKey(captureSchema)})", cancellationToken);
-        await ExecuteAsync(connection, CaptureSql.InstallStore(captureSchema), cancellationToken);
-        await ValidateAsync(connection, mappings, cancellationToken);
-
-        var mappingsTable = CaptureSql.QualifiedName(captureSchema, CaptureSql.MappingsTable);
-        var sql = new StringBuilder();
-        foreach (var (schema, table) in await InstalledTablesAsync(connection, mappingsTable, cancellationToken))
+        await using (var command = new NpgsqlCommand(sql, connection, transaction))
         {
-            if (!mappings.Any(m => m.Schema == schema && m.TableName == table))
-            {
-                sql.Append(CaptureSql.UninstallTable(captureSchema, schema, table));
-            }
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        foreach (var mapping in mappings)
-        {
-            sql.Append(CaptureSql.InstallTable(captureSchema, mapping.Capture));
-        }
-
-        if (sql.Length > 0)
-        {
-            await ExecuteAsync(connection, sql.ToString(), cancellationToken);
-        }
-
-        await RecordMappingsAsync(connection, mappingsTable, mappings, cancellationToken);
-        await using var idCommand = new NpgsqlCommand(
-            $"SELECT value FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.StateTable)} WHERE key = 'install_id'", connection);
-        var installId = (string)(await idCommand.ExecuteScalarAsync(cancellationToken))!;
         await transaction.CommitAsync(cancellationToken);
-        return installId;
-    }
-
-    /// <summary>Removes the capture schema, its tables and every trigger it installed.</summary>
-    public static async Task UninstallAsync(NpgsqlConnection connection, string captureSchema, CancellationToken cancellationToken)
-    {
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await ExecuteAsync(connection, "SET LOCAL lock_timeout = '30s'", cancellationToken);
-        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({CaptureSql.InstallLockKey(captureSchema)})", cancellationToken);
-        await ExecuteAsync(connection, CaptureSql.UninstallStore(captureSchema), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
-
-    /// <summary>Every mapped table must exist, be a table, and have every mapped column in a compatible type.</summary>
-    private static async Task ValidateAsync(NpgsqlConnection connection, IReadOnlyList<ChangeMapping> mappings, CancellationToken cancellationToken)
-    {
-        var problems = new List<string>();
-        foreach (var mapping in mappings)
-        {
-            var qualified = CaptureSql.QualifiedName(mapping.Schema, mapping.TableName);
-            await using var command = new NpgsqlCommand(
-                """
-                SELECT c.relkind::text, a.attname, t.typname
-                FROM pg_catalog.pg_class c
-                LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                LEFT JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
-                WHERE c.oid = to_regclass($1)
-                """,
-                connection);
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = qualified });
-            string? kind = null;
-            var columns = new Dictionary<string, string>(StringComparer.Ordinal);
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
-            {
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    kind = reader.GetString(0);
-                    if (!reader.IsDBNull(1))
-                    {
-                        columns[reader.GetString(1)] = reader.GetString(2);
-                    }
-                }
-            }
-
-            if (kind is null)
-            {
-                problems.Add($"table {qualified} (mapped by {mapping.MappedBy}) does not exist");
-                continue;
-            }
-
-            if (kind is not ("r" or "p"))
-            {
-                problems.Add($"{qualified} (mapped by {mapping.MappedBy}) is not a table; triggers capture tables only");
-                continue;
-            }
-
-            foreach (var column in mapping.Columns ?? [])
-            {
-                if (!columns.TryGetValue(column.Name, out var type))
-                {
-                    problems.Add($"table {qualified} has no column \"{column.Name}\" (mapped by {mapping.MappedBy}.{column.Property})");
-                }
-                else if (column.Capture == ColumnCapture.Base64 && type != "bytea")
-                {
-                    problems.Add($"column \"{column.Name}\" of {qualified} is {type}, but {mapping.MappedBy}.{column.Property} is byte[], which needs bytea");
-                }
-                else if (column.Capture == ColumnCapture.EpochSeconds && type is not ("interval" or "time"))
-                {
-                    problems.Add($"column \"{column.Name}\" of {qualified} is {type}, but {mapping.MappedBy}.{column.Property} is TimeSpan, which needs interval");
-                }
-            }
-        }
-
-        if (problems.Count > 0)
-        {
-            throw new CaptureInstallException("Capture was not installed: " + string.Join("; ", problems) + ".");
-        }
-    }
-
-    private static async Task<List<(string Schema, string Table)>> InstalledTablesAsync(NpgsqlConnection connection, string mappingsTable, CancellationToken cancellationToken)
-    {
-        var tables = new List<(string, string)>();
-        await using var command = new NpgsqlCommand($"SELECT DISTINCT table_schema, table_name FROM {mappingsTable}", connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            tables.Add((reader.GetString(0), reader.GetString(1)));
-        }
-
-        return tables;
-    }
-
-    private static async Task RecordMappingsAsync(NpgsqlConnection connection, string mappingsTable, IReadOnlyList<ChangeMapping> mappings, CancellationToken cancellationToken)
-    {
-        var rows = mappings
-            .SelectMany(m => new[] { ChangeKind.Insert, ChangeKind.Update, ChangeKind.Delete }
-                .Where(k => m.ChannelTemplate(k) is not null)
-                .Select(k => (m.Schema, m.TableName, Operation: ChangeMessage.NameOf(k), Channel: m.ChannelTemplate(k)!, m.RowType)))
-            .ToList();
-        await ExecuteAsync(connection, $"DELETE FROM {mappingsTable}", cancellationToken);
-        await using var insert = new NpgsqlCommand(
-            $"INSERT INTO {mappingsTable} (table_schema, table_name, operation, channel, row_type) " +
-            "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])",
-            connection);
-        insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = rows.Select(r => r.Schema).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = rows.Select(r => r.TableName).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = rows.Select(r => r.Operation).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = rows.Select(r => r.Channel).ToArray() });
-        insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = rows.Select(r => r.RowType).ToArray() });
-        await insert.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
 
-/// <summary>The capture could not be installed because a mapping does not fit the database; the message lists every problem.</summary>
+/// <summary>Capture cannot run as configured (a mapping does not fit the database, the schema is not the connector's, a right is missing); the message lists every problem.</summary>
 public sealed class CaptureInstallException(string message) : Exception(message);

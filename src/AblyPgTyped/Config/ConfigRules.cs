@@ -80,7 +80,14 @@ internal static class ConfigRules
     public static string CaptureSchema(ConfigSource source, string field, string value)
     {
         var problem = IdentifierProblem(value);
-        return problem is null ? value : throw source.Error(field, problem + ": give the schema that holds the connector's tables (default " + CaptureSql.DefaultSchema + ")");
+        if (problem is not null)
+        {
+            throw source.Error(field, problem + ": give the schema that holds the connector's tables (default " + CaptureSql.DefaultSchema + ")");
+        }
+
+        return CaptureSchemaRules.Problem(value) is { } reserved
+            ? throw source.Error(field, "\"" + value + "\" is not allowed: " + reserved + "; " + CaptureSchemaRules.Advice)
+            : value;
     }
 
     /// <summary>Why <paramref name="value"/> cannot be a PostgreSQL identifier, or null.</summary>

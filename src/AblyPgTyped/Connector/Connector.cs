@@ -35,6 +35,8 @@ public sealed class Connector : IAsyncDisposable
     private readonly Dictionary<Type, ChangeMapping> _typed = [];
     private readonly CancellationTokenSource _stopping = new();
     private NpgsqlDataSource? _sessions;
+    private NpgsqlDataSource? _leaderSessions;
+    private LeaderLease? _lease;
     private AblyRestPublisher? _publisher;
     private Task? _running;
     private volatile bool _isActive;
@@ -107,8 +109,9 @@ public sealed class Connector : IAsyncDisposable
     }
 
     /// <summary>
-    /// Connects, and either becomes the active connector (installing or reconciling capture first) or starts standing by.
-    /// Returns once that is done; publishing goes on in the background until <see cref="StopAsync"/>.
+    /// Connects, checks that the database fits the mappings (every mapped column's type, the capture schema, the role's
+    /// rights), and either becomes the active connector (installing capture first if what is installed differs) or
+    /// starts standing by. Returns once that is done; publishing goes on in the background until <see cref="StopAsync"/>.
     /// </summary>
     /// <exception cref="ConnectorStartException">The database cannot be reached, refuses the credentials, or does not fit the mappings.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -118,24 +121,39 @@ public sealed class Connector : IAsyncDisposable
             throw new InvalidOperationException("The connector is already started.");
         }
 
-        _sessions = CreateSessionSource();
+        _sessions = CreateSessionSource(leader: false);
+        _leaderSessions = CreateSessionSource(leader: true);
+        _lease = new LeaderLease(_options.CaptureSchema, _options.LeaseTimeout, _logger);
         _publisher = new AblyRestPublisher(_options.Ably, _loggerFactory.CreateLogger<AblyRestPublisher>());
-        LeaderSession? session;
-        string? installId = null;
+        LeaderSession? session = null;
+        CapturePlan? plan;
         try
         {
-            session = await LeaderSession.TryAcquireAsync(_sessions, _options.CaptureSchema, cancellationToken);
+            session = await LeaderSession.TryAcquireAsync(_leaderSessions, _options.CaptureSchema, _options.LeaseTimeout, _lease, cancellationToken);
             if (session is not null)
             {
-                installId = await CaptureInstaller.InstallAsync(session.Connection, _options.CaptureSchema, _mappings, cancellationToken);
+                plan = await PrepareCaptureAsync(session.Connection, install: true, cancellationToken);
+            }
+            else
+            {
+                // A standby checks its mappings now, so that a configuration that cannot work fails here, not at take-over.
+                await using var probe = await _sessions.OpenConnectionAsync(cancellationToken);
+                await PrepareCaptureAsync(probe, install: false, cancellationToken);
+                plan = null;
             }
         }
         catch (Exception e) when (e is NpgsqlException or CaptureInstallException or TimeoutException or System.Net.Sockets.SocketException)
         {
+            if (session is not null)
+            {
+                await session.DisposeAsync();
+            }
+
             throw new ConnectorStartException(DescribeStartFailure(e), e);
         }
 
-        _running = Task.Run(() => RunAsync(session, installId, _stopping.Token), CancellationToken.None);
+        _isActive = session is not null;
+        _running = Task.Run(() => RunAsync(session, plan, _stopping.Token), CancellationToken.None);
     }
 
     /// <summary>
@@ -153,21 +171,30 @@ public sealed class Connector : IAsyncDisposable
         await _running.WaitAsync(cancellationToken);
     }
 
-    /// <summary>The DDL this connector installs (capture store and every mapping's triggers), for a DBA to review or apply.</summary>
+    /// <summary>The complete install this connector runs, for a DBA to review or apply as the owner (see <see cref="ConnectorOptions.GetInstallSql"/>).</summary>
     public string GetInstallSql() => _options.GetInstallSql();
 
-    /// <summary>The DDL that removes everything the connector installs.</summary>
+    /// <summary>The DDL that removes everything the connector installs, and nothing else.</summary>
     public string GetUninstallSql() => _options.GetUninstallSql();
 
+    /// <summary>The GRANT script that lets <paramref name="role"/> run this connector and nothing more (see <see cref="ConnectorOptions.GetGrantSql"/>).</summary>
+    public string GetGrantSql(string role) => _options.GetGrantSql(role);
+
     /// <summary>
-    /// Removes everything the connector installed in this database: every capture trigger and function, the capture
-    /// store (with changes not yet published), the control and dead-letter tables. Stop the connectors first.
+    /// Removes everything the connector installed in this database, and nothing else: every capture trigger and
+    /// function, the capture store (with changes not yet published), the control and dead-letter tables, then the
+    /// capture schema if it is then empty. A schema that holds anything else is kept, and a warning (event 1114) names
+    /// what it holds. Stop the connectors first.
     /// </summary>
     public async Task UninstallAsync(CancellationToken cancellationToken = default)
     {
-        await using var source = CreateSessionSource();
+        await using var source = CreateSessionSource(leader: false);
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
-        await CaptureInstaller.UninstallAsync(connection, _options.CaptureSchema, cancellationToken);
+        var kept = await CaptureInstaller.UninstallAsync(connection, _options.CaptureSchema, cancellationToken);
+        if (kept.Count > 0)
+        {
+            ConnectorLog.SchemaKept(_logger, CaptureSql.QuoteIdentifier(_options.CaptureSchema), CaptureInstaller.List(kept, 10));
+        }
     }
 
     /// <inheritdoc />
@@ -180,12 +207,16 @@ public sealed class Connector : IAsyncDisposable
             await _sessions.DisposeAsync();
         }
 
+        if (_leaderSessions is not null)
+        {
+            await _leaderSessions.DisposeAsync();
+        }
+
         _stopping.Dispose();
     }
 
-    private async Task RunAsync(LeaderSession? session, string? installId, CancellationToken stopping)
+    private async Task RunAsync(LeaderSession? session, CapturePlan? plan, CancellationToken stopping)
     {
-        var mappings = _mappings.ToDictionary(m => (m.Schema, m.TableName));
         var failures = 0;
         var announcedStandby = false;
         while (!stopping.IsCancellationRequested)
@@ -194,7 +225,7 @@ public sealed class Connector : IAsyncDisposable
             {
                 if (session is null)
                 {
-                    session = await LeaderSession.TryAcquireAsync(_sessions!, _options.CaptureSchema, stopping);
+                    session = await LeaderSession.TryAcquireAsync(_leaderSessions!, _options.CaptureSchema, _options.LeaseTimeout, _lease, stopping);
                     if (session is null)
                     {
                         if (!announcedStandby)
@@ -207,15 +238,15 @@ public sealed class Connector : IAsyncDisposable
                         continue;
                     }
 
-                    installId = await CaptureInstaller.InstallAsync(session.Connection, _options.CaptureSchema, _mappings, stopping);
+                    plan = await PrepareCaptureAsync(session.Connection, install: true, stopping);
                 }
 
                 _isActive = true;
                 announcedStandby = false;
-                ConnectorLog.BecameActive(_logger, _options.CaptureSchema, _mappings.Count);
+                ConnectorLog.BecameActive(_logger, _options.CaptureSchema, _mappings.Count - plan!.SetAside.Count);
                 failures = 0;
                 await using var fence = new LeaderFence(_sessions!, session.Connection.ProcessID, _options.CaptureSchema);
-                var drain = new ChangeDrain(_options, mappings, _publisher!, fence, installId!, _logger);
+                var drain = new ChangeDrain(_options, Routes(plan), _publisher!, fence, plan.InstallId!, _logger);
                 await drain.RunAsync(new TriggerCaptureSource(session.Connection, _options.CaptureSchema), stopping);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -261,8 +292,63 @@ public sealed class Connector : IAsyncDisposable
         ConnectorLog.Stopped(_logger);
     }
 
-    /// <summary>Unpooled, so that closing the leader's connection ends its session and releases leadership.</summary>
-    private NpgsqlDataSource CreateSessionSource()
+    /// <summary>The start-up checks (and, for the active connector, the install if needed), with what they found logged.</summary>
+    private async Task<CapturePlan> PrepareCaptureAsync(NpgsqlConnection connection, bool install, CancellationToken cancellationToken)
+    {
+        var plan = await CaptureInstaller.PrepareAsync(connection, _options.CaptureSchema, _mappings, install, cancellationToken);
+        foreach (var setAside in plan.SetAside)
+        {
+            var table = CaptureSql.QualifiedName(setAside.Mapping.Schema, setAside.Mapping.TableName);
+            if (setAside.RenamedTo is { } renamed)
+            {
+                ConnectorLog.MappedTableRenamed(_logger, table, setAside.Mapping.MappedBy, renamed.Quoted);
+            }
+            else
+            {
+                ConnectorLog.MappedTableDropped(_logger, table, setAside.Mapping.MappedBy);
+            }
+        }
+
+        if (plan.Installed.Count > 0)
+        {
+            ConnectorLog.CaptureInstalled(_logger, _options.CaptureSchema, CaptureInstaller.List(plan.Installed, 5));
+        }
+
+        try
+        {
+            await StaleStoreCheck.WarnIfStaleAsync(connection, _options.CaptureSchema, _options.StaleStoreWarningAfter, _logger, cancellationToken);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+        {
+            // Not installed yet (a standby that started first): there is nothing to be stale.
+        }
+
+        return plan;
+    }
+
+    /// <summary>
+    /// Where captured rows are routed: each mapping by its table, and a renamed table by its new name too, since its
+    /// triggers (which moved with it) may record that name.
+    /// </summary>
+    private Dictionary<(string Schema, string Table), ChangeMapping> Routes(CapturePlan plan)
+    {
+        var routes = _mappings.ToDictionary(m => (m.Schema, m.TableName));
+        foreach (var setAside in plan.SetAside)
+        {
+            if (setAside.RenamedTo is { } renamed)
+            {
+                routes.TryAdd((renamed.Schema, renamed.Name), setAside.Mapping);
+            }
+        }
+
+        return routes;
+    }
+
+    /// <summary>
+    /// Unpooled, so that closing the leader's connection ends its session and releases leadership. Leader sessions
+    /// also show they are alive every second and keep TCP keepalives sized to the lease (<see cref="LeaderSession"/>).
+    /// </summary>
+    private NpgsqlDataSource CreateSessionSource(bool leader)
     {
         var builder = new NpgsqlConnectionStringBuilder(_options.ConnectionString)
         {
@@ -270,6 +356,11 @@ public sealed class Connector : IAsyncDisposable
             KeepAlive = 10,
             ApplicationName = "AblyPgTyped connector",
         };
+        if (leader)
+        {
+            LeaderSession.Configure(builder, _options.LeaseTimeout);
+        }
+
         return NpgsqlDataSource.Create(builder);
     }
 
@@ -279,8 +370,19 @@ public sealed class Connector : IAsyncDisposable
         var target = $"{builder.Host}:{builder.Port}/{builder.Database}";
         return e switch
         {
-            PostgresException { SqlState: PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification } =>
+            PostgresException { SqlState: PostgresErrorCodes.InvalidPassword } =>
                 $"PostgreSQL at {target} refused user '{builder.Username}': wrong user name or password.",
+            PostgresException { SqlState: PostgresErrorCodes.InvalidAuthorizationSpecification } pe when pe.MessageText.Contains("pg_hba.conf", StringComparison.Ordinal) =>
+                $"PostgreSQL at {target} does not let user '{builder.Username}' connect from this host: its pg_hba.conf has no entry that admits this " +
+                $"host, user and database, or one that rejects them. The password was not checked. Ask the DBA for a pg_hba.conf entry " +
+                $"(host {builder.Database} {builder.Username} <this host's address> scram-sha-256). The server said: {pe.MessageText}",
+            PostgresException { SqlState: PostgresErrorCodes.InvalidAuthorizationSpecification } pe =>
+                $"PostgreSQL at {target} refused user '{builder.Username}': {pe.MessageText}",
+            PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } pe when pe.MessageText.StartsWith("permission denied for database", StringComparison.Ordinal) =>
+                $"Role '{builder.Username}' lacks CONNECT on database '{builder.Database}' at {builder.Host}:{builder.Port}: " +
+                $"GRANT CONNECT ON DATABASE {CaptureSql.QuoteIdentifier(builder.Database ?? "")} TO {CaptureSql.QuoteIdentifier(builder.Username ?? "")}.",
+            PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } pe =>
+                $"PostgreSQL at {target} refused role '{builder.Username}': {pe.MessageText}. `ablypg grants --role {builder.Username}` prints the grants the connector needs.",
             PostgresException { SqlState: PostgresErrorCodes.InvalidCatalogName } => $"Database '{builder.Database}' does not exist on {builder.Host}:{builder.Port}.",
             PostgresException pe => $"PostgreSQL at {target} failed: {pe.MessageText}",
             CaptureInstallException => e.Message,

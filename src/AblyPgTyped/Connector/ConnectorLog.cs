@@ -21,6 +21,12 @@ internal static partial class ConnectorLog
     [LoggerMessage(1004, LogLevel.Error, "Capture could not be installed; retrying in {Delay}")]
     public static partial void InstallFailed(ILogger logger, TimeSpan delay, Exception exception);
 
+    [LoggerMessage(1010, LogLevel.Warning, "The active connector's session (pid {ProcessId}, role {Role}, client {Client}) was silent for {Silence}, longer than the lease ({LeaseTimeout}): it was ended so that this connector takes over")]
+    public static partial void LeaseBroken(ILogger logger, int processId, string? role, string? client, TimeSpan silence, TimeSpan leaseTimeout);
+
+    [LoggerMessage(1011, LogLevel.Warning, "The active connector's session (pid {ProcessId}) cannot be checked or ended by this standby ({Reason}); if its network goes silent, take-over waits for the server's TCP keepalives. Run every connector of a capture schema as the same role, or grant this one pg_read_all_stats and pg_signal_backend")]
+    public static partial void LeaseUnverifiable(ILogger logger, int processId, string reason);
+
     [LoggerMessage(1100, LogLevel.Debug, "Read {RowCount} capture row(s) holding {ChangeCount} change(s)")]
     public static partial void Read(ILogger logger, int rowCount, int changeCount);
 
@@ -32,6 +38,21 @@ internal static partial class ConnectorLog
 
     [LoggerMessage(1103, LogLevel.Information, "Could not forget the changes Ably accepted while stopping ({Reason}); they will be sent again, with the same ids")]
     public static partial void ForgetOnStopFailed(ILogger logger, string reason);
+
+    [LoggerMessage(1110, LogLevel.Warning, "Table {Table} (mapped by {MappedBy}) no longer exists: its capture is set aside and the other tables go on. Create it again, or remove its mapping")]
+    public static partial void MappedTableDropped(ILogger logger, string table, string mappedBy);
+
+    [LoggerMessage(1111, LogLevel.Warning, "Table {Table} (mapped by {MappedBy}) was renamed to {NewName}: its capture triggers moved with it, and its changes are still published as {Table}. Rename it back, or map {NewName} instead")]
+    public static partial void MappedTableRenamed(ILogger logger, string table, string mappedBy, string newName);
+
+    [LoggerMessage(1112, LogLevel.Warning, "The capture store {Store} has not been drained for {Age}: {RowCount} row(s) of changes wait, the oldest captured at {Oldest}, and every write to a mapped table adds to it. Keep a connector running for capture schema {CaptureSchema}, or remove capture with `ablypg uninstall` (Connector.UninstallAsync)")]
+    public static partial void StaleStore(ILogger logger, string store, TimeSpan age, long rowCount, DateTimeOffset oldest, string captureSchema);
+
+    [LoggerMessage(1113, LogLevel.Information, "Capture installed in schema {CaptureSchema}, because {Reasons}")]
+    public static partial void CaptureInstalled(ILogger logger, string captureSchema, string reasons);
+
+    [LoggerMessage(1114, LogLevel.Warning, "Capture removed, but schema {CaptureSchema} was kept: it holds {Objects}, which the connector did not create")]
+    public static partial void SchemaKept(ILogger logger, string captureSchema, string objects);
 
     [LoggerMessage(1201, LogLevel.Warning, "Ably did not accept a publish request ({Reason}); every channel waits {Delay} and retries, with the same message ids")]
     public static partial void PublishRetry(ILogger logger, string reason, TimeSpan delay);

@@ -55,31 +55,69 @@ public sealed class ConnectorOptions
     /// <summary>The longest pause between publish retries while Ably is failing or rate limiting. Default 30 s.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long the active connector's database session may stay silent before a standby ends it and takes over. The
+    /// active connector shows it is alive every second, and its session sets server-side TCP keepalives sized to this,
+    /// so a leader whose network is cut silently loses its place within about this long. Default 15 s; at least 3 s.
+    /// </summary>
+    public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// A capture store whose oldest change is older than this when the connector starts is reported (event 1112): it
+    /// has not been drained, and every write to a mapped table still adds to it. Default 1 hour.
+    /// </summary>
+    public TimeSpan StaleStoreWarningAfter { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>Mappings without a C# type (from the original's configuration files).</summary>
     internal List<ChangeMapping> UntypedMappings { get; } = [];
 
     /// <summary>
-    /// The DDL a connector with these options installs (capture store and every mapping's triggers), for a DBA to
-    /// review or apply by hand. Needs no database and no API key.
+    /// The complete install a connector with these options runs, for a DBA to review or apply by hand (as the owner,
+    /// in one transaction): the capture schema and store, every mapping's triggers, the removal of capture for tables
+    /// no longer mapped, and the record of the mappings. A connector that finds exactly this installed runs no DDL, so it
+    /// may run as a role with only the grants of <see cref="GetGrantSql"/>. Needs no database and no API key.
     /// </summary>
-    public string GetInstallSql()
+    public string GetInstallSql() => CaptureInstallScript.ForReview(CaptureSchema, Mappings());
+
+    /// <summary>
+    /// The DDL that removes everything a connector with these options installs, and nothing else: the capture triggers
+    /// and functions and the store's tables, then the capture schema if nothing else is left in it.
+    /// </summary>
+    public string GetUninstallSql() => "BEGIN;\n\n" + CaptureObjects.UninstallSql(CaptureSchema) + "\nCOMMIT;\n";
+
+    /// <summary>
+    /// The GRANT script that lets <paramref name="role"/> run the connector and nothing more: use the capture store
+    /// (read and delete changes, record dead letters, read the mappings and state, arm the wake-up). Apply it as the
+    /// owner after <see cref="GetInstallSql"/>.
+    /// </summary>
+    public string GetGrantSql(string role)
     {
-        var sql = new System.Text.StringBuilder(CaptureSql.InstallStore(CaptureSchema));
-        foreach (var table in Tables)
+        if (string.IsNullOrEmpty(role) || Config.ConfigRules.IdentifierProblem(role) is not null)
         {
-            sql.Append('\n').Append(table.GetInstallSql(CaptureSchema));
+            throw new AblyConfigurationException($"Role '{role}' is not a valid PostgreSQL role name (1 to 63 bytes, no NUL).");
         }
 
-        foreach (var mapping in UntypedMappings)
+        string? database = null;
+        if (!string.IsNullOrWhiteSpace(ConnectionString))
         {
-            sql.Append('\n').Append(CaptureSql.InstallTable(CaptureSchema, mapping.Capture));
+            database = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString).Database;
         }
 
-        return sql.ToString();
+        return ConnectorGrants.Script(database, CaptureSchema, role);
     }
 
-    /// <summary>The DDL that removes everything a connector with these options installs.</summary>
-    public string GetUninstallSql() => CaptureSql.UninstallStore(CaptureSchema);
+    /// <summary>Every mapping: the typed tables, then those from the original's configuration.</summary>
+    internal IReadOnlyList<ChangeMapping> Mappings()
+    {
+        var mappings = new List<ChangeMapping>();
+        foreach (var table in Tables)
+        {
+            mappings.Add(table.CreateMapping());
+        }
+
+        mappings.AddRange(UntypedMappings);
+        return mappings;
+    }
 
     /// <summary>Checks every setting; the exception names the setting and the problem.</summary>
     /// <exception cref="AblyConfigurationException">A setting is missing or out of range.</exception>
@@ -93,6 +131,11 @@ public sealed class ConnectorOptions
         if (string.IsNullOrEmpty(CaptureSchema) || System.Text.Encoding.UTF8.GetByteCount(CaptureSchema) > CaptureSql.MaxIdentifierBytes || CaptureSchema.Contains('\0', StringComparison.Ordinal))
         {
             throw new AblyConfigurationException($"CaptureSchema '{CaptureSchema}' is not a valid PostgreSQL identifier (1 to 63 bytes, no NUL).");
+        }
+
+        if (CaptureSchemaRules.Problem(CaptureSchema) is { } reserved)
+        {
+            throw new AblyConfigurationException($"CaptureSchema \"{CaptureSchema}\" is not allowed: {reserved}; {CaptureSchemaRules.Advice}.");
         }
 
         if (Tables.Count == 0 && UntypedMappings.Count == 0)
@@ -110,6 +153,12 @@ public sealed class ConnectorOptions
         Positive(IdleWakeupTimeout, nameof(IdleWakeupTimeout));
         Positive(StandbyRetryInterval, nameof(StandbyRetryInterval));
         Positive(MaxRetryDelay, nameof(MaxRetryDelay));
+        if (LeaseTimeout < TimeSpan.FromSeconds(3))
+        {
+            throw new AblyConfigurationException($"{nameof(LeaseTimeout)} must be at least 3 seconds (the active connector shows it is alive every second); it is {LeaseTimeout}.");
+        }
+
+        Positive(StaleStoreWarningAfter, nameof(StaleStoreWarningAfter));
         Ably.Validate();
     }
 

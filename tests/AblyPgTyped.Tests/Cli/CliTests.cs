@@ -47,7 +47,10 @@ public sealed class CliTests(PostgresFixture postgres, ITestOutputHelper output)
 
         Assert.Equal(0, cli.ExitCode);
         Assert.Equal("", cli.Error);
-        Assert.StartsWith("CREATE SCHEMA IF NOT EXISTS \"ablypg\";", cli.Output, StringComparison.Ordinal);
+        Assert.StartsWith("-- AblyPgTyped capture for schema \"ablypg\".", cli.Output, StringComparison.Ordinal);
+        Assert.Contains("\nBEGIN;\n", cli.Output, StringComparison.Ordinal);
+        Assert.EndsWith("COMMIT;\n", cli.Output, StringComparison.Ordinal);
+        Assert.Contains("CREATE SCHEMA IF NOT EXISTS \"ablypg\";", cli.Output, StringComparison.Ordinal);
         Assert.Contains(InsertTrigger, cli.Output, StringComparison.Ordinal);
         await h.ExecuteAsync(cli.Output);
         Assert.Equal(1L, await h.ScalarAsync<long>("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'users'::regclass AND tgname = 'ablypg_capture_insert'"));

@@ -139,12 +139,12 @@ DROP FUNCTION IF EXISTS ""ablypg"".""capture_sales__ablypg__data_order__lines___
                 name: "Order \"Lines\"; DROP TABLE x",
                 columns: new global::AblyPgTyped.AblyColumn[]
                 {
-                    new("order id", "OrderId", IsKey: true),
-                    new("select", "Line", IsKey: true),
-                    new("it's \\ here", "Blob", IsKey: false, global::AblyPgTyped.Capture.ColumnCapture.Base64),
-                    new("Duration", "Duration", IsKey: false, global::AblyPgTyped.Capture.ColumnCapture.EpochSeconds),
-                    new("Status", "Status", IsKey: false),
-                    new("Counts", "Counts", IsKey: false),
+                    new("order id", "OrderId", IsKey: true, ValueType: typeof(global::System.Guid)),
+                    new("select", "Line", IsKey: true, ValueType: typeof(int)),
+                    new("it's \\ here", "Blob", IsKey: false, global::AblyPgTyped.Capture.ColumnCapture.Base64, ValueType: typeof(byte[])),
+                    new("Duration", "Duration", IsKey: false, global::AblyPgTyped.Capture.ColumnCapture.EpochSeconds, ValueType: typeof(global::System.TimeSpan)),
+                    new("Status", "Status", IsKey: false, ValueType: typeof(global::Demo.Sales.Status)),
+                    new("Counts", "Counts", IsKey: false, ValueType: typeof(long), IsCollection: true),
                 },
                 insertChannel: null,
                 updateChannel: "orders:{OrderId}:{Status}",

@@ -209,8 +209,8 @@ DROP FUNCTION IF EXISTS ""ablypg"".""capture_public_users_7a9300d0_del""() CASCA
                 name: "users",
                 columns: new global::AblyPgTyped.AblyColumn[]
                 {
-                    new("Id", "Id", IsKey: true),
-                    new("Name", "Name", IsKey: false),
+                    new("Id", "Id", IsKey: true, ValueType: typeof(int)),
+                    new("Name", "Name", IsKey: false, ValueType: typeof(string)),
                 },
                 insertChannel: "ably-users-added",
                 updateChannel: "users:{Id}",
