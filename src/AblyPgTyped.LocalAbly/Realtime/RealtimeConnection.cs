@@ -88,7 +88,13 @@ internal sealed class RealtimeConnection
             Task send = SendLoopAsync();
             Task receive = ReceiveLoopAsync();
             Task heartbeat = HeartbeatTicksAsync();
-            await Task.WhenAny(send, receive).ConfigureAwait(false);
+            if (await Task.WhenAny(send, receive).ConfigureAwait(false) == send)
+            {
+                // After CLOSED or a fatal ERROR, let the client read it and answer the close frame: cancelling a pending
+                // receive aborts the socket, and a reset can discard what the client has not read yet.
+                await Task.WhenAny(receive, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
+            }
+
             await _stop.CancelAsync().ConfigureAwait(false);
             _work.Writer.TryComplete();
             await SwallowAsync(send).ConfigureAwait(false);
