@@ -113,18 +113,24 @@ public sealed class RealtimeProtocolTests
         Assert.Equal(300, connected.GetProperty("connectionDetails").GetProperty("maxIdleInterval").GetInt64());
 
         await client.SendAsync("""{"action":0,"id":"ping-1"}""");
-        JsonElement echo = await client.ExpectAsync(Heartbeat);
+        JsonElement echo;
+        do
+        {
+            echo = await client.ExpectAsync(Heartbeat); // an idle heartbeat (no id) may come first
+        }
+        while (!echo.TryGetProperty("id", out _));
+
         Assert.Equal("ping-1", echo.GetProperty("id").GetString());
 
-        // Idle: the server speaks at least once per interval.
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        for (int i = 0; i < 3; i++)
+        // Idle, the server still speaks within every interval (the slack is for a loaded machine, not the server).
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 5; i++)
         {
             JsonElement beat = await client.ExpectAsync(Heartbeat, seconds: 2);
             Assert.False(beat.TryGetProperty("id", out _));
+            Assert.True(clock.ElapsedMilliseconds <= 300 + 400, "a heartbeat came " + clock.ElapsedMilliseconds + " ms after the previous message; the interval is 300 ms");
+            clock.Restart();
         }
-
-        Assert.InRange(started.ElapsedMilliseconds, 300, 3 * (300 + 250)); // 250 ms slack per beat on a loaded machine
     }
 
     [Fact]
