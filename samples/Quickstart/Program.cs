@@ -1,7 +1,8 @@
 // The AblyPgTyped quickstart: a users table, durable capture, and a subscriber that prints every change it receives.
 //
 //   dotnet run --project samples/Quickstart              runs end to end and exits 0
-//   dotnet run --project samples/Quickstart -- --watch   keeps running: change rows with psql and watch
+//   dotnet run --project samples/Quickstart -- --watch   keeps running: change rows with psql and watch, here and in
+//                                                        the browser page samples/LiveTable, served by the local endpoint
 //
 // With no configuration it starts a throwaway PostgreSQL and the local Ably-compatible endpoint.
 // ABLYPG_CONNECTION_STRING uses your PostgreSQL instead; ABLY_API_KEY publishes to Ably itself.
@@ -35,7 +36,15 @@ Console.WriteLine(cluster is null
 
 // 2. Ably: the real service with ABLY_API_KEY, otherwise the local endpoint.
 var apiKey = Environment.GetEnvironmentVariable("ABLY_API_KEY");
-await using var localAbly = string.IsNullOrEmpty(apiKey) ? await LocalAblyServer.StartAsync(new LocalAblyOptions { ApiKeys = { "quickstart.key:local-secret" } }) : null;
+var localAblyOptions = new LocalAblyOptions { ApiKeys = { "quickstart.key:local-secret" } };
+var liveTableFolder = watch && string.IsNullOrEmpty(apiKey) ? LiveTablePage.FindFolder() : null;
+if (liveTableFolder is not null)
+{
+    // The endpoint serves samples/LiveTable itself: the page and ably-js come from the same origin as the realtime socket.
+    localAblyOptions.ServedFolders["live-table"] = liveTableFolder;
+}
+
+await using var localAbly = string.IsNullOrEmpty(apiKey) ? await LocalAblyServer.StartAsync(localAblyOptions) : null;
 apiKey ??= "quickstart.key:local-secret";
 var options = new ConnectorOptions
 {
@@ -110,6 +119,10 @@ if (watch)
     if (localAbly is not null)
     {
         Console.WriteLine($"  Live view of every channel: {localAbly.BaseAddress}_local/");
+        if (liveTableFolder is not null && await LiveTablePage.EnsureAblyJsAsync(liveTableFolder, stop.Token))
+        {
+            Console.WriteLine($"  The table, live in a browser (ably-js Realtime): {localAbly.BaseAddress}_local/live-table/?channels={string.Join(",", channels)}&table={table.Schema}.{table.Name}");
+        }
     }
 
     Console.WriteLine("Ctrl+C stops.");

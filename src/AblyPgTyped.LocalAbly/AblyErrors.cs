@@ -40,12 +40,15 @@ internal static class AblyErrors
     public const int InvalidMessageId = 40031;
     public const int TooManyMessages = 40034;
     public const int InvalidCredentials = 40101;
+    public const int TokenUnrecognised = 40143;
     public const int NotFound = 40400;
     public const int MethodNotAllowed = 40500;
     public const int ChannelRateLimit = 42913;
     public const int AccountMessageRateLimit = 42917;
     public const int AccountRequestRateLimit = 42918;
     public const int Internal = 50000;
+    public const int Disconnected = 80003;
+    public const int UnableToRecover = 80008;
 
     public static string Href(int code) => "https://help.ably.io/error/" + code.ToString(CultureInfo.InvariantCulture);
 

@@ -9,16 +9,20 @@ using Microsoft.Extensions.Primitives;
 namespace AblyPgTyped.LocalAbly;
 
 /// <summary>
-/// Checks Ably basic credentials: <c>Authorization: Basic base64(keyName:keySecret)</c> or the <c>key</c> query parameter.
-/// Basic auth over plain HTTP is accepted on purpose (loopback dev server). Error messages never contain a secret.
+/// Checks Ably credentials: <c>Authorization: Basic base64(keyName:keySecret)</c> or the <c>key</c> query parameter; or a
+/// token from <c>GET /_local/token</c> as <c>Authorization: Bearer base64(token)</c> or the <c>access_token</c> /
+/// <c>accessToken</c> query parameter. Basic auth over plain HTTP is accepted on purpose (loopback dev server).
+/// Error messages never contain a secret.
 /// </summary>
 internal sealed class Authenticator
 {
     private readonly Dictionary<string, byte[]> _secretsByKeyName = new(StringComparer.Ordinal);
+    private readonly LocalTokens _tokens;
     private string? _lastAcceptedHeader;
 
-    public Authenticator(IEnumerable<string> apiKeys)
+    public Authenticator(IEnumerable<string> apiKeys, LocalTokens tokens)
     {
+        _tokens = tokens;
         foreach (string key in apiKeys)
         {
             int colon = key.IndexOf(':', StringComparison.Ordinal);
@@ -61,7 +65,18 @@ internal sealed class Authenticator
             }
             else if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             {
-                throw Unauthorized("Token authentication is not supported by the local Ably server; use Basic auth with an API key (keyName:keySecret)");
+                string token;
+                try
+                {
+                    token = Encoding.UTF8.GetString(Convert.FromBase64String(header.Substring(7).Trim()));
+                }
+                catch (FormatException)
+                {
+                    token = header.Substring(7).Trim();
+                }
+
+                CheckToken(token);
+                return;
             }
             else
             {
@@ -71,6 +86,11 @@ internal sealed class Authenticator
         else if (request.Query.TryGetValue("key", out StringValues key) && !StringValues.IsNullOrEmpty(key))
         {
             credentials = key[0];
+        }
+        else if ((request.Query.TryGetValue("access_token", out StringValues token) || request.Query.TryGetValue("accessToken", out token)) && !StringValues.IsNullOrEmpty(token))
+        {
+            CheckToken(token[0]!);
+            return;
         }
 
         if (credentials is null)
@@ -99,6 +119,14 @@ internal sealed class Authenticator
         if (fromHeader is not null)
         {
             Volatile.Write(ref _lastAcceptedHeader, fromHeader);
+        }
+    }
+
+    private void CheckToken(string token)
+    {
+        if (!_tokens.IsValid(token))
+        {
+            throw new AblyException(401, AblyErrors.TokenUnrecognised, "Token not recognised: the local Ably server accepts only tokens it issued (GET /_local/token) since it started; API keys work too");
         }
     }
 

@@ -14,7 +14,8 @@ internal readonly record struct ChannelPublish(
     string? GroupKey,
     PublishKind Kind,
     DateTimeOffset Now,
-    long NowStopwatch);
+    long NowStopwatch,
+    string? ConnectionId = null);
 
 /// <summary>Result of publishing to one channel: per-message serials (null = dropped duplicate) and the accepted messages, or the channel's rate-limit refusal.</summary>
 internal readonly record struct ChannelPublishResult(string?[] Serials, ReceivedMessage[] Accepted, int Duplicates, AblyException? Error);
@@ -45,6 +46,7 @@ internal sealed class ChannelState
     public ChannelState(string name, LocalAblyOptions options)
     {
         Name = name;
+        Incarnation = MessageIds.NewIncarnation();
         _maxHistory = options.MaxHistoryPerChannel;
         _maxDedupKeys = options.MaxDedupKeysPerChannel;
         _dedupWindowTicks = (long)(options.DedupWindow.TotalSeconds * Stopwatch.Frequency);
@@ -55,6 +57,9 @@ internal sealed class ChannelState
     }
 
     public string Name { get; }
+
+    /// <summary>Random per instance: a channel serial from before a reset (a new instance) is recognised as foreign.</summary>
+    public string Incarnation { get; }
 
     public long AcceptedCount => Interlocked.Read(ref _accepted);
 
@@ -223,7 +228,8 @@ internal sealed class ChannelState
                     ++global,
                     serial,
                     publish.Now,
-                    publish.NowStopwatch);
+                    publish.NowStopwatch,
+                    publish.ConnectionId);
                 serials[i] = serial;
                 accepted[next++] = message;
                 Append(message);
@@ -285,6 +291,83 @@ internal sealed class ChannelState
         }
 
         return page;
+    }
+
+    /// <summary>The sequence of the newest accepted message (0 before the first).</summary>
+    public long LastSequence
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sequence;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Up to <paramref name="max"/> retained messages with a sequence above <paramref name="afterSequence"/>, oldest first.
+    /// Sequences are contiguous, so <paramref name="gap"/> is true when messages right after the cursor were already evicted.
+    /// </summary>
+    public List<ReceivedMessage> ReadAfter(long afterSequence, int max, out bool gap)
+    {
+        var read = new List<ReceivedMessage>();
+        lock (_gate)
+        {
+            gap = false;
+            if (_count == 0 || afterSequence >= _sequence)
+            {
+                return read;
+            }
+
+            long oldest = _ring[_head].ChannelSequence;
+            long from = afterSequence + 1;
+            if (from < oldest)
+            {
+                gap = true;
+                from = oldest;
+            }
+
+            for (long sequence = from; sequence <= _sequence && read.Count < max; sequence++)
+            {
+                read.Add(_ring[(_head + (int)(sequence - oldest)) % _ring.Length]);
+            }
+        }
+
+        return read;
+    }
+
+    /// <summary>True when every message after <paramref name="cursor"/> is still retained (none was evicted).</summary>
+    public bool Covers(long cursor)
+    {
+        lock (_gate)
+        {
+            return _count == 0 ? cursor >= _sequence : cursor + 1 >= _ring[_head].ChannelSequence;
+        }
+    }
+
+    /// <summary>
+    /// The cursor (a sequence to read after) that replays the last <paramref name="count"/> messages, or those accepted
+    /// at or after <paramref name="sinceUnixMs"/>, from retained history.
+    /// </summary>
+    public long RewindCursor(int? count, long? sinceUnixMs)
+    {
+        lock (_gate)
+        {
+            long cursor = _sequence;
+            for (int i = _count - 1; i >= 0; i--)
+            {
+                ReceivedMessage message = _ring[(_head + i) % _ring.Length];
+                if ((count is { } n && _sequence - message.ChannelSequence >= n) || (sinceUnixMs is { } since && message.ReceivedAtUnixMs < since))
+                {
+                    break;
+                }
+
+                cursor = message.ChannelSequence - 1;
+            }
+
+            return cursor;
+        }
     }
 
     /// <summary><c>&lt;12-digit channel sequence&gt;@&lt;ms&gt;</c>: sorts in channel order; one allocation.</summary>

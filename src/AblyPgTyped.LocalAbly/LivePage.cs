@@ -24,10 +24,11 @@ internal static class LivePage
 </head>
 <body>
 <h1>Local Ably: live messages</h1>
+<p>The last 100 messages when the page opens, newest first, then each new one as it arrives.</p>
 <div id="stats">loading stats…</div>
 <form id="filter">Channels (comma-separated, empty = all): <input id="channels"> <button>Watch</button></form>
 <p>Endpoints: <code>GET /_local/stats</code>, <code>GET /_local/limits</code>, <code>GET /_local/messages</code>, <code>GET /_local/watch?channels=a,b</code>,
-<code>POST /_local/faults/{fail|drop|latency|ratelimit|clear}</code>, <code>POST /_local/reset</code>.</p>
+<code>POST /_local/faults/{fail|drop|latency|ratelimit|clear}</code>, <code>POST /_local/reset</code>, <code>POST /_local/realtime/disconnect</code>; realtime (ably-js <code>Realtime</code>) at <code>ws://</code> this host <code>/</code>.</p>
 <table><thead><tr><th>time</th><th>channel</th><th>name</th><th>id</th><th>data</th></tr></thead><tbody id="rows"></tbody></table>
 <script>
   const rows = document.getElementById('rows');
@@ -35,8 +36,13 @@ internal static class LivePage
   function cell(tr, text, cls) { const td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; tr.appendChild(td); }
   function watch(channels) {
     if (source) source.close();
-    source = new EventSource('/_local/watch' + (channels ? '?channels=' + encodeURIComponent(channels) : ''));
+    rows.replaceChildren();
+    // recent=100: the last 100 messages first (oldest to newest), then live ones; none is shown twice.
+    source = new EventSource('/_local/watch?recent=100' + (channels ? '&channels=' + encodeURIComponent(channels) : ''));
+    const seen = new Set(); // EventSource reconnects replay the recent messages again
     source.addEventListener('message', e => {
+      if (seen.has(e.lastEventId)) return;
+      seen.add(e.lastEventId);
       const m = JSON.parse(e.data);
       const data = m.encoding ? `${m.data} (${m.encoding})` : m.data;
       const tr = document.createElement('tr');

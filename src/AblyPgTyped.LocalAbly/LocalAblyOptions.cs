@@ -10,6 +10,7 @@ namespace AblyPgTyped.LocalAbly;
 public sealed class LocalAblyOptions
 {
     private List<string> _apiKeys = new();
+    private Dictionary<string, string> _servedFolders = new(StringComparer.Ordinal);
 
     /// <summary>TCP port on 127.0.0.1. 0 (the default) picks a free port; read it back from <see cref="LocalAblyServer.BaseAddress"/>.</summary>
     public int Port { get; set; }
@@ -89,6 +90,25 @@ public sealed class LocalAblyOptions
     /// <summary>Interval of <c>:keepalive</c> comments on SSE streams. Default 15 seconds.</summary>
     public TimeSpan SseKeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How often a realtime connection hears from the server at least (a HEARTBEAT when nothing else was sent), advertised
+    /// as <c>maxIdleInterval</c> in CONNECTED. Default 15 seconds, as Ably. A client may ask for another interval with the
+    /// <c>heartbeatInterval</c> transport param (milliseconds, 100 ms to 30 minutes here).
+    /// </summary>
+    public TimeSpan RealtimeHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How long a dropped realtime connection can be resumed (<c>connectionStateTtl</c> in CONNECTED). Default 2 minutes, as Ably.
+    /// </summary>
+    public TimeSpan ConnectionStateTtl { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Folders served read-only (GET, loopback only) under <c>/_local/{name}/</c>, by name: for example
+    /// <c>ServedFolders["live-table"] = "samples/LiveTable"</c> serves that sample page, with its <c>node_modules</c>,
+    /// from the endpoint itself. <c>index.html</c> answers for the folder.
+    /// </summary>
+    public IDictionary<string, string> ServedFolders => _servedFolders;
+
     /// <summary>Messages buffered per live watcher (SSE stream or <see cref="LocalAblyServer.WatchAsync"/>); the oldest are dropped for a slow watcher. Default 10,000.</summary>
     public int WatcherBufferSize { get; set; } = 10_000;
 
@@ -104,6 +124,7 @@ public sealed class LocalAblyOptions
         var copy = (LocalAblyOptions)MemberwiseClone();
         var keys = new List<string>(ApiKeys);
         copy._apiKeys = keys;
+        copy._servedFolders = new Dictionary<string, string>(_servedFolders, StringComparer.Ordinal);
         return copy;
     }
 
@@ -157,6 +178,29 @@ public sealed class LocalAblyOptions
         if (DedupWindow < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(DedupWindow), DedupWindow, "DedupWindow must not be negative.");
+        }
+
+        if (RealtimeHeartbeatInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RealtimeHeartbeatInterval), RealtimeHeartbeatInterval, "RealtimeHeartbeatInterval must be positive.");
+        }
+
+        if (ConnectionStateTtl < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ConnectionStateTtl), ConnectionStateTtl, "ConnectionStateTtl must not be negative.");
+        }
+
+        foreach (KeyValuePair<string, string> folder in _servedFolders)
+        {
+            if (folder.Key.Length == 0 || folder.Key.AsSpan().IndexOfAny('/', '\\') >= 0 || folder.Key is "." or "..")
+            {
+                throw new ArgumentException("ServedFolders names must be a single path segment, like \"live-table\" (got \"" + folder.Key + "\").", nameof(ServedFolders));
+            }
+
+            if (!System.IO.Directory.Exists(folder.Value))
+            {
+                throw new ArgumentException("ServedFolders[\"" + folder.Key + "\"]: the folder " + folder.Value + " does not exist.", nameof(ServedFolders));
+            }
         }
 
         if (SseKeepAliveInterval <= TimeSpan.Zero)

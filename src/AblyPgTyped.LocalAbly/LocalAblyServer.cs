@@ -88,6 +88,8 @@ public sealed class LocalAblyServer : IAsyncDisposable
         });
 
         WebApplication app = builder.Build();
+        // Realtime heartbeats are ProtocolMessages (browsers cannot see WebSocket pings), so no ping frames are needed.
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         var router = new RequestRouter(core);
         app.Run(router.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -173,6 +175,17 @@ public sealed class LocalAblyServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Drops every realtime (WebSocket) connection as a network failure would: no CLOSED, no close frame. Sessions stay
+    /// resumable for <see cref="LocalAblyOptions.ConnectionStateTtl"/>. For <paramref name="refuseFor"/> afterwards, new
+    /// connections are answered with DISCONNECTED (error 80003), so clients stay away that long and retry. Returns how
+    /// many connections were dropped. Also <c>POST /_local/realtime/disconnect[?refuseMs=N]</c>.
+    /// </summary>
+    public int DisconnectRealtimeClients(TimeSpan refuseFor = default) => _core.Realtime.DisconnectAll(refuseFor);
+
+    /// <summary>Realtime (WebSocket) connections open right now.</summary>
+    public int OpenRealtimeConnections => _core.Realtime.OpenConnections;
+
     /// <summary>Forgets all messages, channels, idempotency keys and counters. Faults stay; clear them with <see cref="FaultInjector.Clear"/>.</summary>
     public void Reset() => _core.Reset();
 
@@ -186,6 +199,7 @@ public sealed class LocalAblyServer : IAsyncDisposable
 
         await _core.Stopping.CancelAsync().ConfigureAwait(false);
         _core.Watchers.CompleteAll();
+        _core.Realtime.AbortAll();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         await _app.StopAsync(timeout.Token).ConfigureAwait(false);
     }

@@ -67,6 +67,15 @@ public sealed class LocalAblyStats
     /// <summary>SSE streams open right now.</summary>
     public long OpenSseConnections { get; init; }
 
+    /// <summary>Realtime (WebSocket) connections open right now.</summary>
+    public long OpenRealtimeConnections { get; init; }
+
+    /// <summary>Realtime connections accepted (authenticated) since start or reset.</summary>
+    public long RealtimeConnectionsAccepted { get; init; }
+
+    /// <summary>Messages delivered to realtime subscribers (once per subscriber). Realtime delivery is not rate limited.</summary>
+    public long RealtimeMessagesSent { get; init; }
+
     /// <summary>Per-channel counters, by channel name.</summary>
     public IReadOnlyDictionary<string, ChannelStats> Channels { get; init; } = new Dictionary<string, ChannelStats>();
 }

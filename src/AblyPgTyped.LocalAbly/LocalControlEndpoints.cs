@@ -17,11 +17,13 @@ internal sealed class LocalControlEndpoints
 {
     private readonly ServerCore _core;
     private readonly SseEndpoints _sse;
+    private readonly ServedFolders _folders;
 
     public LocalControlEndpoints(ServerCore core, SseEndpoints sse)
     {
         _core = core;
         _sse = sse;
+        _folders = new ServedFolders(core.Options);
     }
 
     /// <param name="context">The request.</param>
@@ -53,6 +55,12 @@ internal sealed class LocalControlEndpoints
             case "/watch":
                 RequireMethod(method, "GET");
                 return _sse.StreamAsync(context, alwaysSse: true, channelsRequired: false);
+            case "/token":
+                RequireMethod(method, "GET");
+                return WriteTokenAsync(context);
+            case "/realtime/disconnect":
+                RequireMethod(method, "POST");
+                return WriteDisconnectAsync(context);
             case "/reset":
                 RequireMethod(method, "POST");
                 _core.Reset();
@@ -70,6 +78,11 @@ internal sealed class LocalControlEndpoints
                 if (route.StartsWith("/faults/", StringComparison.Ordinal))
                 {
                     return HandleFaultAsync(context, method, route.Substring("/faults/".Length));
+                }
+
+                if (_folders.TryServe(context, path, out Task serving))
+                {
+                    return serving;
                 }
 
                 throw new AblyException(404, AblyErrors.NotFound, "Unknown local endpoint /_local" + path + "; see GET /_local/ for the list");
@@ -175,6 +188,9 @@ internal sealed class LocalControlEndpoints
         writer.WriteNumber("historyRequests"u8, stats.HistoryRequests);
         writer.WriteNumber("authFailures"u8, stats.AuthFailures);
         writer.WriteNumber("openSseConnections"u8, stats.OpenSseConnections);
+        writer.WriteNumber("openRealtimeConnections"u8, stats.OpenRealtimeConnections);
+        writer.WriteNumber("realtimeConnectionsAccepted"u8, stats.RealtimeConnectionsAccepted);
+        writer.WriteNumber("realtimeMessagesSent"u8, stats.RealtimeMessagesSent);
         writer.WriteNumber("rateLimitedRequests"u8, stats.RateLimitedRequests);
         writer.WriteNumber("channelRateLimited"u8, stats.ChannelRateLimited);
         writer.WriteNumber("accountMessageRateLimited"u8, stats.AccountMessageRateLimited);
@@ -251,7 +267,7 @@ internal sealed class LocalControlEndpoints
             writer.WriteNumber("receivedAtUnixMs"u8, message.ReceivedAtUnixMs);
             writer.WriteString("receivedAt"u8, message.ReceivedAt);
             writer.WriteNumber("globalSequence"u8, message.GlobalSequence);
-            writer.WriteString("kind"u8, message.Kind == PublishKind.Batch ? "batch" : "channel");
+            writer.WriteString("kind"u8, message.Kind.ToString().ToLowerInvariant());
             writer.WritePropertyName("message"u8);
             message.WriteJson(writer, includeChannel: true);
             writer.WriteEndObject();
@@ -315,6 +331,28 @@ internal sealed class LocalControlEndpoints
         }
 
         writer.WriteEndArray();
+        writer.WriteEndObject();
+        await JsonOutput.EndAsync(context, writer).ConfigureAwait(false);
+    }
+
+    /// <summary><c>GET /_local/token</c>: a token for ably-js <c>authUrl</c> (text/plain), so a page on this machine needs no API key.</summary>
+    private async Task WriteTokenAsync(HttpContext context)
+    {
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "text/plain";
+        context.Response.Headers.CacheControl = "no-store";
+        await context.Response.WriteAsync(_core.Tokens.Issue(), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary><c>POST /_local/realtime/disconnect[?refuseMs=N]</c>: drops every realtime connection (see LocalAblyServer.DisconnectRealtimeClients).</summary>
+    private async Task WriteDisconnectAsync(HttpContext context)
+    {
+        long refuseMs = ReadLong(context.Request.Query, "refuseMs") ?? 0;
+        int dropped = _core.Realtime.DisconnectAll(TimeSpan.FromMilliseconds(Math.Max(0, refuseMs)));
+        Utf8JsonWriter writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
+        writer.WriteStartObject();
+        writer.WriteNumber("dropped"u8, dropped);
+        writer.WriteNumber("refuseMs"u8, Math.Max(0, refuseMs));
         writer.WriteEndObject();
         await JsonOutput.EndAsync(context, writer).ConfigureAwait(false);
     }

@@ -29,6 +29,16 @@ internal static class MessageIds
         return Convert.ToBase64String(bytes);
     }
 
+    /// <summary>A short random id (8 base-36 characters) for connections, keys and channel incarnations.</summary>
+    public static string NewIncarnation() => RandomToken(8);
+
+    /// <summary><paramref name="length"/> random characters from [0-9a-z].</summary>
+    public static string RandomToken(int length)
+    {
+        const string alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
+        return RandomNumberGenerator.GetString(alphabet, length);
+    }
+
     /// <summary>Final ids for the messages; server-assigned ones are <c>&lt;random&gt;:&lt;index&gt;</c>.</summary>
     public static string[] Assign(List<IncomingMessage> messages)
     {

@@ -37,6 +37,7 @@ internal static class Program
         string baseUrl = server.BaseAddress.ToString().TrimEnd('/');
         Console.WriteLine(baseUrl);
         Console.WriteLine("  ably-js: new Ably.Rest({ key, endpoint: '127.0.0.1', port: " + server.Port + ", tls: false, useBinaryProtocol: false })");
+        Console.WriteLine("  realtime: new Ably.Realtime({ the same options }) connects to ws://127.0.0.1:" + server.Port + "/");
         Console.WriteLine("  watch:   curl -N " + baseUrl + "/_local/watch    (or open " + baseUrl + "/_local/ in a browser)");
         Console.WriteLine("  stats:   curl " + baseUrl + "/_local/stats    (limits: " + baseUrl + "/_local/limits)");
         Console.WriteLine("Press Ctrl+C to stop.");

@@ -44,12 +44,12 @@ internal sealed class PublishEndpoints
                 return;
             }
 
-            EnsureSize(messages, "this publish");
+            EnsureSize(_core, messages, "this publish");
             DedupMode mode = MessageIds.ForChannelPublish(messages, out string? groupKey);
             string[] ids = MessageIds.Assign(messages);
             ChannelState state = _core.Channels.GetOrAdd(channel);
             var publish = new ChannelPublish(messages, ids, mode, groupKey, PublishKind.Channel, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp());
-            long reserved = AccountReservation(state, publish);
+            long reserved = AccountReservation(_core, state, publish);
             _core.Rates.ReserveAccountMessages(reserved);
             ChannelPublishResult result = state.Publish(publish, _core);
             _core.Rates.SettleAccountMessages(reserved, result.Accepted.Length);
@@ -124,7 +124,7 @@ internal sealed class PublishEndpoints
             // Validate every spec before storing anything, so a too-large spec fails the request atomically.
             for (int s = 0; s < specs.Count; s++)
             {
-                EnsureSize(specs[s].Messages, "batch spec " + s.ToString(CultureInfo.InvariantCulture));
+                EnsureSize(_core, specs[s].Messages, "batch spec " + s.ToString(CultureInfo.InvariantCulture));
             }
 
             // One receipt time for the whole request, as for a channel publish. Every entry is prepared before any is
@@ -224,7 +224,7 @@ internal sealed class PublishEndpoints
         // Batch publish: every id is its own idempotency key, independently per channel.
         ChannelState state = _core.Channels.GetOrAdd(channel);
         var publish = new ChannelPublish(spec.Messages, MessageIds.Assign(spec.Messages), DedupMode.PerMessage, null, PublishKind.Batch, now, nowStopwatch);
-        return new BatchEntry(channel, state, publish, AccountReservation(state, publish), null, false);
+        return new BatchEntry(channel, state, publish, AccountReservation(_core, state, publish), null, false);
     }
 
     private BatchChannelOutcome PublishOne(BatchSpec spec, in BatchEntry entry, ref long stored)
@@ -255,9 +255,9 @@ internal sealed class PublishEndpoints
     }
 
     /// <summary>Account message tokens to reserve for one channel's part of a publish: its new messages, when the account is limited.</summary>
-    private long AccountReservation(ChannelState state, in ChannelPublish publish)
+    internal static long AccountReservation(ServerCore core, ChannelState state, in ChannelPublish publish)
     {
-        if (!_core.Rates.LimitsAccountMessages)
+        if (!core.Rates.LimitsAccountMessages)
         {
             return 0;
         }
@@ -265,18 +265,18 @@ internal sealed class PublishEndpoints
         // A publish too big for its channel ever to accept is refused by the channel check (42913, "can never pass");
         // it must not first be refused, or hold tokens, for the account's budget.
         int fresh = state.CountFresh(publish);
-        return _core.Rates.ChannelMessagesPerSecond is { } rate && fresh > TokenBucket.Capacity(rate) ? 0 : fresh;
+        return core.Rates.ChannelMessagesPerSecond is { } rate && fresh > TokenBucket.Capacity(rate) ? 0 : fresh;
     }
 
-    private void EnsureSize(List<IncomingMessage> messages, string what)
+    internal static void EnsureSize(ServerCore core, List<IncomingMessage> messages, string what)
     {
         long size = IncomingMessage.TotalSize(messages);
-        if (size > _core.MaxMessageSize)
+        if (size > core.MaxMessageSize)
         {
             throw new AblyException(
                 StatusCodes.Status413PayloadTooLarge,
                 AblyErrors.MessageTooLarge,
-                "Maximum size of messages that can be published at once exceeded: " + what + " is " + size.ToString(CultureInfo.InvariantCulture) + " bytes, the limit is " + _core.MaxMessageSize.ToString(CultureInfo.InvariantCulture) + " bytes");
+                "Maximum size of messages that can be published at once exceeded: " + what + " is " + size.ToString(CultureInfo.InvariantCulture) + " bytes, the limit is " + core.MaxMessageSize.ToString(CultureInfo.InvariantCulture) + " bytes");
         }
     }
 

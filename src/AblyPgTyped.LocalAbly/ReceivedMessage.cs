@@ -12,6 +12,9 @@ public enum PublishKind
 
     /// <summary><c>POST /messages</c> (batch publish).</summary>
     Batch,
+
+    /// <summary>A MESSAGE sent over a realtime (WebSocket) connection.</summary>
+    Realtime,
 }
 
 /// <summary>
@@ -37,8 +40,10 @@ public sealed class ReceivedMessage
         long globalSequence,
         string serial,
         DateTimeOffset receivedAt,
-        long receivedAtStopwatchTimestamp)
+        long receivedAtStopwatchTimestamp,
+        string? connectionId = null)
     {
+        ConnectionId = connectionId;
         Channel = channel;
         Id = id;
         Name = name;
@@ -73,6 +78,9 @@ public sealed class ReceivedMessage
 
     /// <summary>Ably TM6 size of the message (name + clientId + extras JSON + data bytes).</summary>
     public int Size { get; }
+
+    /// <summary>The realtime connection that published the message, or null for REST publishes.</summary>
+    public string? ConnectionId { get; }
 
     /// <summary>Which endpoint received the message.</summary>
     public PublishKind Kind { get; }
@@ -162,6 +170,11 @@ public sealed class ReceivedMessage
         if (ClientId is not null)
         {
             writer.WriteString("clientId"u8, ClientId);
+        }
+
+        if (ConnectionId is not null)
+        {
+            writer.WriteString("connectionId"u8, ConnectionId);
         }
 
         if (_data is not null)

@@ -19,6 +19,7 @@ internal sealed class RequestRouter
     private readonly HistoryEndpoint _history;
     private readonly SseEndpoints _sse;
     private readonly LocalControlEndpoints _local;
+    private readonly RealtimeEndpoint _realtime;
 
     public RequestRouter(ServerCore core)
     {
@@ -27,6 +28,7 @@ internal sealed class RequestRouter
         _history = new HistoryEndpoint(core);
         _sse = new SseEndpoints(core);
         _local = new LocalControlEndpoints(core, _sse);
+        _realtime = new RealtimeEndpoint(core);
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -40,6 +42,17 @@ internal sealed class RequestRouter
             if (HttpMethods.IsOptions(method))
             {
                 WritePreflight(context);
+                return;
+            }
+
+            if (context.WebSockets.IsWebSocketRequest)
+            {
+                if (rawPath is not ("/" or ""))
+                {
+                    throw new AblyException(404, AblyErrors.NotFound, "Not found: " + rawPath + " (the realtime WebSocket endpoint is /)");
+                }
+
+                await _realtime.AcceptAsync(context).ConfigureAwait(false);
                 return;
             }
 
@@ -121,7 +134,7 @@ internal sealed class RequestRouter
                 RequireMethod(method, HttpMethods.Get);
                 return LivePage.WriteAsync(context);
             default:
-                throw new AblyException(404, AblyErrors.NotFound, "Not found: " + rawPath + " (the local Ably server implements /time, /channels/{name}/messages, /messages, /sse, /event-stream and /_local/*)");
+                throw new AblyException(404, AblyErrors.NotFound, "Not found: " + rawPath + " (the local Ably server implements /time, /channels/{name}/messages, /messages, /sse, /event-stream, the realtime WebSocket at / and /_local/*)");
         }
     }
 

@@ -20,7 +20,9 @@ internal sealed class ServerCore
         LocalAblyLimits limits = options.ResolveLimits();
         MaxMessageSize = limits.MaxMessageSize;
         Rates = new RateLimiter(limits, Faults, Counters);
-        Auth = new Authenticator(options.ApiKeys);
+        Tokens = new LocalTokens();
+        Auth = new Authenticator(options.ApiKeys, Tokens);
+        Realtime = new RealtimeHub(options);
         StartedAt = DateTimeOffset.UtcNow;
     }
 
@@ -42,6 +44,12 @@ internal sealed class ServerCore
     public int MaxMessageSize { get; }
 
     public Authenticator Auth { get; }
+
+    /// <summary>Tokens handed out by <c>GET /_local/token</c> (for browser pages: no API key in the page).</summary>
+    public LocalTokens Tokens { get; }
+
+    /// <summary>Realtime sessions, connections and channel attachments.</summary>
+    public RealtimeHub Realtime { get; }
 
     public WatchHub Watchers { get; } = new();
 
@@ -72,6 +80,7 @@ internal sealed class ServerCore
 
         ServerCounters.Add(ref Counters.AcceptedMessages, accepted.Length);
         Watchers.Publish(accepted);
+        Realtime.Notify(accepted[0].Channel);
         Action<IReadOnlyList<ReceivedMessage>>? handler = Accepted;
         if (handler is not null)
         {
@@ -151,6 +160,9 @@ internal sealed class ServerCore
             HistoryRequests = ServerCounters.Read(ref c.HistoryRequests),
             AuthFailures = ServerCounters.Read(ref c.AuthFailures),
             OpenSseConnections = ServerCounters.Read(ref c.SseConnections),
+            OpenRealtimeConnections = Realtime.OpenConnections,
+            RealtimeConnectionsAccepted = ServerCounters.Read(ref c.RealtimeConnectionsAccepted),
+            RealtimeMessagesSent = ServerCounters.Read(ref c.RealtimeMessagesSent),
             RateLimitedRequests = ServerCounters.Read(ref c.RateLimitedRequests),
             ChannelRateLimited = ServerCounters.Read(ref c.ChannelRateLimited),
             AccountMessageRateLimited = ServerCounters.Read(ref c.AccountMessageRateLimited),

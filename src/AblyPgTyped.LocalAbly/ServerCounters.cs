@@ -23,6 +23,8 @@ internal sealed class ServerCounters
     public long ChannelRateLimited;
     public long AccountMessageRateLimited;
     public long AccountRequestRateLimited;
+    public long RealtimeConnectionsAccepted;
+    public long RealtimeMessagesSent;
 
     public static void Add(ref long counter, long value) => Interlocked.Add(ref counter, value);
 
@@ -49,5 +51,7 @@ internal sealed class ServerCounters
         Interlocked.Exchange(ref ChannelRateLimited, 0);
         Interlocked.Exchange(ref AccountMessageRateLimited, 0);
         Interlocked.Exchange(ref AccountRequestRateLimited, 0);
+        Interlocked.Exchange(ref RealtimeConnectionsAccepted, 0);
+        Interlocked.Exchange(ref RealtimeMessagesSent, 0);
     }
 }

@@ -36,6 +36,7 @@ internal sealed class SseEndpoints
         bool enveloped = !string.Equals(query["enveloped"].ToString(), "false", StringComparison.OrdinalIgnoreCase);
         (HashSet<string>? channels, Dictionary<string, int> rewinds) = ParseChannels(query, channelsRequired);
         long? lastEvent = ParseOptionalLong(query, "lastEvent");
+        int? recent = ParseOptionalInt(query, "recent");
 
         ServerCounters.Increment(ref _core.Counters.SseConnections);
         using Watcher watcher = _core.Watchers.Add(channels, _core.Options.WatcherBufferSize);
@@ -61,7 +62,7 @@ internal sealed class SseEndpoints
 
             // Replay after subscribing, and skip live copies of replayed messages, so nothing is lost or doubled.
             Dictionary<string, long>? replayedUpTo = null;
-            foreach (ReceivedMessage message in Replay(channels, rewinds, lastEvent))
+            foreach (ReceivedMessage message in recent is { } count ? Recent(channels, count) : Replay(channels, rewinds, lastEvent))
             {
                 WriteFrame(output, buffer, json, message, sse, enveloped);
                 replayedUpTo ??= new Dictionary<string, long>(StringComparer.Ordinal);
@@ -161,6 +162,23 @@ internal sealed class SseEndpoints
 
         replay.Sort(static (a, b) => a.GlobalSequence.CompareTo(b.GlobalSequence));
         return replay;
+    }
+
+    /// <summary>The last <paramref name="count"/> accepted messages across the channels (the live page's opening view).</summary>
+    private List<ReceivedMessage> Recent(HashSet<string>? channels, int count)
+    {
+        var recent = new List<ReceivedMessage>(Math.Min(count, 1000));
+        ReceivedMessage[] log = _core.Recorded.ToArray();
+        for (int i = log.Length - 1; i >= 0 && recent.Count < count; i--)
+        {
+            if (channels is null || channels.Contains(log[i].Channel))
+            {
+                recent.Add(log[i]);
+            }
+        }
+
+        recent.Sort(static (a, b) => a.GlobalSequence.CompareTo(b.GlobalSequence));
+        return recent;
     }
 
     private static List<string> ChannelNamesOf(List<ChannelState> states)

@@ -48,14 +48,21 @@ public sealed class AuthAndErrorTests
     }
 
     [Fact]
-    public async Task Bearer_tokens_are_refused_with_a_clear_message()
+    public async Task Bearer_tokens_work_only_when_the_local_token_endpoint_issued_them()
     {
         await using TestServer t = await TestServer.StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, TestServer.ChannelPath("x"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "dG9rZW4=");
         using HttpResponseMessage response = await t.Client.SendAsync(request);
-        var error = await TestServer.ExpectErrorAsync(response, 401, 40101);
+        var error = await TestServer.ExpectErrorAsync(response, 401, 40143);
         Assert.Contains("Token", error.GetProperty("message").GetString(), StringComparison.Ordinal);
+
+        using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
+        string token = await anonymous.GetStringAsync("/_local/token");
+        using var issued = new HttpRequestMessage(HttpMethod.Get, TestServer.ChannelPath("x"));
+        issued.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(token)));
+        using HttpResponseMessage accepted = await anonymous.SendAsync(issued);
+        await TestServer.ExpectAsync(accepted, System.Net.HttpStatusCode.OK);
     }
 
     [Fact]

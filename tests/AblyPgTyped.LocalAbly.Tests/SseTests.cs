@@ -97,7 +97,30 @@ public sealed class SseTests
         await using TestServer t = await TestServer.StartAsync();
         using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
         string html = await anonymous.GetStringAsync("/_local/");
-        Assert.Contains("EventSource('/_local/watch'", html, StringComparison.Ordinal);
+        Assert.Contains("EventSource('/_local/watch?recent=100'", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Watch_with_recent_opens_with_the_last_messages_across_channels_then_streams_new_ones()
+    {
+        await using TestServer t = await TestServer.StartAsync();
+        await t.PublishOkAsync("a", """{"data":"1"}""");
+        await t.PublishOkAsync("b", """{"data":"2"}""");
+        await t.PublishOkAsync("a", """{"data":"3"}""");
+
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
+        using HttpResponseMessage response = await anonymous.GetAsync("/_local/watch?recent=2", HttpCompletionOption.ResponseHeadersRead, cts.Token);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+        var seen = new List<string>();
+        for (int i = 0; i < 2; i++)
+        {
+            seen.Add(JsonDocument.Parse((await ReadFrameAsync(reader, cts.Token))["data"]).RootElement.GetProperty("data").GetString()!);
+        }
+
+        await t.PublishOkAsync("c", """{"data":"4"}""");
+        seen.Add(JsonDocument.Parse((await ReadFrameAsync(reader, cts.Token))["data"]).RootElement.GetProperty("data").GetString()!);
+        Assert.Equal(["2", "3", "4"], seen);
     }
 
     /// <summary>Reads one SSE event (skipping comments) into field -> value.</summary>
