@@ -21,7 +21,12 @@ internal sealed partial class CaptureDdl
 
         foreach (Match match in TriggerPattern().Matches(sql))
         {
-            Triggers.Add(new DeclaredTrigger(Identifier(match.Groups["trigger"].Value), Name(match.Groups["table"].Value), Name(match.Groups["function"].Value)));
+            // The install names each trigger twice, a row and a statement form, and creates the one the table needs.
+            var trigger = new DeclaredTrigger(Identifier(match.Groups["trigger"].Value), Name(match.Groups["table"].Value), Name(match.Groups["function"].Value));
+            if (!Triggers.Contains(trigger))
+            {
+                Triggers.Add(trigger);
+            }
         }
 
         foreach (Match match in DropFunctionPattern().Matches(sql))
