@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
-using AblyPgTyped.Generated;
 using AblyPgTyped.Generators.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
 using AblyPgTyped.Generators.Tests.Mapped;
