@@ -160,6 +160,19 @@ public sealed class CaptureDdlTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_snake_case_mapping_captures_a_table_created_with_unquoted_names()
+    {
+        await using var db = await postgres.OpenFreshDatabaseAsync();
+        await ExecuteAsync(db, """CREATE TABLE orders (order_id int, customer_id int, "HTTP" int);""" + CaptureSql.InstallStore(CaptureSql.DefaultSchema) + SnakeCaseOrderAblyTable.InstallSql);
+
+        await ExecuteAsync(db, """INSERT INTO Orders (Order_ID, Customer_ID, "HTTP") VALUES (1, 7, 200)""");
+
+        var change = Assert.Single(await ReadChangesAsync(db));
+        Assert.Equal("""[{"order_id":1,"customer_id":7,"HTTP":200}]""", change.Data.Replace(" ", "", StringComparison.Ordinal));
+        Assert.Equal(new SnakeCaseOrder(1, 7, 200), AblyPgTables.SnakeCaseOrder.Read(Element(change.Data, 0)));
+    }
+
+    [Fact]
     public async Task Installing_for_a_missing_table_fails_clearly_and_changes_nothing()
     {
         await using var db = await postgres.OpenFreshDatabaseAsync();
