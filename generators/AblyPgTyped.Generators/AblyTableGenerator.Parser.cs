@@ -11,12 +11,6 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace AblyPgTyped.Generators;
 
-/// <summary>What parsing one attributed type yields: a spec when it is valid, and its diagnostics.</summary>
-internal sealed record ParseResult(TableSpec? Spec, TableIdentity Identity, EquatableArray<DiagnosticInfo> Diagnostics);
-
-/// <summary>What is needed to report duplicate tables and the language version at the attribute.</summary>
-internal sealed record TableIdentity(string TypeDisplay, string Schema, string Table, LocationInfo? Location);
-
 public sealed partial class AblyTableGenerator
 {
     internal static class Parser
@@ -31,12 +25,31 @@ public sealed partial class AblyTableGenerator
         private static readonly SymbolDisplayFormat s_typeFormat = SymbolDisplayFormat.FullyQualifiedFormat
             .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
 
-        public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+        public static ParsedTable Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
         {
             var type = (INamedTypeSymbol)context.TargetSymbol;
             var attribute = context.Attributes[0];
             var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
             return new TypeParser(type, attribute, syntax).Parse(cancellationToken);
+        }
+
+        /// <summary>Why <paramref name="name"/> is not a PostgreSQL identifier, or null when it is one.</summary>
+        internal static string? IdentifierProblem(string? name)
+        {
+            if (string.IsNullOrEmpty(name))
+            {
+                return "it is empty";
+            }
+
+            if (name!.IndexOf('\0') >= 0)
+            {
+                return "it contains a NUL character";
+            }
+
+            var bytes = Encoding.UTF8.GetByteCount(name);
+            return bytes > CaptureSql.MaxIdentifierBytes
+                ? $"it is {bytes} bytes long in UTF-8, and PostgreSQL truncates identifiers to {CaptureSql.MaxIdentifierBytes}"
+                : null;
         }
 
         /// <summary>Parses one type; holds the state that the checks share.</summary>
@@ -56,15 +69,23 @@ public sealed partial class AblyTableGenerator
                 _display = type.ToDisplayString(s_messageFormat);
             }
 
-            public ParseResult Parse(CancellationToken cancellationToken)
+            public ParsedTable Parse(CancellationToken cancellationToken)
             {
                 var table = _attribute.ConstructorArguments.Length > 0 ? _attribute.ConstructorArguments[0].Value as string : null;
                 var schema = NamedArgument("Schema") ?? "public";
-                var identity = new TableIdentity(_display, schema, table ?? "", LocationInfo.From(AttributeLocation()));
+                var identity = new TableIdentity(_display, schema, table ?? "");
 
                 CheckShape();
                 CheckIdentifier("table", table, ArgumentLocation(null));
                 CheckIdentifier("schema", schema, ArgumentLocation("Schema"));
+
+                var visibility = EnumArgument<MappingVisibility>("Visibility");
+                var naming = EnumArgument<ColumnNaming>("ColumnNaming");
+                var notPublic = NotPublicReason();
+                if (visibility == MappingVisibility.Public && notPublic is not null)
+                {
+                    Report(DiagnosticDescriptors.PublicMappingOfNonPublicType, ArgumentLocation("Visibility"), _display, notPublic);
+                }
 
                 var properties = CollectProperties(cancellationToken);
                 var construction = ChooseConstruction(properties);
@@ -74,7 +95,6 @@ public sealed partial class AblyTableGenerator
                     Report(DiagnosticDescriptors.NoColumns, AttributeLocation(), _display);
                 }
 
-                CheckDuplicateColumns(columns);
                 var keys = ChooseKeys(columns);
 
                 var channels = new List<ChannelSpec>();
@@ -102,26 +122,33 @@ public sealed partial class AblyTableGenerator
                     Report(DiagnosticDescriptors.MissingKey, AttributeLocation(), _display, string.Join(" and ", modifying));
                 }
 
-                if (_diagnostics.Count > 0 || construction is null)
+                var columnDrafts = columns
+                    .Select(p => new ColumnDraft(
+                        new ColumnSpec(p.Column, p.Name, p.TypeDisplay, p.Kind!.Value, p.EnumType, p.ValueNullable, p.Collection, p.CollectionNullable, keys.Contains(p)),
+                        p.ExplicitColumn,
+                        p.ColumnLocation ?? p.Location,
+                        p.Location))
+                    .ToEquatableArray();
+
+                TableSpec? draft = null;
+                if (!_diagnostics.Any(d => d.IsError) && construction is not null)
                 {
-                    return new ParseResult(null, identity, _diagnostics.ToEquatableArray());
+                    draft = new TableSpec(
+                        _type.ContainingNamespace.IsGlobalNamespace ? "" : _type.ContainingNamespace.ToDisplayString(),
+                        _type.Name,
+                        _type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+                        MappingClassName(),
+                        schema,
+                        table!,
+                        columnDrafts.Select(c => c.Spec).ToEquatableArray(),
+                        channels.ToEquatableArray(),
+                        construction,
+                        CollectEnums(properties),
+                        MappingVisibility.Internal,
+                        ColumnNaming.Exact);
                 }
 
-                var columnSpecs = columns
-                    .Select(p => new ColumnSpec(p.Column, p.Name, p.TypeDisplay, p.Kind!.Value, p.EnumType, p.ValueNullable, p.Collection, p.CollectionNullable, keys.Contains(p)))
-                    .ToEquatableArray();
-                var spec = new TableSpec(
-                    _type.ContainingNamespace.IsGlobalNamespace ? "" : _type.ContainingNamespace.ToDisplayString(),
-                    _type.Name,
-                    _type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
-                    MappingClassName(),
-                    schema,
-                    table!,
-                    columnSpecs,
-                    channels.ToEquatableArray(),
-                    construction,
-                    CollectEnums(properties));
-                return new ParseResult(spec, identity, EquatableArray<DiagnosticInfo>.Empty);
+                return new ParsedTable(identity, draft, visibility, naming, notPublic, columnDrafts, _diagnostics.ToEquatableArray(), AttributeLocation());
             }
 
             private void CheckShape()
@@ -157,24 +184,6 @@ public sealed partial class AblyTableGenerator
                 {
                     Report(DiagnosticDescriptors.InvalidIdentifier, location, kind, name ?? "", _display, problem);
                 }
-            }
-
-            private static string? IdentifierProblem(string? name)
-            {
-                if (string.IsNullOrEmpty(name))
-                {
-                    return "it is empty";
-                }
-
-                if (name!.IndexOf('\0') >= 0)
-                {
-                    return "it contains a NUL character";
-                }
-
-                var bytes = Encoding.UTF8.GetByteCount(name);
-                return bytes > CaptureSql.MaxIdentifierBytes
-                    ? $"it is {bytes} bytes long in UTF-8, and PostgreSQL truncates identifiers to {CaptureSql.MaxIdentifierBytes}"
-                    : null;
             }
 
             private List<PropertyModel> CollectProperties(CancellationToken cancellationToken)
@@ -239,10 +248,11 @@ public sealed partial class AblyTableGenerator
                 }
 
                 model.TypeDisplay = property.Type.ToDisplayString(s_typeFormat);
-                var columnLocation = columnAttribute?.ApplicationSyntaxReference?.GetSyntax() is AttributeSyntax { ArgumentList.Arguments.Count: > 0 } columnSyntax
-                    ? columnSyntax.ArgumentList.Arguments[0].GetLocation()
-                    : location;
-                CheckIdentifier("column", model.Column, columnLocation);
+                if (columnAttribute?.ApplicationSyntaxReference?.GetSyntax() is AttributeSyntax { ArgumentList.Arguments.Count: > 0 } columnSyntax)
+                {
+                    model.ColumnLocation = columnSyntax.ArgumentList.Arguments[0].GetLocation();
+                }
+
                 return model;
             }
 
@@ -309,22 +319,6 @@ public sealed partial class AblyTableGenerator
                     bound.Select(p => new OptionalName(p.Ignored ? null : p.Name)).ToEquatableArray(),
                     initialized.ToEquatableArray(),
                     defaulted.ToEquatableArray());
-            }
-
-            private void CheckDuplicateColumns(List<PropertyModel> columns)
-            {
-                var byColumn = new Dictionary<string, PropertyModel>(StringComparer.Ordinal);
-                foreach (var property in columns)
-                {
-                    if (byColumn.TryGetValue(property.Column, out var first))
-                    {
-                        Report(DiagnosticDescriptors.DuplicateColumn, property.Location, _display, first.Name, property.Name, property.Column);
-                    }
-                    else
-                    {
-                        byColumn.Add(property.Column, property);
-                    }
-                }
             }
 
             private static HashSet<PropertyModel> ChooseKeys(List<PropertyModel> columns)
@@ -416,6 +410,29 @@ public sealed partial class AblyTableGenerator
                 return enums.ToEquatableArray();
             }
 
+            /// <summary>Why the type cannot have a public mapping, or null when it and every type containing it are public.</summary>
+            private string? NotPublicReason()
+            {
+                if (_type.DeclaredAccessibility != Accessibility.Public)
+                {
+                    return $"'{_display}' is {Keyword(_type.DeclaredAccessibility)}";
+                }
+
+                var container = ContainingTypes().FirstOrDefault(t => t.DeclaredAccessibility != Accessibility.Public);
+                return container is null
+                    ? null
+                    : $"its containing type '{container.ToDisplayString(s_messageFormat)}' is {Keyword(container.DeclaredAccessibility)}";
+            }
+
+            private static string Keyword(Accessibility accessibility) => accessibility switch
+            {
+                Accessibility.Private => "private",
+                Accessibility.ProtectedAndInternal => "private protected",
+                Accessibility.Protected => "protected",
+                Accessibility.ProtectedOrInternal => "protected internal",
+                _ => "internal",
+            };
+
             private string MappingClassName() =>
                 string.Concat(ContainingTypes().Reverse().Select(t => t.Name)) + _type.Name + "AblyTable";
 
@@ -446,6 +463,11 @@ public sealed partial class AblyTableGenerator
             private string? NamedArgument(string name) =>
                 _attribute.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value as string;
 
+            /// <summary>An enum-valued named argument, or null when the attribute does not set it.</summary>
+            private T? EnumArgument<T>(string name)
+                where T : struct, Enum =>
+                _attribute.NamedArguments.FirstOrDefault(a => a.Key == name).Value.Value is int value ? (T)(object)value : null;
+
             private Location? AttributeLocation() => _syntax?.GetLocation() ?? _type.Locations.FirstOrDefault();
 
             /// <summary>The location of a named argument, or of the first positional one when <paramref name="name"/> is null.</summary>
@@ -459,7 +481,7 @@ public sealed partial class AblyTableGenerator
             }
 
             private void Report(DiagnosticDescriptor descriptor, Location? location, params string[] arguments) =>
-                _diagnostics.Add(new DiagnosticInfo(descriptor.Id, LocationInfo.From(location), arguments.ToEquatableArray()));
+                _diagnostics.Add(DiagnosticInfo.Create(descriptor, location, arguments));
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace AblyPgTyped.Generators;
@@ -89,18 +88,29 @@ internal static class DiagnosticDescriptors
         "Key property is ignored",
         "Property '{0}.{1}' is marked both [AblyKey] and [AblyIgnore]; a key is always captured");
 
+    public static readonly DiagnosticDescriptor PublicMappingOfNonPublicType = Error(
+        "APG0017",
+        "A public mapping needs a public type",
+        "The mapping of '{0}' cannot be public: {1}; make the type public, or remove Visibility = MappingVisibility.Public");
+
+    // A warning, not an error: the mapping is still generated (internal), and a project may mean it.
+    public static readonly DiagnosticDescriptor DefaultVisibilityNotApplied = Warning(
+        "APG0018",
+        "The assembly's default visibility cannot apply",
+        "The mapping of '{0}' stays internal although the assembly's default visibility is Public, because {1}; make the type public, or set Visibility = MappingVisibility.Internal on its [AblyTable]");
+
     public static readonly IReadOnlyList<DiagnosticDescriptor> All =
     [
         NoChannel, InvalidIdentifier, InvalidChannel, UnknownPlaceholder, IgnoredPlaceholder, PlaceholderType,
         UnsupportedType, DuplicateTable, DuplicateColumn, MissingKey, NoConstructor, UnsupportedShape,
-        NotSettable, NoColumns, LanguageVersion, KeyIgnored,
+        NotSettable, NoColumns, LanguageVersion, KeyIgnored, PublicMappingOfNonPublicType, DefaultVisibilityNotApplied,
     ];
 
-    private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);
+    private static DiagnosticDescriptor Error(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Error);
 
-    public static DiagnosticDescriptor ById(string id) => s_byId[id];
+    private static DiagnosticDescriptor Warning(string id, string title, string message) => Create(id, title, message, DiagnosticSeverity.Warning);
 
-    private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true,
+    private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
+        new(id, title, message, Category, severity, isEnabledByDefault: true,
             helpLinkUri: "https://github.com/ablypgtyped/ablypgtyped#diagnostics");
 }

@@ -20,6 +20,9 @@ internal sealed class PropertyModel(IPropertySymbol symbol, Location? location)
 
     public bool ExplicitColumn { get; set; }
 
+    /// <summary>The <c>[AblyColumn]</c> argument, where a bad explicit name is reported.</summary>
+    public Location? ColumnLocation { get; set; }
+
     public bool Settable { get; set; }
 
     /// <summary>A get-only property that no constructor sets: computed, so not a column.</summary>

@@ -12,7 +12,6 @@ using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped;
-using AblyPgTyped.Generated;
 using AblyPgTyped.LocalAbly;
 using AblyPgTyped.LocalPostgres;
 using Npgsql;

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.IO;
 using System.Threading.Tasks;
 using AblyPgTyped.Benchmarks.Infrastructure;
-using AblyPgTyped.Generated;
 
 namespace AblyPgTyped.Benchmarks;
 

@@ -5,7 +5,6 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
-using AblyPgTyped.Generated;
 using AblyPgTyped.Generators.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
 using AblyPgTyped.Generators.Tests.Mapped;
@@ -158,6 +157,19 @@ public sealed class CaptureDdlTests(PostgresFixture postgres)
         await ExecuteAsync(db, CaptureSql.InstallTable("ablypg", insertOnly));
 
         Assert.Equal(["trigger users ablypg_capture_insert"], (await CatalogSnapshotAsync(db, "ablypg")).Where(l => l.StartsWith("trigger ", StringComparison.Ordinal)).Select(l => string.Join(' ', l.Split(' ').Take(3))));
+    }
+
+    [Fact]
+    public async Task A_snake_case_mapping_captures_a_table_created_with_unquoted_names()
+    {
+        await using var db = await postgres.OpenFreshDatabaseAsync();
+        await ExecuteAsync(db, """CREATE TABLE orders (order_id int, customer_id int, "HTTP" int);""" + CaptureSql.InstallStore(CaptureSql.DefaultSchema) + SnakeCaseOrderAblyTable.InstallSql);
+
+        await ExecuteAsync(db, """INSERT INTO Orders (Order_ID, Customer_ID, "HTTP") VALUES (1, 7, 200)""");
+
+        var change = Assert.Single(await ReadChangesAsync(db));
+        Assert.Equal("""[{"order_id":1,"customer_id":7,"HTTP":200}]""", change.Data.Replace(" ", "", StringComparison.Ordinal));
+        Assert.Equal(new SnakeCaseOrder(1, 7, 200), AblyPgTables.SnakeCaseOrder.Read(Element(change.Data, 0)));
     }
 
     [Fact]

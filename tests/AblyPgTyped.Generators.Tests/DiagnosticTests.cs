@@ -1,6 +1,7 @@
 using System.Linq;
 using AblyPgTyped.Generators.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
+using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Xunit;
 
@@ -134,10 +135,52 @@ public sealed class DiagnosticTests
             "Property 'User.Id' is marked both [AblyKey] and [AblyIgnore]; a key is always captured",
             "Id"
         },
+        {
+            "APG0017", """[AblyTable("users", Insert = "a", Visibility = MappingVisibility.Public)] internal sealed record User(int Id);""",
+            "The mapping of 'User' cannot be public: 'User' is internal; make the type public, or remove Visibility = MappingVisibility.Public",
+            "MappingVisibility.Public"
+        },
+        {
+            "APG0017", """internal static class Holder { [AblyTable("users", Insert = "a", Visibility = MappingVisibility.Public)] public sealed record User(int Id); }""",
+            "The mapping of 'Holder.User' cannot be public: its containing type 'Holder' is internal; make the type public, or remove Visibility = MappingVisibility.Public",
+            "MappingVisibility.Public"
+        },
+        {
+            "APG0018", """
+                [assembly: AblyTableDefaults(Visibility = MappingVisibility.Public)]
+                [AblyTable("users", Insert = "a")] internal sealed record User(int Id);
+                """,
+            "The mapping of 'User' stays internal although the assembly's default visibility is Public, because 'User' is internal; make the type public, or set Visibility = MappingVisibility.Internal on its [AblyTable]",
+            """AblyTable("users", Insert = "a")"""
+        },
+    };
+
+    /// <summary>Diagnostics that only the naming convention causes: the names it gives are checked like any other.</summary>
+    public static TheoryData<string, string, string, string> NamingCases => new()
+    {
+        {
+            "APG0009", """[AblyTable("users", Insert = "x", ColumnNaming = ColumnNaming.SnakeCase)] public sealed record User(int Id, int OrderId, [property: AblyColumn("order_id")] int Order);""",
+            "Properties 'User.OrderId' and 'User.Order' both map column 'order_id'",
+            "Order"
+        },
+        {
+            "APG0009", """
+                [assembly: AblyTableDefaults(ColumnNaming = ColumnNaming.SnakeCase)]
+                [AblyTable("users", Insert = "x")] public sealed record User(int Id, int HTTPStatus, int HttpStatus);
+                """,
+            "Properties 'User.HTTPStatus' and 'User.HttpStatus' both map column 'http_status'",
+            "HttpStatus"
+        },
+        {
+            "APG0002", """[AblyTable("users", Insert = "x", ColumnNaming = ColumnNaming.SnakeCase)] public sealed record User(int Id, int AAAA);""".Replace("AAAA", "AaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAa", System.StringComparison.Ordinal),
+            "The column name 'aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa_aa' of 'User' is not a valid PostgreSQL identifier: it is 68 bytes long in UTF-8, and PostgreSQL truncates identifiers to 63",
+            "AaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAaAa"
+        },
     };
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [MemberData(nameof(NamingCases))]
     public void Reports_the_diagnostic_with_its_message_at_the_offending_text(string id, string declaration, string message, string located)
     {
         var source = "using AblyPgTyped;\n" + declaration;
@@ -145,9 +188,35 @@ public sealed class DiagnosticTests
 
         var diagnostic = Assert.Single(run.GeneratorDiagnostics, d => d.Id == id);
         Assert.Equal(message, diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Equal(Microsoft.CodeAnalysis.DiagnosticSeverity.Error, diagnostic.Severity);
-        Assert.Equal("Input.cs", diagnostic.Location.GetLineSpan().Path);
+        Assert.Equal(id == "APG0018" ? DiagnosticSeverity.Warning : DiagnosticSeverity.Error, diagnostic.Severity);
+
+        // A location in the syntax tree itself, not a copy of its path and span: #pragma and .editorconfig need the tree.
+        Assert.True(diagnostic.Location.IsInSource, "The diagnostic has no source location.");
+        Assert.Equal("Input.cs", diagnostic.Location.SourceTree!.FilePath);
         Assert.Equal(located, source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+    }
+
+    [Fact]
+    public void Every_diagnostic_of_the_catalogue_has_a_case()
+    {
+        var covered = Cases.Select(c => (string)c[0]).Append("APG0015").ToHashSet();
+
+        Assert.All(DiagnosticCatalogue.Ids(), id => Assert.Contains(id, covered));
+    }
+
+    [Fact]
+    public void A_warning_leaves_the_mapping_generated()
+    {
+        var run = GeneratorHarness.Run("""
+            using AblyPgTyped;
+            [assembly: AblyTableDefaults(Visibility = MappingVisibility.Public)]
+            namespace Demo;
+            [AblyTable("users", Insert = "a")] internal sealed record User(int Id);
+            """);
+
+        Assert.Equal("APG0018", Assert.Single(run.GeneratorDiagnostics).Id);
+        Assert.Contains("internal sealed class UserAblyTable", run.Sources["Demo.UserAblyTable.g.cs"], System.StringComparison.Ordinal);
+        Assert.DoesNotContain(run.CompilationDiagnostics, d => d.Id != "APG0018");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using AblyPgTyped.Generators.Tests.Infrastructure;
@@ -50,12 +51,30 @@ public sealed class EmittedSourceTests
         }
         """;
 
+    /// <summary>A contracts assembly: public mappings in snake_case by the assembly's defaults, and one kept internal.</summary>
+    private const string PublicContracts = """
+        using AblyPgTyped;
+
+        [assembly: AblyTableDefaults(Visibility = MappingVisibility.Public, ColumnNaming = ColumnNaming.SnakeCase)]
+
+        namespace Shop.Contracts;
+
+        [AblyTable("orders", Insert = "orders", Update = "customers:{CustomerId}")]
+        public sealed record Order(int Id, int CustomerId, string? ShippingAddress);
+
+        [AblyTable("audit_entries", Insert = "audit", Visibility = MappingVisibility.Internal)]
+        internal sealed record AuditEntry(long Id, string Action);
+        """;
+
     [Theory]
-    [InlineData(nameof(Users), Users)]
-    [InlineData(nameof(HostileNames), HostileNames)]
-    public void Emitted_source_matches_golden_files(string scenario, string source)
+    [InlineData(nameof(Users), Users, null)]
+    [InlineData(nameof(HostileNames), HostileNames, null)]
+    [InlineData(nameof(PublicContracts), PublicContracts, "Shop.Contracts")]
+    public void Emitted_source_matches_golden_files(string scenario, string source, string? rootNamespace)
     {
-        var run = GeneratorHarness.Run(source);
+        var run = GeneratorHarness.Run(
+            source,
+            buildProperties: rootNamespace is null ? null : new Dictionary<string, string> { ["build_property.RootNamespace"] = rootNamespace });
 
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Empty(run.CompilationDiagnostics);
@@ -123,6 +142,52 @@ public sealed class EmittedSourceTests
         Assert.Contains("public static global::Other.EventAblyTable Event => global::Other.EventAblyTable.Instance;", registry, StringComparison.Ordinal);
         Assert.Contains("global::Demo.UserAblyTable.Instance,", registry, StringComparison.Ordinal);
         Assert.Contains("global::Other.EventAblyTable.Instance,", registry, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Shop.Contracts", "Consumer", "namespace Shop.Contracts\n")]
+    [InlineData(null, "My.Publisher", "namespace My.Publisher\n")]
+    [InlineData("", "My.Publisher", "namespace My.Publisher\n")]
+    [InlineData("My-App.2nd.class", "My-App", "namespace My_App._2nd.@class\n")]
+    public void Registry_is_in_the_root_namespace_else_the_assembly_name(string? rootNamespace, string assemblyName, string expected)
+    {
+        var properties = new Dictionary<string, string>();
+        if (rootNamespace is not null)
+        {
+            properties["build_property.RootNamespace"] = rootNamespace;
+        }
+
+        var compilation = GeneratorHarness.Compile("""[AblyPgTyped.AblyTable("users", Insert = "users")] public sealed record User(int Id);""")
+            .WithAssemblyName(assemblyName);
+        GeneratorHarness.CreateDriver(buildProperties: properties)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+
+        Assert.Empty(diagnostics);
+        Assert.DoesNotContain(output.GetDiagnostics(), d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning);
+        var registry = output.SyntaxTrees.Single(t => t.FilePath.EndsWith("AblyPgTables.g.cs", StringComparison.Ordinal)).ToString();
+        Assert.Contains(expected + "{\n", registry, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Registry_of_internal_mappings_is_internal_and_turns_public_with_a_public_mapping()
+    {
+        var internalOnly = GeneratorHarness.Run("""[AblyPgTyped.AblyTable("users", Insert = "users")] public sealed record User(int Id);""");
+        var mixed = GeneratorHarness.Run("""
+            [AblyPgTyped.AblyTable("users", Insert = "users", Visibility = AblyPgTyped.MappingVisibility.Public)] public sealed record User(int Id);
+            [AblyPgTyped.AblyTable("audit", Insert = "audit")] public sealed record Audit(int Id);
+            """);
+
+        Assert.Contains("internal sealed class UserAblyTable", internalOnly.Sources["UserAblyTable.g.cs"], StringComparison.Ordinal);
+        Assert.Contains("internal static class AblyPgTables", internalOnly.Sources["AblyPgTables.g.cs"], StringComparison.Ordinal);
+        Assert.Contains("public static global::UserAblyTable User => ", internalOnly.Sources["AblyPgTables.g.cs"], StringComparison.Ordinal);
+
+        Assert.Empty(mixed.CompilationDiagnostics);
+        Assert.Contains("public sealed class UserAblyTable", mixed.Sources["UserAblyTable.g.cs"], StringComparison.Ordinal);
+        Assert.Contains("internal sealed class AuditAblyTable", mixed.Sources["AuditAblyTable.g.cs"], StringComparison.Ordinal);
+        var registry = mixed.Sources["AblyPgTables.g.cs"];
+        Assert.Contains("public static class AblyPgTables", registry, StringComparison.Ordinal);
+        Assert.Contains("public static global::UserAblyTable User => ", registry, StringComparison.Ordinal);
+        Assert.Contains("internal static global::AuditAblyTable Audit => ", registry, StringComparison.Ordinal);
     }
 
     [Fact]

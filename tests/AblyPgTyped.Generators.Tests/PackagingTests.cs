@@ -173,6 +173,48 @@ public sealed class PackagingTests : IClassFixture<PackagingFixture>
         Assert.DoesNotContain("AD0001", build.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Contracts_with_public_mappings_serve_a_publisher_that_sees_their_internals_and_a_subscriber_that_does_not()
+    {
+        var feed = await _fixture.GetFeedAsync();
+        var root = Path.Combine(_fixture.WorkRoot, "shop");
+        _fixture.CreateProject(Path.Combine(root, "contracts"), feed,
+            ("Contracts/Contracts.csproj.txt", "Contracts.csproj"),
+            ("Contracts/Contracts.cs.txt", "Contracts.cs"),
+            ("Contracts/Internal.cs.txt", "Internal.cs"),
+            ("Contracts/editorconfig.txt", ".editorconfig"));
+        var publisherDirectory = _fixture.CreateProject(Path.Combine(root, "publisher"), feed,
+            ("Publisher/Publisher.csproj.txt", "Publisher.csproj"),
+            ("Publisher/Program.cs.txt", "Program.cs"));
+        var subscriberDirectory = _fixture.CreateProject(Path.Combine(root, "subscriber"), feed,
+            ("Subscriber/Subscriber.csproj.txt", "Subscriber.csproj"),
+            ("Subscriber/Program.cs.txt", "Program.cs"));
+
+        // Warnings are errors in all three projects: CS0436 (two registries of one name), CS0122 (an internal mapping
+        // used from outside) and an APG0018 that #pragma or .editorconfig failed to silence would each fail the build.
+        var publisher = await _fixture.BuildAndRunAsync(publisherDirectory);
+        _output.WriteLine(publisher.ToString());
+        var subscriber = await _fixture.BuildAndRunAsync(subscriberDirectory);
+        _output.WriteLine(subscriber.ToString());
+        foreach (var id in new[] { "CS0436", "CS0122", "APG0018" })
+        {
+            Assert.DoesNotContain(id, publisher.Build.Output + subscriber.Build.Output, StringComparison.Ordinal);
+        }
+
+        var published = ParseValues(publisher.Run.Output);
+        Assert.Equal("shop.audit_entries,shop.notes,shop.orders,shop.shipments", published.GetValueOrDefault("tables"));
+        Assert.Equal("id,action", published.GetValueOrDefault("audit-columns"));
+        Assert.Equal("id,customer_id,order_status", published.GetValueOrDefault("order-columns"));
+        Assert.Equal("SnakeCase", published.GetValueOrDefault("order-naming"));
+        Assert.Equal("Id,OrderId", published.GetValueOrDefault("shipment-columns"));
+        Assert.Equal("Exact", published.GetValueOrDefault("shipment-naming"));
+
+        var received = ParseValues(subscriber.Run.Output);
+        Assert.Equal("Order { Id = 1, CustomerId = 7, OrderStatus = paid }", received.GetValueOrDefault("order"));
+        Assert.Equal("{\"id\":1,\"customer_id\":7,\"order_status\":\"paid\"}", received.GetValueOrDefault("json"));
+        Assert.Equal("customers:7", received.GetValueOrDefault("channel"));
+    }
+
     private static Dictionary<string, string> ParseValues(string output)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -252,6 +294,38 @@ public sealed class PackagingFixture : IDisposable
             Template("Consumer.csproj.txt").Replace("@ABLYPGTYPED_VERSION@", feed.Version, StringComparison.Ordinal));
         File.WriteAllText(Path.Combine(directory, "Program.cs"), Template(Path.Combine(sourceFolder, "Program.cs.txt")));
         return directory;
+    }
+
+    /// <summary>Writes a project from templates (relative to <c>Consumer/</c>) into <paramref name="directory"/>.</summary>
+    public string CreateProject(string directory, PackedFeed feed, params (string Template, string File)[] files)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var (template, file) in files)
+        {
+            File.WriteAllText(
+                Path.Combine(directory, file),
+                Template(template).Replace("@ABLYPGTYPED_VERSION@", feed.Version, StringComparison.Ordinal));
+        }
+
+        return directory;
+    }
+
+    /// <summary>Builds a consumer project (with what it references) and runs it; either failing fails the test.</summary>
+    public async Task<(ProcessResult Build, ProcessResult Run)> BuildAndRunAsync(string directory)
+    {
+        var build = await DotnetCli.RunAsync(directory, "build", "-c", "Release", "-nodeReuse:false", "-p:RestorePackagesPath=" + PackagesFolder);
+        if (build.ExitCode != 0)
+        {
+            throw new Xunit.Sdk.XunitException($"The project in {directory} did not build.\n{build}");
+        }
+
+        var run = await DotnetCli.RunAsync(directory, "run", "--no-build", "-c", "Release");
+        if (run.ExitCode != 0)
+        {
+            throw new Xunit.Sdk.XunitException($"The project in {directory} did not run.\n{run}");
+        }
+
+        return (build, run);
     }
 
     public void Dispose()

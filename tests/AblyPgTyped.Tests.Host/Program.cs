@@ -2,7 +2,7 @@ using System;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped;
-using AblyPgTyped.Generated;
+using AblyPgTyped.Tests.Host;
 
 // Usage: AblyPgTyped.Tests.Host <connection string> <ably port> <api key>
 // Prints ACTIVE once this process is the active connector, STANDBY while another one is.

@@ -1,6 +1,8 @@
 namespace AblyPgTyped.Generators.Model;
 
 /// <summary>Everything the emitter needs for one mapped type: names, columns, channels, construction. No symbols.</summary>
+/// <param name="Visibility">The accessibility of the mapping class, with the assembly's default applied.</param>
+/// <param name="ColumnNaming">The convention that named the columns, with the assembly's default applied.</param>
 internal sealed record TableSpec(
     string Namespace,
     string TypeName,
@@ -11,7 +13,9 @@ internal sealed record TableSpec(
     EquatableArray<ColumnSpec> Columns,
     EquatableArray<ChannelSpec> Channels,
     ConstructionSpec Construction,
-    EquatableArray<EnumSpec> Enums)
+    EquatableArray<EnumSpec> Enums,
+    MappingVisibility Visibility,
+    ColumnNaming ColumnNaming)
 {
     public string DisplayName => Schema + "." + Table;
 }

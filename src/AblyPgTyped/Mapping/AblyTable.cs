@@ -9,17 +9,25 @@ namespace AblyPgTyped;
 /// <summary>
 /// A table mapping: which table, which columns, which operations go to which channels, and the capture DDL.
 /// Instances are generated at compile time for every type marked with <see cref="AblyTableAttribute"/>;
-/// the registry <c>AblyPgTyped.Generated.AblyPgTables.All</c> lists them without reflection.
+/// the registry <c>AblyPgTables.All</c>, generated in the project's root namespace, lists them without reflection.
 /// </summary>
 public abstract class AblyTable
 {
 
     /// <summary>Creates the mapping. Called by generated code.</summary>
-    protected AblyTable(string schema, string name, IReadOnlyList<AblyColumn> columns, string? insertChannel, string? updateChannel, string? deleteChannel)
+    protected AblyTable(
+        string schema,
+        string name,
+        IReadOnlyList<AblyColumn> columns,
+        string? insertChannel,
+        string? updateChannel,
+        string? deleteChannel,
+        ColumnNaming columnNaming = ColumnNaming.Exact)
     {
         Schema = schema;
         Name = name;
         Columns = columns;
+        ColumnNaming = columnNaming;
         InsertChannel = insertChannel;
         UpdateChannel = updateChannel;
         DeleteChannel = deleteChannel;
@@ -44,6 +52,12 @@ public abstract class AblyTable
 
     /// <summary>The mapped columns, in declaration order. Ignored properties are not among them.</summary>
     public IReadOnlyList<AblyColumn> Columns { get; }
+
+    /// <summary>
+    /// The convention that named the columns of properties without <see cref="AblyColumnAttribute"/>, applied at compile
+    /// time: <see cref="AblyColumn.Name"/> already holds its result.
+    /// </summary>
+    public ColumnNaming ColumnNaming { get; }
 
     /// <summary>The key columns (possibly none for an insert-only mapping).</summary>
     public IReadOnlyList<AblyColumn> KeyColumns { get; }

@@ -35,4 +35,17 @@ public sealed class AblyTableAttribute : Attribute
     /// <summary>Channel that receives deleted rows; <see langword="null"/> leaves deletes uncaptured.
     /// Placeholders resolve against the deleted (old) row.</summary>
     public string? Delete { get; set; }
+
+    /// <summary>
+    /// The accessibility of the generated mapping class. <see cref="MappingVisibility.Public"/> needs a public type.
+    /// When not set, the assembly's <see cref="AblyTableDefaultsAttribute.Visibility"/> applies, else
+    /// <see cref="MappingVisibility.Internal"/>.
+    /// </summary>
+    public MappingVisibility Visibility { get; set; }
+
+    /// <summary>
+    /// How columns are named from properties that have no <see cref="AblyColumnAttribute"/>. When not set, the assembly's
+    /// <see cref="AblyTableDefaultsAttribute.ColumnNaming"/> applies, else <see cref="ColumnNaming.Exact"/>.
+    /// </summary>
+    public ColumnNaming ColumnNaming { get; set; }
 }

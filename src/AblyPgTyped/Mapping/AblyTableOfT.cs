@@ -12,8 +12,15 @@ namespace AblyPgTyped;
 public abstract class AblyTable<T> : AblyTable
 {
     /// <summary>Creates the mapping. Called by generated code.</summary>
-    protected AblyTable(string schema, string name, System.Collections.Generic.IReadOnlyList<AblyColumn> columns, string? insertChannel, string? updateChannel, string? deleteChannel)
-        : base(schema, name, columns, insertChannel, updateChannel, deleteChannel)
+    protected AblyTable(
+        string schema,
+        string name,
+        System.Collections.Generic.IReadOnlyList<AblyColumn> columns,
+        string? insertChannel,
+        string? updateChannel,
+        string? deleteChannel,
+        ColumnNaming columnNaming = ColumnNaming.Exact)
+        : base(schema, name, columns, insertChannel, updateChannel, deleteChannel, columnNaming)
     {
     }
 

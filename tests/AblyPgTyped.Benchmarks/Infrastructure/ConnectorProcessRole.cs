@@ -1,7 +1,6 @@
 using System;
 using System.Globalization;
 using System.Threading.Tasks;
-using AblyPgTyped.Generated;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 

@@ -37,3 +37,7 @@ public static class Outer
         public DateTimeOffset? From { get; set; }
     }
 }
+
+/// <summary>Snake-case column names, with an explicit name that the convention does not touch.</summary>
+[AblyTable("orders", Insert = "orders", ColumnNaming = ColumnNaming.SnakeCase)]
+public sealed record SnakeCaseOrder(int OrderId, int CustomerId, [property: AblyColumn("HTTP")] int HttpStatus);

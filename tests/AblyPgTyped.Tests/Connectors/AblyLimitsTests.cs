@@ -6,7 +6,6 @@ using System.Globalization;
 using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
-using AblyPgTyped.Generated;
 using AblyPgTyped.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,5 @@
 using System;
 using System.Threading.Tasks;
-using AblyPgTyped.Generated;
 using AblyPgTyped.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
 using Npgsql;

@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Text;
-using AblyPgTyped.Generated;
 using AblyPgTyped.Publishing;
 using Microsoft.Extensions.Configuration;
 using Xunit;

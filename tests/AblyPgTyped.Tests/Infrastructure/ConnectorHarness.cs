@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading.Tasks;
-using AblyPgTyped.Generated;
 using AblyPgTyped.LocalAbly;
 using AblyPgTyped.Tests.Shared;
 using Npgsql;

@@ -148,7 +148,8 @@ DROP FUNCTION IF EXISTS ""ablypg"".""capture_sales__ablypg__data_order__lines___
                 },
                 insertChannel: null,
                 updateChannel: "orders:{OrderId}:{Status}",
-                deleteChannel: "orders:{{all}}")
+                deleteChannel: "orders:{{all}}",
+                columnNaming: global::AblyPgTyped.ColumnNaming.Exact)
         {
         }
 

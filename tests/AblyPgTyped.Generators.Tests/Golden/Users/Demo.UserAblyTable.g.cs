@@ -214,7 +214,8 @@ DROP FUNCTION IF EXISTS ""ablypg"".""capture_public_users_7a9300d0_del""() CASCA
                 },
                 insertChannel: "ably-users-added",
                 updateChannel: "users:{Id}",
-                deleteChannel: "ably-users-removed")
+                deleteChannel: "ably-users-removed",
+                columnNaming: global::AblyPgTyped.ColumnNaming.Exact)
         {
         }
 
