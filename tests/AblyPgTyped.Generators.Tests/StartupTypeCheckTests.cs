@@ -2,7 +2,6 @@ using System;
 using System.Linq;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
-using AblyPgTyped.Generated;
 using AblyPgTyped.Tests.Shared;
 using Npgsql;
 using Xunit;

@@ -28,6 +28,9 @@ internal abstract class ChangeMapping
     /// <summary>Who declared the mapping, for error messages.</summary>
     public virtual string MappedBy => RowType;
 
+    /// <summary>The convention that named the mapped columns, for start-up hints.</summary>
+    public virtual ColumnNaming ColumnNaming => ColumnNaming.Exact;
+
     public abstract string? ChannelTemplate(ChangeKind kind);
 
     /// <summary>

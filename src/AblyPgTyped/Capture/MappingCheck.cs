@@ -85,7 +85,8 @@ internal sealed class MappingCheck
         {
             if (!columns.TryGetValue(column.Name, out var type))
             {
-                Problems.Add($"table {qualified} has no column \"{column.Name}\" (mapped by {mapping.MappedBy}.{column.Property})");
+                var hint = ColumnNameHints.Suggest(column, mapping.ColumnNaming, columns.Keys);
+                Problems.Add($"table {qualified} has no column \"{column.Name}\" (mapped by {mapping.MappedBy}.{column.Property})" + (hint is null ? "" : "; " + hint));
             }
             else if (ColumnTypeRules.Problem(column, type) is { } needs)
             {

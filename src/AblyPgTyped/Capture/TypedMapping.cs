@@ -26,6 +26,8 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
 
     public override string RowType => typeof(T).FullName ?? typeof(T).Name;
 
+    public override ColumnNaming ColumnNaming => Table.ColumnNaming;
+
     public override string? ChannelTemplate(ChangeKind kind) => Table.ChannelTemplate(kind);
 
     public void AddHandler(ChangeKind kind, Func<Change<T>, CancellationToken, Task> handler) => _handlers[(int)kind].Add(handler);

@@ -1,7 +1,6 @@
 using System;
 using System.Linq;
 using System.Threading.Tasks;
-using AblyPgTyped.Generated;
 using AblyPgTyped.Publishing;
 using AblyPgTyped.Tests.Cli;
 using AblyPgTyped.Tests.Config;

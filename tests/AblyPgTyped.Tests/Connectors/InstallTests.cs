@@ -56,6 +56,21 @@ public sealed class InstallTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_column_named_by_another_convention_is_suggested_at_start()
+    {
+        // The README's record against the original's lower-case table.
+        await using var h = await ConnectorHarness.StartAsync(postgres, """CREATE TABLE users (id int PRIMARY KEY, name text, bio text)""");
+        await using var connector = new Connector(h.Options(AblyPgTables.User));
+
+        var error = await Assert.ThrowsAsync<ConnectorStartException>(() => connector.StartAsync());
+
+        Assert.Contains(
+            "table \"public\".\"users\" has no column \"Id\" (mapped by AblyPgTyped.Tests.User.Id); the table has \"id\", the snake_case name of Id: set ColumnNaming = ColumnNaming.SnakeCase",
+            error.Message,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_table_stops_the_start_with_a_message_naming_it()
     {
         await using var h = await ConnectorHarness.StartAsync(postgres);
