@@ -43,13 +43,14 @@ public sealed class RestartResendTests(PostgresFixture postgres)
                 TimeSpan.FromSeconds(20),
                 () => Task.FromResult($"the inserts were not accepted: {DeliveredUsers(h).Count} users; {Describe(h)}"));
             await WaitUntilAsync(
-                () => Task.FromResult(failing.All(c => h.Ably.GetStats().Channels.TryGetValue(c, out var s) && s.RejectedMessages > 0)),
+                () => Task.FromResult(h.Ably.GetStats().Channels is var channels && failing.All(c => channels.TryGetValue(c, out var s) && s.RejectedMessages > 0)),
                 TimeSpan.FromSeconds(20),
                 () => Task.FromResult($"not every failing channel was tried; {Describe(h)}"));
 
             // Well past the 5 s within which accepted changes must be forgotten, then no goodbye.
             var lastAccepted = h.Ably.GetMessages().Max(m => m.ReceivedAtStopwatchTimestamp);
-            await Task.Delay(TimeSpan.FromSeconds(6) - Stopwatch.GetElapsedTime(lastAccepted));
+            var wait = TimeSpan.FromSeconds(6) - Stopwatch.GetElapsedTime(lastAccepted);
+            await Task.Delay(wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
             victim.Kill();
         }
 
@@ -78,7 +79,7 @@ public sealed class RestartResendTests(PostgresFixture postgres)
         }
 
         Assert.Equal(Enumerable.Range(1, 100), DeliveredUsers(h));
-        Assert.Equal(acceptedBefore + 101, h.Ably.GetMessages().Count(m => m.Channel != "users") + h.Ably.GetMessages("users").Count);
+        Assert.Equal(acceptedBefore + 101, h.Ably.GetMessages().Count); // the updates and the failed room, nothing else
     }
 
     private static System.Collections.Generic.List<int> DeliveredUsers(ConnectorHarness h) =>
