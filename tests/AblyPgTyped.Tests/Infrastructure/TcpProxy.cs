@@ -35,9 +35,24 @@ public sealed class TcpProxy : IAsyncDisposable
     public static TcpProxy Start(string host, int port) => new(host, port);
 
     /// <summary>Holds every byte, in both directions, on every connection, until <see cref="Thaw"/>.</summary>
-    public void Freeze() => Interlocked.CompareExchange(ref _flowing, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), Volatile.Read(ref _flowing));
+    public void Freeze()
+    {
+        lock (_sockets)
+        {
+            if (_flowing.Task.IsCompleted)
+            {
+                Volatile.Write(ref _flowing, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            }
+        }
+    }
 
-    public void Thaw() => Volatile.Read(ref _flowing).TrySetResult();
+    public void Thaw()
+    {
+        lock (_sockets)
+        {
+            _flowing.TrySetResult();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
