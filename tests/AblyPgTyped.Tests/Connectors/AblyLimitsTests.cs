@@ -53,7 +53,7 @@ public sealed class AblyLimitsTests(PostgresFixture postgres)
             await batch.ExecuteNonQueryAsync();
         });
         var lastWrite = Stopwatch.GetTimestamp();
-        AssertWriterKeptUp(written, TimeSpan.FromSeconds(60));
+        AssertWriterKeptUp(written, TimeSpan.FromSeconds(60), slack: 1.25); // at least 160 changes/s: over three times the channel's rate
 
         await WaitUntilAsync(async () => await StoreCountAsync(h) == 0, TimeSpan.FromSeconds(5), async () => $"{await StoreCountAsync(h)} change row(s) still in ablypg.changes 5 s after the last write; {Describe(h)}");
         var drainedAfter = Stopwatch.GetElapsedTime(lastWrite);
@@ -266,8 +266,8 @@ public sealed class AblyLimitsTests(PostgresFixture postgres)
     }
 
     /// <summary>The writer must have held the intended rate, or the test did not load the connector as it claims.</summary>
-    internal static void AssertWriterKeptUp(TimeSpan taken, TimeSpan planned) =>
-        Assert.True(taken < planned * 1.1, $"the writer took {taken.TotalSeconds:F1} s for what was planned in {planned.TotalSeconds:F1} s: the machine could not produce the load");
+    internal static void AssertWriterKeptUp(TimeSpan taken, TimeSpan planned, double slack = 1.1) =>
+        Assert.True(taken < planned * slack, $"the writer took {taken.TotalSeconds:F1} s for what was planned in {planned.TotalSeconds:F1} s: the machine could not produce the load");
 
     internal static void AssertNoRateRefusals(ConnectorHarness h, string when)
     {
