@@ -1,19 +1,37 @@
 using System;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped;
 using AblyPgTyped.Tests.Host;
 
-// Usage: AblyPgTyped.Tests.Host <connection string> <ably port> <api key>
+// Usage: AblyPgTyped.Tests.Host <connection string> <ably port> <api key> [tables=users,counters,rooms] [bundle=N] [compatible=true]
 // Prints ACTIVE once this process is the active connector, STANDBY while another one is.
+// tables: the mappings (default users); bundle: MaxChangesPerMessage (default the product's); compatible: the original's message shape.
+var settings = args.Skip(3).Select(a => a.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
 var options = new ConnectorOptions
 {
     ConnectionString = args[0],
     Ably = { RestHost = "127.0.0.1", Port = int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture), Tls = false, ApiKey = args[2] },
     StandbyRetryInterval = TimeSpan.FromMilliseconds(200),
     MaxRetryDelay = TimeSpan.FromSeconds(1),
+    CompatibleMessages = settings.TryGetValue("compatible", out var compatible) && bool.Parse(compatible),
 };
-options.Tables.Add(AblyPgTables.User);
+if (settings.TryGetValue("bundle", out var bundle))
+{
+    options.MaxChangesPerMessage = int.Parse(bundle, System.Globalization.CultureInfo.InvariantCulture);
+}
+
+foreach (var table in (settings.TryGetValue("tables", out var tables) ? tables : "users").Split(','))
+{
+    options.Tables.Add(table switch
+    {
+        "users" => AblyPgTables.User,
+        "counters" => AblyPgTables.Counter,
+        "rooms" => AblyPgTables.Room,
+        _ => throw new ArgumentException("Unknown table " + table),
+    });
+}
 
 await using var connector = new Connector(options);
 await connector.StartAsync();
@@ -32,3 +50,11 @@ while (true)
 /// <summary>The same mapping as the tests' users table.</summary>
 [AblyTable("users", Insert = "users", Update = "users:{Id}", Delete = "users")]
 public sealed record User(int Id, string Name, string? Bio);
+
+/// <summary>The same mapping as the tests' counters table.</summary>
+[AblyTable("counters", Insert = "counters", Update = "counter:{Id}")]
+public sealed record Counter(int Id, long Value, int Writer);
+
+/// <summary>The same mapping as the tests' rooms table: each row names its own channel.</summary>
+[AblyTable("rooms", Insert = "{Name}")]
+public sealed record Room(int Id, string Name);

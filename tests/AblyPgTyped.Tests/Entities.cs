@@ -1,3 +1,4 @@
+using System.Text.Json;
 using AblyPgTyped;
 
 namespace AblyPgTyped.Tests;
@@ -39,7 +40,16 @@ public static class Schemas
 [AblyTable("rooms", Insert = "{Name}")]
 public sealed record Room(int Id, string Name);
 
+/// <summary>A <c>jsonb</c> document, which can be nested deeper than a reader allows.</summary>
+[AblyTable("docs", Insert = "docs")]
+public sealed record Doc(int Id, JsonElement? Body);
+
 public static class MoreSchemas
 {
+    public const string Docs = """CREATE TABLE docs ("Id" int PRIMARY KEY, "Body" jsonb);""";
+
+    /// <summary>The same shape for an untyped mapping (the original's configuration files), in its column names.</summary>
+    public const string Notes = """CREATE TABLE notes (id int, body jsonb);""";
+
     public const string Rooms = """CREATE TABLE rooms ("Id" int PRIMARY KEY, "Name" text NOT NULL);""";
 }

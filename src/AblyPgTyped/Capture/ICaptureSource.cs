@@ -19,9 +19,10 @@ internal interface ICaptureSource
 
     /// <summary>
     /// Atomically forgets rows (by <see cref="CapturedRow.Id"/>) whose every change was published or dead-lettered,
-    /// and records the dead letters. Rows may complete in any order.
+    /// marks the changes at <paramref name="finished"/>'s indexes of other rows as done (a later read skips them), and
+    /// records the dead letters. Rows may complete in any order.
     /// </summary>
-    Task CompleteAsync(IReadOnlyList<long> rowIds, IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken);
+    Task CompleteAsync(IReadOnlyList<long> rowIds, IReadOnlyList<(long RowId, List<int> Indexes)> finished, IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken);
 
     /// <summary>Waits until new changes may be available, or at most <paramref name="timeout"/>. Called when a read found nothing.</summary>
     Task WaitForChangesAsync(TimeSpan timeout, CancellationToken cancellationToken);

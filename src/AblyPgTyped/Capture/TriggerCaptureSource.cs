@@ -20,6 +20,7 @@ internal sealed class TriggerCaptureSource : ICaptureSource
     private readonly string _readSql;
     private readonly string _deleteSql;
     private readonly string _deleteRangeSql;
+    private readonly string _markFinishedSql;
     private readonly string _deadLetterSql;
     private readonly string _armSql;
     private readonly string _disarmSql;
@@ -35,6 +36,7 @@ internal sealed class TriggerCaptureSource : ICaptureSource
 
     private readonly UnreadRanges _unread = new();
     private long _lastBound;
+    private long _averageRowBytes;
     private bool _armed;
     private bool _listening;
     private readonly string _listenSql;
@@ -63,6 +65,15 @@ internal sealed class TriggerCaptureSource : ICaptureSource
         // range, stays for the next cycle. When the ids read fill their range, the range alone says the same, cheaper.
         _deleteSql = $"DELETE FROM {changes} WHERE id BETWEEN $2 AND $3 AND id = ANY($1)";
         _deleteRangeSql = $"DELETE FROM {changes} WHERE id BETWEEN $1 AND $2";
+
+        // A finished change of a row still partly on its way becomes JSON null in place (the reader skips nulls), so
+        // the other changes keep their indexes, hence their message ids. Done in the database: the row never travels.
+        _markFinishedSql =
+            $"UPDATE {changes} c SET data = r.data FROM " +
+            "(SELECT s.id, json_agg(CASE WHEN (t.o - 1)::int = ANY(f.done) THEN NULL ELSE t.e END ORDER BY t.o) AS data " +
+            "FROM (SELECT u.id, array_agg(u.idx) AS done FROM unnest($1::bigint[], $2::int[]) u(id, idx) GROUP BY u.id) f " +
+            $"JOIN {changes} s ON s.id = f.id CROSS JOIN LATERAL json_array_elements(s.data) WITH ORDINALITY t(e, o) GROUP BY s.id) r " +
+            "WHERE c.id = r.id";
         _deadLetterSql =
             $"INSERT INTO {CaptureSql.QualifiedName(captureSchema, CaptureSql.DeadLettersTable)} " +
             "(change_id, change_index, table_schema, table_name, op, channel, reason, data) " +
@@ -78,10 +89,14 @@ internal sealed class TriggerCaptureSource : ICaptureSource
         var rows = new List<CapturedRow>();
         long xmin = 0;
         var (low, high) = _unread.Bounds();
+
+        // Measuring a row's size costs the database a decompression, even for the rows past the byte bound; when rows
+        // are large, fetch about twice as many as the bound held last time rather than maxChanges of them.
+        var rowLimit = _averageRowBytes == 0 ? maxChanges : (int)Math.Clamp((2 * maxBytes / _averageRowBytes) + 16, 1, Math.Max(1, maxChanges));
         await using (var command = new NpgsqlCommand(_readSql, _connection))
         {
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = maxChanges });
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Math.Max(1, maxChanges) });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Math.Max(1, rowLimit) });
             command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = low });
             command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = high });
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _unread.MaxRead ?? long.MinValue });
@@ -106,6 +121,17 @@ internal sealed class TriggerCaptureSource : ICaptureSource
             }
         }
 
+        if (rows.Count > 0)
+        {
+            long bytes = 0;
+            foreach (var row in rows)
+            {
+                bytes += row.Data.Length;
+            }
+
+            _averageRowBytes = bytes / rows.Count;
+        }
+
         _unread.Observe(rows.ConvertAll(r => r.Id), xmin);
         if (_unread.NeedsBound && Stopwatch.GetElapsedTime(_lastBound) >= BoundInterval)
         {
@@ -125,7 +151,7 @@ internal sealed class TriggerCaptureSource : ICaptureSource
         return rows;
     }
 
-    public async Task CompleteAsync(IReadOnlyList<long> rowIds, IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken)
+    public async Task CompleteAsync(IReadOnlyList<long> rowIds, IReadOnlyList<(long RowId, List<int> Indexes)> finished, IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken)
     {
         await using var transaction = await _connection.BeginTransactionAsync(cancellationToken);
 
@@ -152,6 +178,25 @@ internal sealed class TriggerCaptureSource : ICaptureSource
             insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = batch.Select(d => d.Reason).ToArray() });
             insert.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = batch.Select(d => d.Data).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
             await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (finished.Count > 0)
+        {
+            var ids = new List<long>();
+            var indexes = new List<int>();
+            foreach (var (rowId, done) in finished)
+            {
+                foreach (var index in done)
+                {
+                    ids.Add(rowId);
+                    indexes.Add(index);
+                }
+            }
+
+            await using var mark = new NpgsqlCommand(_markFinishedSql, _connection, transaction);
+            mark.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids.ToArray() });
+            mark.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = indexes.ToArray() });
+            await mark.ExecuteNonQueryAsync(cancellationToken);
         }
 
         if (rowIds.Count > 0)

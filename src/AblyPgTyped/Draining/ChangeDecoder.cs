@@ -39,6 +39,11 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
         for (var index = 0; index < elements.Count; index++)
         {
             var captured = elements[index];
+            if (captured.Span.SequenceEqual("null"u8))
+            {
+                continue; // finished before a restart, while others of the row were still on their way
+            }
+
             var position = new ChangePosition(row.Id, index);
             if (mapping is null)
             {

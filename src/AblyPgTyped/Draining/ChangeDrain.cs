@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
@@ -39,6 +40,17 @@ internal sealed class ChangeDrain(
     /// <summary>Longest pause between reads while changes are in flight.</summary>
     private static readonly TimeSpan BusyPollCeiling = TimeSpan.FromMilliseconds(16);
 
+    /// <summary>
+    /// How long a row's finished changes wait, while others of the row are still on their way, before they are marked
+    /// in the store (so a restart does not send them again). Most rows finish whole sooner, and are simply deleted.
+    /// </summary>
+    private static readonly TimeSpan PartlyFinishedAge = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most rows marked in one transaction.</summary>
+    private const int MaxPartRowsPerTransaction = 1_000;
+
+    private long _nextPartCheck;
+
     public async Task RunAsync(ICaptureSource source, CancellationToken stopping)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -77,7 +89,10 @@ internal sealed class ChangeDrain(
         using var timeout = new CancellationTokenSource(ForgetOnStopTimeout);
         try
         {
-            await ForgetCompletedAsync(source, progress, timeout.Token);
+            while (progress.HasCompleted || progress.HasPartlyFinished)
+            {
+                await ForgetFinishedAsync(source, progress, long.MaxValue, timeout.Token);
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -100,7 +115,7 @@ internal sealed class ChangeDrain(
                 throw new InvalidOperationException("The publishing loop ended unexpectedly.");
             }
 
-            await ForgetCompletedAsync(source, progress, stopping);
+            await ForgetFinishedAsync(source, progress, PartlyFinishedBefore(), stopping);
             var roomChanges = options.MaxChangesInFlight - progress.HeldChanges;
             var roomBytes = options.MaxBytesInFlight - progress.HeldBytes;
             if (roomChanges > 0 && roomBytes > 0)
@@ -150,15 +165,35 @@ internal sealed class ChangeDrain(
         }
     }
 
-    private static async Task ForgetCompletedAsync(ICaptureSource source, DrainProgress progress, CancellationToken stopping)
+    /// <summary>Whether the partly finished rows are due to be looked at: a timestamp, or <see cref="long.MinValue"/> for not now.</summary>
+    private long PartlyFinishedBefore()
     {
-        if (!progress.HasCompleted)
+        var now = Stopwatch.GetTimestamp();
+        if (now < _nextPartCheck)
+        {
+            return long.MinValue;
+        }
+
+        _nextPartCheck = now + (Stopwatch.Frequency / 4);
+        return now - (long)(PartlyFinishedAge.TotalSeconds * Stopwatch.Frequency);
+    }
+
+    /// <summary>
+    /// Deletes the rows whose changes are all finished, and marks the finished changes of rows finished before
+    /// <paramref name="partlyFinishedBefore"/> but still partly on their way, with the dead letters of both.
+    /// </summary>
+    private static async Task ForgetFinishedAsync(ICaptureSource source, DrainProgress progress, long partlyFinishedBefore, CancellationToken stopping)
+    {
+        if (!progress.HasCompleted && (partlyFinishedBefore == long.MinValue || !progress.HasPartlyFinished))
         {
             return;
         }
 
-        var (rowIds, deadLetters) = progress.TakeCompleted();
-        await source.CompleteAsync(rowIds, deadLetters, stopping);
+        var (rowIds, finished, deadLetters) = progress.TakeFinished(partlyFinishedBefore, MaxPartRowsPerTransaction);
+        if (rowIds.Count > 0 || finished.Count > 0 || deadLetters.Count > 0)
+        {
+            await source.CompleteAsync(rowIds, finished, deadLetters, stopping);
+        }
     }
 
     private async Task RunHandlersAsync(DrainProgress progress, CancellationToken stopping)

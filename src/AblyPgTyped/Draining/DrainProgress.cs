@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
@@ -11,13 +12,16 @@ namespace AblyPgTyped.Draining;
 /// <summary>
 /// What the drain holds in memory and what may be forgotten: capture rows are held from their read until every
 /// change in them was accepted (and its handlers ran) or dead-lettered; then they are handed back to be deleted with
-/// their dead letters. Lanes finish changes from the publishing side; the reader takes completed rows. Thread-safe.
+/// their dead letters. A row whose other changes still wait (on a failing or slow channel) has its finished changes
+/// handed back too, to be marked in the store, so a restart does not send them again. Lanes finish changes from the
+/// publishing side; the reader takes what finished. Thread-safe.
 /// </summary>
 internal sealed class DrainProgress(ILogger logger)
 {
     private readonly object _sync = new();
     private readonly Channel<PendingChange> _handlers = Channel.CreateUnbounded<PendingChange>(new UnboundedChannelOptions { SingleReader = true });
     private List<HeldRow> _done = [];
+    private readonly HashSet<HeldRow> _partial = [];
     private long _heldChanges;
     private long _heldBytes;
     private int _heldRows;
@@ -56,7 +60,7 @@ internal sealed class DrainProgress(ILogger logger)
             _heldBytes += held.Bytes;
         }
 
-        Finish(held);
+        Finish(held, -1);
     }
 
     /// <summary>Ably accepted these changes: run their handlers, or finish them.</summary>
@@ -71,13 +75,13 @@ internal sealed class DrainProgress(ILogger logger)
             }
             else
             {
-                Finish(change.Row);
+                Finish(change);
             }
         }
     }
 
     /// <summary>The change's handlers ran (or failed and were logged).</summary>
-    public void HandlersDone(PendingChange change) => Finish(change.Row);
+    public void HandlersDone(PendingChange change) => Finish(change);
 
     /// <summary>The change cannot be published: it is dead-lettered with the reason.</summary>
     public void Reject(PendingChange change, string channel, string reason)
@@ -89,26 +93,60 @@ internal sealed class DrainProgress(ILogger logger)
             (change.Row.DeadLetters ??= []).Add(deadLetter);
         }
 
-        Finish(change.Row);
+        Finish(change);
     }
 
-    /// <summary>Rows that may be forgotten now, with their dead letters; they are no longer held.</summary>
-    public (List<long> RowIds, List<DeadLetter> DeadLetters) TakeCompleted()
+    /// <summary>
+    /// Rows that may be forgotten now, with their dead letters (they are no longer held); and the finished changes of
+    /// rows still held whose oldest one finished before <paramref name="partlyFinishedBefore"/>, to be marked in the
+    /// store with those rows' dead letters so far (at most <paramref name="maxPartRows"/> rows).
+    /// </summary>
+    public (List<long> RowIds, List<(long RowId, List<int> Indexes)> Finished, List<DeadLetter> DeadLetters) TakeFinished(long partlyFinishedBefore, int maxPartRows)
     {
         List<HeldRow> done;
+        var finished = new List<(long RowId, List<int> Indexes)>();
+        var deadLetters = new List<DeadLetter>();
         lock (_sync)
         {
-            if (_done.Count == 0)
-            {
-                return ([], []);
-            }
-
             done = _done;
             _done = [];
+            if (_partial.Count > 0 && partlyFinishedBefore != long.MinValue)
+            {
+                List<HeldRow>? taken = null;
+                foreach (var row in _partial)
+                {
+                    if (row.FinishedSince > partlyFinishedBefore || (taken?.Count ?? 0) >= maxPartRows)
+                    {
+                        continue;
+                    }
+
+                    // Its dead letters go in the same transaction, since their changes are marked too.
+                    var indexes = row.Finished!;
+                    if (row.DeadLetters is { } letters)
+                    {
+                        foreach (var letter in letters)
+                        {
+                            indexes.Add(letter.Position.Index);
+                        }
+
+                        deadLetters.AddRange(letters);
+                        row.DeadLetters = null;
+                    }
+
+                    finished.Add((row.Id, indexes));
+                    row.Finished = null;
+                    row.FinishedSince = 0;
+                    (taken ??= []).Add(row);
+                }
+
+                if (taken is not null)
+                {
+                    _partial.ExceptWith(taken);
+                }
+            }
         }
 
         var ids = new List<long>(done.Count);
-        var deadLetters = new List<DeadLetter>();
         foreach (var row in done)
         {
             ids.Add(row.Id);
@@ -118,7 +156,19 @@ internal sealed class DrainProgress(ILogger logger)
             }
         }
 
-        return (ids, deadLetters);
+        return (ids, finished, deadLetters);
+    }
+
+    /// <summary>Whether held rows have finished changes not yet marked in the store.</summary>
+    public bool HasPartlyFinished
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _partial.Count > 0;
+            }
+        }
     }
 
     /// <summary>Whether rows wait to be forgotten.</summary>
@@ -154,14 +204,33 @@ internal sealed class DrainProgress(ILogger logger)
     /// <summary>No more handlers will be queued.</summary>
     public void Close() => _handlers.Writer.TryComplete();
 
-    private void Finish(HeldRow row)
+    private void Finish(PendingChange change) => Finish(change.Row, change.Change.Position.Index);
+
+    /// <summary>One of the row's changes (at <paramref name="index"/>; -1: none, the row's own count) is done with.</summary>
+    private void Finish(HeldRow row, int index)
     {
         TaskCompletionSource? signal = null;
         lock (_sync)
         {
             if (--row.Outstanding > 0)
             {
+                if (index >= 0)
+                {
+                    (row.Finished ??= []).Add(index);
+                    if (row.FinishedSince == 0)
+                    {
+                        row.FinishedSince = Stopwatch.GetTimestamp();
+                        _partial.Add(row);
+                    }
+                }
+
                 return;
+            }
+
+            if (row.FinishedSince != 0)
+            {
+                _partial.Remove(row);
+                row.Finished = null;
             }
 
             _done.Add(row);

@@ -20,6 +20,12 @@ internal sealed class HeldRow(long id, int changes, long bytes)
     /// <summary>Changes of the row still on their way; changed under <see cref="DrainProgress"/>'s lock.</summary>
     public int Outstanding { get; set; }
 
-    /// <summary>The row's dead letters, recorded in the same transaction that forgets the row (so exactly once).</summary>
+    /// <summary>The row's dead letters not recorded yet: recorded in the transaction that forgets the row, or that marks its finished changes.</summary>
     public List<DeadLetter>? DeadLetters { get; set; }
+
+    /// <summary>Indexes of the row's changes finished (accepted and handled, or rejected) but not yet marked in the store.</summary>
+    public List<int>? Finished { get; set; }
+
+    /// <summary>When the oldest of <see cref="Finished"/> finished (a <see cref="System.Diagnostics.Stopwatch"/> timestamp); 0 when none.</summary>
+    public long FinishedSince { get; set; }
 }

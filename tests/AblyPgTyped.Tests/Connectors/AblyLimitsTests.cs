@@ -6,9 +6,12 @@ using System.Globalization;
 using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
+using AblyPgTyped.LocalAbly;
+using AblyPgTyped.Tests.Config;
 using AblyPgTyped.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using Xunit;
 
 namespace AblyPgTyped.Tests.Connectors;
@@ -22,37 +25,44 @@ namespace AblyPgTyped.Tests.Connectors;
 public sealed class AblyLimitsTests(PostgresFixture postgres)
 {
     private const string UsersChannel = "users";
+    private const string OriginalChannel = "ably-users-added";
     private const string CountersChannel = "counters";
 
     [Fact]
-    public async Task One_channel_at_200_changes_per_second_is_delivered_whole_with_few_429s()
+    public async Task The_originals_config_at_200_changes_per_second_on_one_channel_for_60_s_is_delivered_whole_with_few_429s()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
-        var options = h.Options(AblyPgTables.User);
-        options.MaxChangesPerMessage = 500; // the product default: adaptive bundling on
-        await h.StartConnectorAsync(options);
+        // The original's config file, unchanged in shape: users (id, name), inserts on one channel, typed messages,
+        // adaptive bundling by default (the original's files cannot set it).
+        await using var h = await ConnectorHarness.StartAsync(postgres, ConfigFileTests.UsersTable);
+        using var folder = new ConfigFolder();
+        await using var connector = new Connector(folder.WriteJsonExample("config/default.json", ConfigTarget.Of(h)), h.Logs);
+        await connector.StartAsync();
 
-        // 10 single-row inserts every 50 ms for 30 s: 200 changes/s on one channel, four times what it may carry unbundled.
-        const int ticks = 600, perTick = 10, total = ticks * perTick;
+        // 10 single-row inserts every 50 ms for 60 s (sent together, so a busy machine keeps the pace): 200 changes/s
+        // on one channel, four times what it may carry unbundled.
+        const int ticks = 1200, perTick = 10, total = ticks * perTick;
         var written = await PaceAsync(TimeSpan.FromMilliseconds(50), ticks, async k =>
         {
+            await using var batch = h.Database.CreateBatch();
             for (var i = 1; i <= perTick; i++)
             {
-                await h.ExecuteAsync("""INSERT INTO users VALUES ($1, 'u', NULL)""", (k * perTick) + i);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO users VALUES ($1, 'u')") { Parameters = { new NpgsqlParameter<int> { TypedValue = (k * perTick) + i } } });
             }
+
+            await batch.ExecuteNonQueryAsync();
         });
         var lastWrite = Stopwatch.GetTimestamp();
-        AssertWriterKeptUp(written, TimeSpan.FromSeconds(30));
+        AssertWriterKeptUp(written, TimeSpan.FromSeconds(60), slack: 1.25); // at least 160 changes/s: over three times the channel's rate
 
         await WaitUntilAsync(async () => await StoreCountAsync(h) == 0, TimeSpan.FromSeconds(5), async () => $"{await StoreCountAsync(h)} change row(s) still in ablypg.changes 5 s after the last write; {Describe(h)}");
         var drainedAfter = Stopwatch.GetElapsedTime(lastWrite);
         await Task.Delay(300); // anything sent twice would land now
 
-        var messages = h.Ably.GetMessages().Where(m => m.Channel == UsersChannel).ToList();
-        var changes = messages.SelectMany(m => AblyPgTables.User.ReadChanges(m.DataString!)).ToList();
+        var messages = h.Ably.GetMessages().Where(m => m.Channel == OriginalChannel).ToList();
         Assert.Equal(messages.Count, messages.Select(m => m.Id).Distinct().Count());
-        Assert.Equal(Enumerable.Range(1, total), changes.Select(c => c.New!.Id)); // each once, in commit order
-        AssertStrictlyIncreasing(changes.Select(c => c.Position), UsersChannel);
+        var changes = messages.SelectMany(UntypedChanges).ToList();
+        Assert.Equal(Enumerable.Range(1, total), changes.Select(c => c.Id)); // each once, in commit order
+        AssertStrictlyIncreasing(changes.Select(c => c.Position), OriginalChannel);
 
         var stats = h.Ably.GetStats();
         var refused = stats.ChannelRateLimited + stats.RateLimitedRequests;
@@ -237,7 +247,7 @@ public sealed class AblyLimitsTests(PostgresFixture postgres)
     }
 
     /// <summary>Runs <paramref name="tick"/> <paramref name="ticks"/> times on a fixed schedule (catching up when late); returns the time taken.</summary>
-    private static async Task<TimeSpan> PaceAsync(TimeSpan interval, int ticks, Func<int, Task> tick)
+    internal static async Task<TimeSpan> PaceAsync(TimeSpan interval, int ticks, Func<int, Task> tick)
     {
         var start = Stopwatch.GetTimestamp();
         for (var k = 0; k < ticks; k++)
@@ -255,16 +265,16 @@ public sealed class AblyLimitsTests(PostgresFixture postgres)
     }
 
     /// <summary>The writer must have held the intended rate, or the test did not load the connector as it claims.</summary>
-    private static void AssertWriterKeptUp(TimeSpan taken, TimeSpan planned) =>
-        Assert.True(taken < planned * 1.1, $"the writer took {taken.TotalSeconds:F1} s for what was planned in {planned.TotalSeconds:F1} s: the machine could not produce the load");
+    internal static void AssertWriterKeptUp(TimeSpan taken, TimeSpan planned, double slack = 1.1) =>
+        Assert.True(taken < planned * slack, $"the writer took {taken.TotalSeconds:F1} s for what was planned in {planned.TotalSeconds:F1} s: the machine could not produce the load");
 
-    private static void AssertNoRateRefusals(ConnectorHarness h, string when)
+    internal static void AssertNoRateRefusals(ConnectorHarness h, string when)
     {
         var stats = h.Ably.GetStats();
         Assert.True(stats.ChannelRateLimited == 0 && stats.RateLimitedRequests == 0, $"rate refusals {when}: {Describe(h)}");
     }
 
-    private static void AssertStrictlyIncreasing(IEnumerable<ChangePosition> positions, string channel)
+    internal static void AssertStrictlyIncreasing(IEnumerable<ChangePosition> positions, string channel)
     {
         ChangePosition? previous = null;
         foreach (var position in positions)
@@ -274,9 +284,9 @@ public sealed class AblyLimitsTests(PostgresFixture postgres)
         }
     }
 
-    private static async Task<long> StoreCountAsync(ConnectorHarness h) => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes");
+    internal static async Task<long> StoreCountAsync(ConnectorHarness h) => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes");
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<Task<string>> failure)
+    internal static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<Task<string>> failure)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         while (!await condition())
@@ -290,14 +300,22 @@ public sealed class AblyLimitsTests(PostgresFixture postgres)
         }
     }
 
+    /// <summary>The changes of a typed-shape message of an untyped mapping (one change, or a bundle): each row's id and the change's position.</summary>
+    internal static IEnumerable<(int Id, ChangePosition Position)> UntypedChanges(ReceivedMessage message)
+    {
+        using var data = JsonDocument.Parse(message.DataString!);
+        var changes = data.RootElement.TryGetProperty("changes", out var bundle) ? bundle.EnumerateArray().ToList() : [data.RootElement];
+        return changes.Select(c => (c.GetProperty("new").GetProperty("id").GetInt32(), ChangePosition.Parse(c.GetProperty("position").GetString()!))).ToList();
+    }
+
     /// <summary>Nearest-rank percentile.</summary>
-    private static double Percentile(IReadOnlyCollection<double> values, double percent)
+    internal static double Percentile(IReadOnlyCollection<double> values, double percent)
     {
         var sorted = values.Order().ToArray();
         return sorted[Math.Clamp((int)Math.Ceiling(percent / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
 
-    private static string Describe(ConnectorHarness h)
+    internal static string Describe(ConnectorHarness h)
     {
         var s = h.Ably.GetStats();
         return FormattableString.Invariant(

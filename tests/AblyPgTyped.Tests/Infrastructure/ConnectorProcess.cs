@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.Tests.Shared;
@@ -29,11 +30,12 @@ public sealed class ConnectorProcess : IDisposable
 
     public bool IsActive => _state == "ACTIVE";
 
-    public static ConnectorProcess Start(ConnectorHarness harness)
+    /// <summary>Starts a connector process for the harness; <paramref name="settings"/> are the host's <c>name=value</c> options (tables, bundle, compatible).</summary>
+    public static ConnectorProcess Start(ConnectorHarness harness, params string[] settings)
     {
         var host = RepositoryPaths.BuiltProgram("tests/AblyPgTyped.Tests.Host", "AblyPgTyped.Tests.Host");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { host, harness.ConnectionString, harness.Ably.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), ConnectorHarness.ApiKey })
+        foreach (var argument in new[] { host, harness.ConnectionString, harness.Ably.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), ConnectorHarness.ApiKey }.Concat(settings))
         {
             start.ArgumentList.Add(argument);
         }
@@ -53,6 +55,23 @@ public sealed class ConnectorProcess : IDisposable
 
             await Task.Delay(50, timeout.Token);
         }
+    }
+
+    /// <summary>
+    /// The process's peak resident memory so far (VmHWM in /proc/PID/status), in bytes. The host runs in the process
+    /// that <c>dotnet</c> started, so this is the connector's own peak.
+    /// </summary>
+    public long PeakResidentBytes()
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            {
+                return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
+            }
+        }
+
+        throw new InvalidOperationException("No VmHWM line in /proc/" + _process.Id + "/status.");
     }
 
     /// <summary>SIGKILL: no cleanup, no goodbye to PostgreSQL or Ably.</summary>
