@@ -18,7 +18,7 @@ internal static class ConnectorGrants
     /// <summary>The store tables the connector uses, with the privileges it uses them with, and why.</summary>
     public static IReadOnlyList<TableGrant> Tables { get; } =
     [
-        new(CaptureSql.ChangesTable, ["SELECT", "DELETE"], "reads captured changes and forgets those published"),
+        new(CaptureSql.ChangesTable, ["SELECT", "UPDATE", "DELETE"], "reads captured changes, blanks those published from rows not yet done, deletes done rows"),
         new(CaptureSql.DeadLettersTable, ["INSERT"], "records changes that cannot be published"),
         new(CaptureSql.MappingsTable, ["SELECT"], "checks that the installed capture matches the mappings"),
         new(CaptureSql.StateTable, ["SELECT"], "reads the installation id and the store's version"),

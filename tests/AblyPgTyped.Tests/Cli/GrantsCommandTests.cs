@@ -23,7 +23,7 @@ public sealed class GrantsCommandTests
         Assert.StartsWith("-- Least privilege for the connector role \"app_connector\"", grants.Output, StringComparison.Ordinal);
         Assert.Contains("GRANT CONNECT ON DATABASE \"shop\" TO \"app_connector\";\n", grants.Output, StringComparison.Ordinal);
         Assert.Contains("GRANT USAGE ON SCHEMA \"cdc\" TO \"app_connector\";\n", grants.Output, StringComparison.Ordinal);
-        Assert.Contains("GRANT SELECT, DELETE ON TABLE \"cdc\".\"changes\" TO \"app_connector\";", grants.Output, StringComparison.Ordinal);
+        Assert.Contains("GRANT SELECT, UPDATE, DELETE ON TABLE \"cdc\".\"changes\" TO \"app_connector\";", grants.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cret-dba", grants.Output, StringComparison.Ordinal);
         Assert.Equal(grants.Output, equals.Output);
     }

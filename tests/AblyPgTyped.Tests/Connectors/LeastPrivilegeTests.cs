@@ -116,7 +116,7 @@ public sealed class LeastPrivilegeTests(PostgresFixture postgres)
             [
                 "GRANT CONNECT ON DATABASE \"shop\" TO \"app_connector\";",
                 "GRANT USAGE ON SCHEMA \"cdc\" TO \"app_connector\";",
-                "GRANT SELECT, DELETE ON TABLE \"cdc\".\"changes\" TO \"app_connector\";",
+                "GRANT SELECT, UPDATE, DELETE ON TABLE \"cdc\".\"changes\" TO \"app_connector\";",
                 "GRANT INSERT ON TABLE \"cdc\".\"dead_letters\" TO \"app_connector\";",
                 "GRANT SELECT ON TABLE \"cdc\".\"mappings\" TO \"app_connector\";",
                 "GRANT SELECT ON TABLE \"cdc\".\"state\" TO \"app_connector\";",
