@@ -46,8 +46,8 @@ public sealed class NamingConventionTests
         Assert.Empty(run.GeneratorDiagnostics);
         Assert.Empty(run.CompilationDiagnostics);
         var mapping = run.Sources["Demo.OrderAblyTable.g.cs"];
-        Assert.Contains("new(\"customer_id\", \"CustomerId\", IsKey: false),", mapping, StringComparison.Ordinal);
-        Assert.Contains("new(\"Placed At\", \"PlacedAt\", IsKey: false),", mapping, StringComparison.Ordinal);
+        Assert.Contains("new(\"customer_id\", \"CustomerId\", IsKey: false, ValueType: typeof(int)),", mapping, StringComparison.Ordinal);
+        Assert.Contains("new(\"Placed At\", \"PlacedAt\", IsKey: false, ValueType: typeof(global::System.DateTimeOffset)),", mapping, StringComparison.Ordinal);
         Assert.Contains("NEW.\"\"customer_id\"\" AS \"\"customer_id\"\"", mapping, StringComparison.Ordinal);
         Assert.Contains("reader.ValueTextEquals(\"customer_id\"u8)", mapping, StringComparison.Ordinal);
         Assert.Contains("writer.WritePropertyName(\"customer_id\"u8);", mapping, StringComparison.Ordinal);

@@ -98,8 +98,8 @@ DROP FUNCTION IF EXISTS ""ablypg"".""capture_public_audit_entries_d443a600_del""
                 name: "audit_entries",
                 columns: new global::AblyPgTyped.AblyColumn[]
                 {
-                    new("id", "Id", IsKey: true),
-                    new("action", "Action", IsKey: false),
+                    new("id", "Id", IsKey: true, ValueType: typeof(long)),
+                    new("action", "Action", IsKey: false, ValueType: typeof(string)),
                 },
                 insertChannel: "audit",
                 updateChannel: null,

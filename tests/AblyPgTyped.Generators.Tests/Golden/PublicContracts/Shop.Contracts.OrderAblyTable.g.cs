@@ -139,9 +139,9 @@ DROP FUNCTION IF EXISTS ""ablypg"".""capture_public_orders_9a83d3f1_del""() CASC
                 name: "orders",
                 columns: new global::AblyPgTyped.AblyColumn[]
                 {
-                    new("id", "Id", IsKey: true),
-                    new("customer_id", "CustomerId", IsKey: false),
-                    new("shipping_address", "ShippingAddress", IsKey: false),
+                    new("id", "Id", IsKey: true, ValueType: typeof(int)),
+                    new("customer_id", "CustomerId", IsKey: false, ValueType: typeof(int)),
+                    new("shipping_address", "ShippingAddress", IsKey: false, ValueType: typeof(string)),
                 },
                 insertChannel: "orders",
                 updateChannel: "customers:{CustomerId}",
