@@ -68,14 +68,30 @@ public sealed class Connector : IAsyncDisposable
 
     /// <summary>
     /// Creates a connector from the Node.js original's configuration: its <c>config/default.json</c>
-    /// (<c>dbConfig</c>, <c>connector</c>, <c>ably</c>) or its <c>.env</c> file (<c>DB_HOST</c>, …, <c>ABLY_CONNECTOR</c>);
-    /// with no path, from the process environment in the <c>.env</c> names. Rows are published as JSON.
+    /// (<c>dbConfig</c>, <c>connector</c>, <c>ably</c>) or its <c>.env</c> file (<c>DB_HOST</c>, …, <c>ABLY_CONNECTOR</c>).
+    /// Rows are published as JSON. <see cref="FromEnvironment"/> reads the process environment instead.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="configPath"/> is null.</exception>
     /// <exception cref="AblyConfigurationException">The file is missing or malformed; the message names the file, the field and the problem.</exception>
-    public Connector(string? configPath = null, ILoggerFactory? loggerFactory = null)
-        : this(Config.OriginalConfiguration.Load(configPath), loggerFactory)
+    [System.Runtime.CompilerServices.OverloadResolutionPriority(1)] // new Connector(null) binds here, and says what to do
+    public Connector(string configPath, ILoggerFactory? loggerFactory = null)
+        : this(Config.OriginalConfiguration.Load(RequirePath(configPath)), loggerFactory)
     {
     }
+
+    /// <summary>
+    /// Creates a connector from the process environment, in the names of the Node.js original's <c>.env</c> file
+    /// (<c>DB_HOST</c>, <c>DB_PORT</c>, <c>DB_USER</c>, <c>DB_PASSWORD</c>, <c>DB_NAME</c>, <c>ABLY_API_KEY</c>,
+    /// <c>ABLY_CONNECTOR</c>, …). Rows are published as JSON.
+    /// </summary>
+    /// <exception cref="AblyConfigurationException">A variable is missing or malformed; the message names it.</exception>
+    public static Connector FromEnvironment(ILoggerFactory? loggerFactory = null) =>
+        new(Config.OriginalConfiguration.LoadEnvironment(), loggerFactory);
+
+    private static string RequirePath(string configPath) =>
+        configPath ?? throw new ArgumentNullException(
+            nameof(configPath),
+            "Give the path of the original's config file (config/default.json or config/.env), or read the environment with Connector.FromEnvironment().");
 
     /// <summary>Whether the connector built its data sources (from the connection string), rather than being given one.</summary>
     private bool OwnsSessionSources => _options.DataSource is null;
