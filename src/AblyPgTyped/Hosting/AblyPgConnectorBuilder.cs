@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace AblyPgTyped.Hosting;
@@ -37,7 +38,7 @@ public sealed class AblyPgConnectorBuilder
         where THandler : class, IChangeHandler<T>
     {
         ArgumentNullException.ThrowIfNull(kinds);
-        Services.AddScoped<THandler>();
+        Services.TryAddScoped<THandler>();
         var chosen = kinds.ToArray();
         _registration.Handlers.Add((provider, connector, options) =>
         {

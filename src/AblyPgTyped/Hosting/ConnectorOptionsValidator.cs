@@ -6,9 +6,9 @@ namespace AblyPgTyped.Hosting;
 /// <summary>Runs <see cref="ConnectorOptions.Validate"/> for the named options of one connector, at the host's start.</summary>
 internal sealed class ConnectorOptionsValidator(string name) : IValidateOptions<ConnectorOptions>
 {
-    public ValidateOptionsResult Validate(string? name1, ConnectorOptions options)
+    public ValidateOptionsResult Validate(string? optionsName, ConnectorOptions options)
     {
-        if (!string.Equals(name1 ?? Options.DefaultName, name, System.StringComparison.Ordinal))
+        if (!string.Equals(optionsName ?? Options.DefaultName, name, System.StringComparison.Ordinal))
         {
             return ValidateOptionsResult.Skip;
         }
