@@ -1,91 +1,94 @@
-// A typed application: annotated entities, typed handlers, and the connector as a hosted service.
+// A typed application: annotated entities, a scoped typed handler, and the connector as a hosted service over the
+// application's own NpgsqlDataSource.
 //
 //   dotnet run --project samples/TypedApp                     runs the connector (Ctrl+C stops it cleanly)
 //   dotnet run --project samples/TypedApp -- --print-sql      prints the DDL it would install, for a DBA
 //   dotnet run --project samples/TypedApp -- --uninstall      removes everything it installed
 //
-// Settings come from appsettings.json and the environment, e.g. AblyPg__ConnectionString, AblyPg__Ably__ApiKey.
+// Settings come from appsettings.json and the environment, e.g. ConnectionStrings__Shop, AblyPg__Ably__ApiKey. A key
+// under AblyPg that is no setting (a misspelling) stops the start and names the key.
 using System;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
 using TypedApp;
 
 // appsettings.json sits beside the program, wherever it is started from.
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.Services.AddAblyPgConnector(
-    builder.Configuration.GetSection("AblyPg"),
-    options =>
+var section = builder.Configuration.GetSection("AblyPg");
+
+// The application's data source, keyed by the connector's name. Its password comes from a provider, as a token would
+// (Entra ID, IAM): here it is read from the configuration each time it is refreshed.
+builder.Services.AddKeyedSingleton("shop", (_, _) =>
+{
+    var connectionString = new NpgsqlConnectionStringBuilder(builder.Configuration.GetConnectionString("Shop"));
+    var password = connectionString.Password;
+    connectionString.Password = null;
+    return new NpgsqlDataSourceBuilder(connectionString.ConnectionString)
+        .UsePeriodicPasswordProvider((_, _) => ValueTask.FromResult(password ?? ""), TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(5))
+        .Build();
+});
+
+builder.Services.AddScoped<OrderAudit>();
+builder.Services.AddAblyPgConnector("shop", section, AddTables)
+    .AddChangeHandler<Order, OrderHandler>()
+    .On<Stock>(ChangeKind.Update, (services, change, _) =>
     {
-        foreach (var table in AblyPgTables.All)
+        if (change.New!.Quantity == 0)
         {
-            options.Tables.Add(table);
+            services.GetRequiredService<ILoggerFactory>().CreateLogger("Stock").LogWarning("{Sku} is out of stock", change.New.Sku);
         }
-    },
-    (services, connector) =>
-    {
-        var log = services.GetRequiredService<ILoggerFactory>().CreateLogger("Orders");
-        connector
-            .On<Order>(ChangeKind.Insert, (change, _) =>
-            {
-                log.LogInformation("New order {Id} from {Customer}: {Total:C}", change.New!.Id, change.New.Customer, change.New.Total);
-                return Task.CompletedTask;
-            })
-            .On<Order>(ChangeKind.Update, (change, _) =>
-            {
-                if (change.Old!.Status != change.New!.Status)
-                {
-                    log.LogInformation("Order {Id}: {From} -> {To}", change.New.Id, change.Old.Status, change.New.Status);
-                }
 
-                return Task.CompletedTask;
-            })
-            .On<Stock>(ChangeKind.Update, (change, _) =>
-            {
-                if (change.New!.Quantity == 0)
-                {
-                    log.LogWarning("{Sku} is out of stock", change.New.Sku);
-                }
-
-                return Task.CompletedTask;
-            });
+        return Task.CompletedTask;
     });
 
-using var host = builder.Build();
 if (args.Contains("--print-sql"))
 {
-    Console.WriteLine(host.Services.GetRequiredService<ConnectorOptions>().GetInstallSql());
+    // Reviewing the DDL needs neither a database nor an API key, so the options are read without the start-up checks.
+    var options = new ConnectorOptions();
+    section.Bind(options);
+    AddTables(options);
+    Console.WriteLine(options.GetInstallSql());
     return 0;
 }
 
-Connector connector;
+using var host = builder.Build();
 try
 {
-    connector = host.Services.GetRequiredService<Connector>();
+    // Creating the connector binds and checks its options, so a configuration error is reported in one line.
+    var connector = host.Services.GetRequiredKeyedService<Connector>("shop");
+    if (args.Contains("--uninstall"))
+    {
+        await connector.UninstallAsync();
+        Console.WriteLine("Removed every capture trigger, function and table of this connector.");
+        return 0;
+    }
+
+    await host.RunAsync();
+    return 0;
 }
-catch (AblyPgTyped.Publishing.AblyConfigurationException e)
+catch (Exception e) when (e is OptionsValidationException or AblyPgTyped.Publishing.AblyConfigurationException)
 {
     Console.Error.WriteLine("Configuration error: " + e.Message);
     return 2;
-}
-
-if (args.Contains("--uninstall"))
-{
-    await connector.UninstallAsync();
-    Console.WriteLine("Removed every capture trigger, function and table of this connector.");
-    return 0;
-}
-
-try
-{
-    await host.RunAsync();
-    return 0;
 }
 catch (ConnectorStartException e)
 {
     Console.Error.WriteLine(e.Message);
     return 1;
+}
+
+static void AddTables(ConnectorOptions options)
+{
+    foreach (var table in AblyPgTables.All)
+    {
+        options.Tables.Add(table);
+    }
 }

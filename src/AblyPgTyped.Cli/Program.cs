@@ -26,14 +26,14 @@ try
             Console.Out.WriteLine("ablypg " + (typeof(Connector).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?"));
             return ExitCodes.Success;
         case "sql":
-            await using (var connector = new Connector(commandLine.ConfigPath))
+            await using (var connector = OriginalConnector.Create(commandLine.ConfigPath))
             {
                 Console.Out.WriteLine((commandLine.Uninstall ? connector.GetUninstallSql() : connector.GetInstallSql()).TrimEnd('\n'));
             }
 
             return ExitCodes.Success;
         case "grants":
-            await using (var connector = new Connector(commandLine.ConfigPath))
+            await using (var connector = OriginalConnector.Create(commandLine.ConfigPath))
             {
                 Console.Out.WriteLine(connector.GetGrantSql(commandLine.Role!).TrimEnd('\n'));
             }
@@ -41,7 +41,7 @@ try
             return ExitCodes.Success;
         case "uninstall":
             using (var loggerFactory = ConsoleLogging.Create())
-            await using (var connector = new Connector(commandLine.ConfigPath, loggerFactory))
+            await using (var connector = OriginalConnector.Create(commandLine.ConfigPath, loggerFactory))
             {
                 await connector.UninstallAsync();
             }

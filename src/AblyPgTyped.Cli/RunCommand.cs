@@ -28,7 +28,7 @@ internal static class RunCommand
         using var loggerFactory = ConsoleLogging.Create();
         var logger = loggerFactory.CreateLogger("ablypg");
 
-        await using var connector = new Connector(configPath, loggerFactory);
+        await using var connector = OriginalConnector.Create(configPath, loggerFactory);
         try
         {
             await connector.StartAsync(stopping.Token);

@@ -47,6 +47,7 @@ public sealed class PackagingTests : IClassFixture<PackagingFixture>
         var listing = "Package entries:\n  " + string.Join("\n  ", entries);
 
         Assert.True(entries.Contains("lib/net10.0/AblyPgTyped.dll"), "The runtime is missing from lib/net10.0.\n" + listing);
+        Assert.True(entries.Contains("lib/net8.0/AblyPgTyped.dll"), "The runtime is missing from lib/net8.0.\n" + listing);
         Assert.True(
             entries.Count(e => string.Equals(e, "analyzers/dotnet/cs/AblyPgTyped.Generators.dll", StringComparison.OrdinalIgnoreCase)) == 1,
             "The generator must be in analyzers/dotnet/cs exactly once.\n" + listing);
@@ -213,6 +214,29 @@ public sealed class PackagingTests : IClassFixture<PackagingFixture>
         Assert.Equal("Order { Id = 1, CustomerId = 7, OrderStatus = paid }", received.GetValueOrDefault("order"));
         Assert.Equal("{\"id\":1,\"customer_id\":7,\"order_status\":\"paid\"}", received.GetValueOrDefault("json"));
         Assert.Equal("customers:7", received.GetValueOrDefault("channel"));
+    }
+
+    [Fact]
+    public async Task A_net8_consumer_restores_the_net8_runtime_and_reads_typed_changes()
+    {
+        var feed = await _fixture.GetFeedAsync();
+        var directory = _fixture.CreateProject(Path.Combine(_fixture.WorkRoot, "net8-reader"), feed,
+            ("Net8Reader/Net8Reader.csproj.txt", "Net8Reader.csproj"),
+            ("Net8Reader/Program.cs.txt", "Program.cs"));
+
+        var build = await DotnetCli.RunAsync(directory, "build", "-c", "Release", "-nodeReuse:false", "-p:RestorePackagesPath=" + _fixture.PackagesFolder);
+        _output.WriteLine(build.ToString());
+        Assert.True(build.ExitCode == 0, "The net8.0 consumer did not build.\n" + build);
+
+        // Only the .NET 10 runtime may be installed: roll forward to it, as a net8.0 app on a newer machine does.
+        var run = await DotnetCli.RunAsync(directory, new Dictionary<string, string> { ["DOTNET_ROLL_FORWARD"] = "Major" }, "run", "--no-build", "-c", "Release");
+        _output.WriteLine(run.ToString());
+        Assert.True(run.ExitCode == 0, "The net8.0 consumer did not run.\n" + run);
+
+        var values = ParseValues(run.Output);
+        Assert.Equal(".NETCoreApp,Version=v8.0", values.GetValueOrDefault("runtime-target"));
+        Assert.Equal("Update User { Id = 1, Name = Ada } -> User { Id = 1, Name = Ada L }", values.GetValueOrDefault("change"));
+        Assert.Equal("users:1", values.GetValueOrDefault("channel"));
     }
 
     private static Dictionary<string, string> ParseValues(string output)
@@ -397,7 +421,11 @@ internal static class DotnetCli
 {
     private static readonly TimeSpan s_timeout = TimeSpan.FromMinutes(5);
 
-    public static async Task<ProcessResult> RunAsync(string workingDirectory, params string[] arguments)
+    public static Task<ProcessResult> RunAsync(string workingDirectory, params string[] arguments) =>
+        RunAsync(workingDirectory, new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs the dotnet CLI with <paramref name="environment"/> added to its clean environment.</summary>
+    public static async Task<ProcessResult> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo(DotnetPath())
         {
@@ -434,6 +462,10 @@ internal static class DotnetCli
         start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
         start.Environment["UseSharedCompilation"] = "false";
         start.Environment["NUGET_XMLDOC_MODE"] = "skip";
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
 
         var commandLine = "dotnet " + string.Join(" ", arguments);
         var output = new StringBuilder();

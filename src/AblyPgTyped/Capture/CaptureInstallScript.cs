@@ -69,7 +69,7 @@ internal static class CaptureInstallScript
 
     /// <summary>A digest of the store's DDL: another connector version, or another capture schema, gives another.</summary>
     public static string StoreDigest(string captureSchema) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CaptureSql.InstallStore(captureSchema))))[..32];
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(CaptureSql.InstallStore(captureSchema))))[..32].ToLowerInvariant();
 
     /// <summary>
     /// Removes the capture of tables no longer mapped: every capture function not in <paramref name="functions"/>, and the

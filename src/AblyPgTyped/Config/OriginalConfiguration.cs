@@ -19,8 +19,7 @@ internal static class OriginalConfiguration
     {
         if (string.IsNullOrEmpty(path))
         {
-            var environment = ConfigSource.Environment;
-            return OriginalEnvConfig.Read(Environment.GetEnvironmentVariable, environment).ToOptions(environment);
+            return LoadEnvironment();
         }
 
         var (source, text) = ReadFile(path);
@@ -32,6 +31,13 @@ internal static class OriginalConfiguration
         }
 
         return OriginalJsonConfig.Read(text, source, namedJson: name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)).ToOptions(source);
+    }
+
+    /// <summary>The original's <c>.env</c> names, read from the process environment.</summary>
+    public static ConnectorOptions LoadEnvironment()
+    {
+        var environment = ConfigSource.Environment;
+        return OriginalEnvConfig.Read(Environment.GetEnvironmentVariable, environment).ToOptions(environment);
     }
 
     public static bool IsEnvFileName(string fileName) =>

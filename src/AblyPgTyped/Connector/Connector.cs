@@ -40,6 +40,7 @@ public sealed class Connector : IAsyncDisposable
     private AblyRestPublisher? _publisher;
     private Task? _running;
     private volatile bool _isActive;
+    private int _disposed;
 
     /// <summary>Creates a connector; nothing connects until <see cref="StartAsync"/>.</summary>
     /// <exception cref="AblyConfigurationException">A setting is missing or invalid; the message names it.</exception>
@@ -67,14 +68,33 @@ public sealed class Connector : IAsyncDisposable
 
     /// <summary>
     /// Creates a connector from the Node.js original's configuration: its <c>config/default.json</c>
-    /// (<c>dbConfig</c>, <c>connector</c>, <c>ably</c>) or its <c>.env</c> file (<c>DB_HOST</c>, …, <c>ABLY_CONNECTOR</c>);
-    /// with no path, from the process environment in the <c>.env</c> names. Rows are published as JSON.
+    /// (<c>dbConfig</c>, <c>connector</c>, <c>ably</c>) or its <c>.env</c> file (<c>DB_HOST</c>, …, <c>ABLY_CONNECTOR</c>).
+    /// Rows are published as JSON. <see cref="FromEnvironment"/> reads the process environment instead.
     /// </summary>
+    /// <exception cref="ArgumentNullException"><paramref name="configPath"/> is null.</exception>
     /// <exception cref="AblyConfigurationException">The file is missing or malformed; the message names the file, the field and the problem.</exception>
-    public Connector(string? configPath = null, ILoggerFactory? loggerFactory = null)
-        : this(Config.OriginalConfiguration.Load(configPath), loggerFactory)
+    [System.Runtime.CompilerServices.OverloadResolutionPriority(1)] // new Connector(null) binds here, and says what to do
+    public Connector(string configPath, ILoggerFactory? loggerFactory = null)
+        : this(Config.OriginalConfiguration.Load(RequirePath(configPath)), loggerFactory)
     {
     }
+
+    /// <summary>
+    /// Creates a connector from the process environment, in the names of the Node.js original's <c>.env</c> file
+    /// (<c>DB_HOST</c>, <c>DB_PORT</c>, <c>DB_USER</c>, <c>DB_PASSWORD</c>, <c>DB_NAME</c>, <c>ABLY_API_KEY</c>,
+    /// <c>ABLY_CONNECTOR</c>, …). Rows are published as JSON.
+    /// </summary>
+    /// <exception cref="AblyConfigurationException">A variable is missing or malformed; the message names it.</exception>
+    public static Connector FromEnvironment(ILoggerFactory? loggerFactory = null) =>
+        new(Config.OriginalConfiguration.LoadEnvironment(), loggerFactory);
+
+    private static string RequirePath(string configPath) =>
+        configPath ?? throw new ArgumentNullException(
+            nameof(configPath),
+            "Give the path of the original's config file (config/default.json or config/.env), or read the environment with Connector.FromEnvironment().");
+
+    /// <summary>Whether the connector built its data sources (from the connection string), rather than being given one.</summary>
+    private bool OwnsSessionSources => _options.DataSource is null;
 
     /// <summary>Whether this instance is the active connector (the others stand by).</summary>
     public bool IsActive => _isActive;
@@ -188,26 +208,42 @@ public sealed class Connector : IAsyncDisposable
     /// </summary>
     public async Task UninstallAsync(CancellationToken cancellationToken = default)
     {
-        await using var source = CreateSessionSource(leader: false);
-        await using var connection = await source.OpenConnectionAsync(cancellationToken);
-        var kept = await CaptureInstaller.UninstallAsync(connection, _options.CaptureSchema, cancellationToken);
-        if (kept.Count > 0)
+        var source = CreateSessionSource(leader: false);
+        try
         {
-            ConnectorLog.SchemaKept(_logger, CaptureSql.QuoteIdentifier(_options.CaptureSchema), CaptureInstaller.List(kept, 10));
+            await using var connection = await source.OpenConnectionAsync(cancellationToken);
+            var kept = await CaptureInstaller.UninstallAsync(connection, _options.CaptureSchema, cancellationToken);
+            if (kept.Count > 0)
+            {
+                ConnectorLog.SchemaKept(_logger, CaptureSql.QuoteIdentifier(_options.CaptureSchema), CaptureInstaller.List(kept, 10));
+            }
+        }
+        finally
+        {
+            if (OwnsSessionSources)
+            {
+                await source.DisposeAsync();
+            }
         }
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        // A host may hold the connector under two service keys, and dispose it once for each.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await StopAsync();
         _publisher?.Dispose();
-        if (_sessions is not null)
+        if (_sessions is not null && OwnsSessionSources)
         {
             await _sessions.DisposeAsync();
         }
 
-        if (_leaderSessions is not null)
+        if (_leaderSessions is not null && OwnsSessionSources)
         {
             await _leaderSessions.DisposeAsync();
         }
@@ -347,9 +383,15 @@ public sealed class Connector : IAsyncDisposable
     /// <summary>
     /// Unpooled, so that closing the leader's connection ends its session and releases leadership. Leader sessions
     /// also show they are alive every second and keep TCP keepalives sized to the lease (<see cref="LeaderSession"/>).
+    /// A data source given in the options is used as it is, and never disposed here (<see cref="OwnsSessionSources"/>).
     /// </summary>
     private NpgsqlDataSource CreateSessionSource(bool leader)
     {
+        if (_options.DataSource is { } supplied)
+        {
+            return supplied;
+        }
+
         var builder = new NpgsqlConnectionStringBuilder(_options.ConnectionString)
         {
             Pooling = false,
@@ -366,7 +408,7 @@ public sealed class Connector : IAsyncDisposable
 
     private string DescribeStartFailure(Exception e)
     {
-        var builder = new NpgsqlConnectionStringBuilder(_options.ConnectionString);
+        var builder = new NpgsqlConnectionStringBuilder(_options.EffectiveConnectionString);
         var target = $"{builder.Host}:{builder.Port}/{builder.Database}";
         return e switch
         {

@@ -11,8 +11,19 @@ namespace AblyPgTyped;
 /// </summary>
 public sealed class ConnectorOptions
 {
-    /// <summary>The Npgsql connection string of the database whose changes are captured.</summary>
+    /// <summary>
+    /// The Npgsql connection string of the database whose changes are captured. Not needed when <see cref="DataSource"/>
+    /// is set (or, in a host, when a data source is registered; see <c>AddAblyPgConnector</c>).
+    /// </summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// An Npgsql data source to connect through instead of <see cref="ConnectionString"/>, so that what it is built with
+    /// (a periodic password provider for token authentication, SSL callbacks, …) applies to the connector too. The connector
+    /// opens its own connections from it (the leader session among them, which it holds for as long as it is active) and
+    /// never disposes it. Not bound from configuration.
+    /// </summary>
+    public Npgsql.NpgsqlDataSource? DataSource { get; set; }
 
     /// <summary>The schema that holds the capture store, control table and trigger functions. Default <c>ablypg</c>.</summary>
     public string CaptureSchema { get; set; } = CaptureSql.DefaultSchema;
@@ -68,6 +79,9 @@ public sealed class ConnectorOptions
     /// </summary>
     public TimeSpan StaleStoreWarningAfter { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>The connection string in use: <see cref="DataSource"/>'s (without its password) when set.</summary>
+    internal string? EffectiveConnectionString => DataSource?.ConnectionString ?? ConnectionString;
+
     /// <summary>Mappings without a C# type (from the original's configuration files).</summary>
     internal List<ChangeMapping> UntypedMappings { get; } = [];
 
@@ -98,9 +112,9 @@ public sealed class ConnectorOptions
         }
 
         string? database = null;
-        if (!string.IsNullOrWhiteSpace(ConnectionString))
+        if (!string.IsNullOrWhiteSpace(EffectiveConnectionString))
         {
-            database = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString).Database;
+            database = new Npgsql.NpgsqlConnectionStringBuilder(EffectiveConnectionString).Database;
         }
 
         return ConnectorGrants.Script(database, CaptureSchema, role);
@@ -123,9 +137,9 @@ public sealed class ConnectorOptions
     /// <exception cref="AblyConfigurationException">A setting is missing or out of range.</exception>
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(ConnectionString))
+        if (string.IsNullOrWhiteSpace(ConnectionString) && DataSource is null)
         {
-            throw new AblyConfigurationException("ConnectionString is required: the Npgsql connection string of the database to capture.");
+            throw new AblyConfigurationException("ConnectionString is required: the Npgsql connection string of the database to capture (or set DataSource).");
         }
 
         if (string.IsNullOrEmpty(CaptureSchema) || System.Text.Encoding.UTF8.GetByteCount(CaptureSchema) > CaptureSql.MaxIdentifierBytes || CaptureSchema.Contains('\0', StringComparison.Ordinal))

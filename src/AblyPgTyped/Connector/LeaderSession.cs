@@ -65,8 +65,27 @@ internal sealed class LeaderSession : IAsyncDisposable
         return null;
     }
 
-    /// <summary>Closing the (unpooled) connection ends the session, which releases the lock.</summary>
-    public ValueTask DisposeAsync() => Connection.DisposeAsync();
+    /// <summary>
+    /// Closing an unpooled connection ends the session, which releases the lock. A connection from a pooled data source
+    /// (one the application gave) outlives its closing, so the lock is released first.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Connection.State == System.Data.ConnectionState.Open && new NpgsqlConnectionStringBuilder(Connection.ConnectionString).Pooling)
+        {
+            try
+            {
+                await using var command = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", Connection);
+                await command.ExecuteNonQueryAsync();
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                // A broken connection is not returned to the pool: its session, and the lock, end with it.
+            }
+        }
+
+        await Connection.DisposeAsync();
+    }
 
     /// <summary>Keepalive idle time and interval (seconds), and the TCP user timeout (milliseconds), for a lease.</summary>
     private static (int Idle, int Interval, int UserTimeout) Keepalives(TimeSpan leaseTimeout)

@@ -33,6 +33,16 @@ public sealed class AblyOptions
     public string? ApiKey { get; set; }
 
     /// <summary>
+    /// The same as <see cref="ApiKey"/>, under the name the Ably SDK's <c>ClientOptions</c> gives it; binds from
+    /// configuration as <c>Key</c>.
+    /// </summary>
+    public string? Key
+    {
+        get => ApiKey;
+        set => ApiKey = value;
+    }
+
+    /// <summary>
     /// REST host name or IP address, without scheme, port or path. Null (the default) means Ably's primary domain
     /// <c>main.realtime.ably.net</c> together with its five default fallback domains; a custom host has no fallback
     /// hosts unless <see cref="FallbackHosts"/> names some.
@@ -65,6 +75,20 @@ public sealed class AblyOptions
     /// Zero disables retries. Default 15 seconds.
     /// </summary>
     public TimeSpan MaxRetryDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The same as <see cref="RequestTimeout"/>, under the Ably SDK's <c>ClientOptions</c> name.</summary>
+    public TimeSpan HttpRequestTimeout
+    {
+        get => RequestTimeout;
+        set => RequestTimeout = value;
+    }
+
+    /// <summary>The same as <see cref="MaxRetryDuration"/>, under the Ably SDK's <c>ClientOptions</c> name.</summary>
+    public TimeSpan HttpMaxRetryDuration
+    {
+        get => MaxRetryDuration;
+        set => MaxRetryDuration = value;
+    }
 
     /// <summary>
     /// The Ably account's package, whose limits the connector paces itself to: 50 messages/s per channel on every

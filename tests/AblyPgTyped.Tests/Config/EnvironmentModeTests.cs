@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using AblyPgTyped.Config;
 using AblyPgTyped.Publishing;
 using Npgsql;
@@ -14,7 +15,7 @@ public sealed class ProcessEnvironmentCollection
     public const string Name = "process environment";
 }
 
-/// <summary>With no path, the connector reads the original's variables from the process environment.</summary>
+/// <summary><see cref="Connector.FromEnvironment"/> (and the CLI with no CONFIG) reads the original's variables from the process environment.</summary>
 [Collection(ProcessEnvironmentCollection.Name)]
 public sealed class EnvironmentModeTests
 {
@@ -59,13 +60,13 @@ public sealed class EnvironmentModeTests
     }
 
     [Fact]
-    public async System.Threading.Tasks.Task The_parameterless_connector_reads_the_environment_and_restores_it()
+    public async System.Threading.Tasks.Task FromEnvironment_reads_the_environment_and_restores_it()
     {
         var before = Snapshot();
         string sql;
         using (Set(Complete))
         {
-            await using var connector = new Connector();
+            await using var connector = Connector.FromEnvironment();
             sql = connector.GetInstallSql();
         }
 
@@ -81,12 +82,33 @@ public sealed class EnvironmentModeTests
     {
         using (Set([]))
         {
-            var error = Assert.Throws<AblyConfigurationException>(() => new Connector());
+            var error = Assert.Throws<AblyConfigurationException>(() => Connector.FromEnvironment());
 
             Assert.Equal(
                 "Environment holds no configuration: set DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME, ABLY_API_KEY and ABLY_CONNECTOR, or give the path of a config file (config/default.json or config/.env)",
                 error.Message);
         }
+    }
+
+    [Fact]
+    public void A_null_path_compiles_and_says_what_to_do_instead_of_reading_the_environment()
+    {
+        using (Set(Complete))
+        {
+            var error = Assert.Throws<ArgumentNullException>(() => new Connector(null!));
+
+            Assert.Equal("configPath", error.ParamName);
+            Assert.StartsWith(
+                "Give the path of the original's config file (config/default.json or config/.env), or read the environment with Connector.FromEnvironment().",
+                error.Message,
+                StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Connector_has_no_constructor_that_reads_the_environment_silently()
+    {
+        Assert.DoesNotContain(typeof(Connector).GetConstructors(), c => c.GetParameters().All(p => p.IsOptional));
     }
 
     [Theory]

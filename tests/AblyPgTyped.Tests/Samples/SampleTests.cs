@@ -61,7 +61,7 @@ public sealed class SampleTests(PostgresFixture postgres)
             [RepositoryPaths.BuiltProgram("samples/TypedApp", "TypedApp")],
             new Dictionary<string, string?>
             {
-                ["AblyPg__ConnectionString"] = h.ConnectionString,
+                ["ConnectionStrings__Shop"] = h.ConnectionString,
                 ["AblyPg__Ably__ApiKey"] = ConnectorHarness.ApiKey,
                 ["AblyPg__Ably__RestHost"] = "127.0.0.1",
                 ["AblyPg__Ably__Port"] = h.Ably.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -97,7 +97,15 @@ public sealed class SampleTests(PostgresFixture postgres)
         using var bad = DotnetProcess.Start([RepositoryPaths.BuiltProgram("samples/TypedApp", "TypedApp")], new Dictionary<string, string?> { ["AblyPg__Ably__ApiKey"] = "" });
         Assert.Equal(2, await bad.WaitForExitAsync(seconds: 60));
         Assert.Equal(
-            "Configuration error: AblyOptions.ApiKey: is missing: set it to the full API key \"keyName:keySecret\" (as shown in the Ably dashboard)",
+            "Configuration error: AblyPg connector 'shop': AblyOptions.ApiKey: is missing: set it to the full API key \"keyName:keySecret\" (as shown in the Ably dashboard)",
             bad.Output.Trim());
+
+        using var misspelled = DotnetProcess.Start(
+            [RepositoryPaths.BuiltProgram("samples/TypedApp", "TypedApp")],
+            new Dictionary<string, string?> { ["AblyPg__Ably__ApiKy"] = ConnectorHarness.ApiKey, ["AblyPg__Ably__ApiKey"] = ConnectorHarness.ApiKey });
+        Assert.Equal(2, await misspelled.WaitForExitAsync(seconds: 60));
+        Assert.StartsWith("Configuration error: AblyPg connector 'shop': the section 'AblyPg' holds a key that is not a setting.", misspelled.Output.Trim(), StringComparison.Ordinal);
+        Assert.Contains("'ApiKy'", misspelled.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cr3t-value", misspelled.Output, StringComparison.Ordinal);
     }
 }
