@@ -98,7 +98,7 @@ public sealed class Connector : IAsyncDisposable
             throw new InvalidOperationException($"{typeof(T).Name} is not mapped: add its AblyPgTables entry to ConnectorOptions.Tables.");
         }
 
-        if (!typed.Table.Captures(kind))
+        if (kind != ChangeKind.Snapshot && !typed.Table.Captures(kind))
         {
             throw new InvalidOperationException(
                 $"{typeof(T).Name} does not capture {kind.ToString().ToLowerInvariant()}s: give [AblyTable] a {kind} channel.");
