@@ -4,8 +4,9 @@ using System.Threading.Tasks;
 using AblyPgTyped;
 using AblyPgTyped.Generated;
 
-// Usage: AblyPgTyped.Tests.Host <connection string> <ably port> <api key>
+// Usage: AblyPgTyped.Tests.Host <connection string> <ably port> <api key> [backfill]
 // Prints ACTIVE once this process is the active connector, STANDBY while another one is.
+// With "backfill" it maps bf_rows instead of users, bundling on, and requests a backfill of it unless one exists.
 var options = new ConnectorOptions
 {
     ConnectionString = args[0],
@@ -13,10 +14,16 @@ var options = new ConnectorOptions
     StandbyRetryInterval = TimeSpan.FromMilliseconds(200),
     MaxRetryDelay = TimeSpan.FromSeconds(1),
 };
-options.Tables.Add(AblyPgTables.User);
+var backfill = args.Length > 3 && args[3] == "backfill";
+options.Tables.Add(backfill ? AblyPgTables.BackfillRow : AblyPgTables.User);
 
 await using var connector = new Connector(options);
 await connector.StartAsync();
+if (backfill && (await connector.GetBackfillsAsync()).Count == 0)
+{
+    await connector.BackfillAsync<BackfillRow>(new BackfillOptions { ChunkRows = 500 });
+}
+
 var reported = false;
 while (true)
 {
@@ -32,3 +39,7 @@ while (true)
 /// <summary>The same mapping as the tests' users table.</summary>
 [AblyTable("users", Insert = "users", Update = "users:{Id}", Delete = "users")]
 public sealed record User(int Id, string Name, string? Bio);
+
+/// <summary>The backfill test's table: every change of a row goes to the row's bucket channel.</summary>
+[AblyTable("bf_rows", Insert = "bf:{Bucket}", Update = "bf:{Bucket}", Delete = "bf:{Bucket}")]
+public sealed record BackfillRow(int Id, int Bucket, int Val);

@@ -29,13 +29,19 @@ public sealed class ConnectorProcess : IDisposable
 
     public bool IsActive => _state == "ACTIVE";
 
-    public static ConnectorProcess Start(ConnectorHarness harness)
+    /// <summary>Starts the host; <paramref name="mode"/> "backfill" maps the backfill test's table instead of users.</summary>
+    public static ConnectorProcess Start(ConnectorHarness harness, string? mode = null)
     {
         var host = RepositoryPaths.BuiltProgram("tests/AblyPgTyped.Tests.Host", "AblyPgTyped.Tests.Host");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in new[] { host, harness.ConnectionString, harness.Ably.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), ConnectorHarness.ApiKey })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (mode is not null)
+        {
+            start.ArgumentList.Add(mode);
         }
 
         return new ConnectorProcess(Process.Start(start)!);
