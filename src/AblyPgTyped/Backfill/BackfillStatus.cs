@@ -9,7 +9,7 @@ namespace AblyPgTyped;
 /// <param name="Table">The table's name.</param>
 /// <param name="State"><c>running</c>, <c>done</c>, <c>failed</c> or <c>cancelled</c>.</param>
 /// <param name="RowsDone">Rows recorded as snapshots so far.</param>
-/// <param name="RowsEstimate">PostgreSQL's estimate of the table's rows when the backfill started.</param>
+/// <param name="RowsEstimate">The planner's estimate, when the backfill was requested, of the rows it publishes.</param>
 /// <param name="Cursor">The primary key of the last row recorded (as text, one value per key column); null before the first chunk.</param>
 /// <param name="LastChange">The store row of the last chunk recorded: once the store holds no row up to it, everything recorded is published.</param>
 /// <param name="Error">Why a failed backfill stopped.</param>

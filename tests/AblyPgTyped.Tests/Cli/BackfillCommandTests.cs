@@ -50,7 +50,7 @@ public sealed class BackfillCommandTests(PostgresFixture postgres, ITestOutputHe
 
         using var status = await CliProcess.RunAsync("backfill", "--status", path);
         Assert.Equal(0, status.ExitCode);
-        Assert.Contains("backfill 1 public.users: done, 1000 of about 2000 row(s)", status.Output, StringComparison.Ordinal);
+        Assert.Matches(@"backfill 1 public\.users: done, 1000 of about \d+ row\(s\)", status.Output);
 
         using (var badFilter = await CliProcess.RunAsync("backfill", "users", "--where", "no_such_column = 1", path))
         {
