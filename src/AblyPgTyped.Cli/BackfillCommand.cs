@@ -44,7 +44,7 @@ internal static class BackfillCommand
         long lastDone = -1;
         var final = await connector.WaitForBackfillAsync(status.Id, published: true, new SynchronousProgress(s =>
         {
-            if (s.RowsDone != lastDone && DateTime.UtcNow - lastReport >= ReportEvery)
+            if (s.IsRunning && s.RowsDone != lastDone && DateTime.UtcNow - lastReport >= ReportEvery)
             {
                 lastReport = DateTime.UtcNow;
                 lastDone = s.RowsDone;
@@ -64,7 +64,7 @@ internal static class BackfillCommand
 
     private static string Describe(BackfillStatus s) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"backfill {s.Id} {s.Schema}.{s.Table}: {s.State}, {s.RowsDone} of about {s.RowsEstimate} row(s), updated {s.UpdatedAt:u}") +
+            $"backfill {s.Id} {s.Schema}.{s.Table}: {s.State}, {s.RowsDone}{(s.IsRunning ? $" of about {s.RowsEstimate}" : "")} row(s), updated {s.UpdatedAt:u}") +
         (s.Error is null ? "" : ": " + s.Error);
 
     private sealed class SynchronousProgress(Action<BackfillStatus> report) : IProgress<BackfillStatus>

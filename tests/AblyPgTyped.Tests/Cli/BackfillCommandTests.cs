@@ -50,7 +50,7 @@ public sealed class BackfillCommandTests(PostgresFixture postgres, ITestOutputHe
 
         using var status = await CliProcess.RunAsync("backfill", "--status", path);
         Assert.Equal(0, status.ExitCode);
-        Assert.Matches(@"backfill 1 public\.users: done, 1000 of about \d+ row\(s\)", status.Output);
+        Assert.Contains("backfill 1 public.users: done, 1000 row(s), updated ", status.Output, StringComparison.Ordinal);
 
         using (var badFilter = await CliProcess.RunAsync("backfill", "users", "--where", "no_such_column = 1", path))
         {

@@ -142,6 +142,35 @@ public sealed class BackfillTests(PostgresFixture postgres, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_key_range_goes_to_a_named_channel_and_typed_handlers_see_snapshots()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await h.ExecuteAsync("""INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 500) g""");
+        var handled = new System.Collections.Concurrent.ConcurrentBag<Change<User>>();
+        var connector = await h.StartConnectorAsync(h.Options(AblyPgTables.User), c => c.On<User>(ChangeKind.Snapshot, (change, _) =>
+        {
+            handled.Add(change);
+            return Task.CompletedTask;
+        }));
+
+        var requested = await connector.BackfillAsync<User>(new BackfillOptions { From = [100], To = [199], Channel = "users-snapshot", ChunkRows = 30 });
+        var status = await connector.WaitForBackfillAsync(requested.Id);
+
+        Assert.Equal(("done", 100L), (status.State, status.RowsDone));
+        Assert.Equal(["199"], status.Cursor);
+        var messages = h.Ably.GetMessages("users-snapshot");
+        Assert.Equal(100, messages.Count); // bundling is off in the harness's options
+        Assert.All(messages, m => Assert.Equal("snapshot", m.Name));
+        Assert.Equal(Enumerable.Range(100, 100), messages.Select(m => AblyPgTables.User.ReadChanges(m.DataString!).Single().New!.Id));
+        await Eventually(() => handled.Count == 100);
+        Assert.All(handled, c => Assert.Equal(ChangeKind.Snapshot, c.Kind));
+        Assert.Contains(h.Logs.Entries, e => e.EventId == 1123 && e.Text.Contains("100 row(s)", StringComparison.Ordinal));
+
+        var bad = await Assert.ThrowsAsync<AblyPgTyped.Publishing.AblyConfigurationException>(() => connector.BackfillAsync<User>(new BackfillOptions { From = [1, 2] }));
+        Assert.Contains("the primary key has 1 column(s): Id", bad.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_typed_reader_reads_a_snapshot_alone_and_in_a_bundle()
     {
         const string one = """{"schema":"public","table":"users","operation":"snapshot","position":"7.2","capturedAt":"2026-11-24T10:15:02.123456Z","key":{"Id":1},"new":{"Id":1,"Name":"Ada","Bio":null}}""";
