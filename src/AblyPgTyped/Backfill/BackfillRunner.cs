@@ -85,7 +85,17 @@ internal sealed class BackfillRunner(
             {
                 // Permission denied, a store installed by an older version, a lost connection: the drain goes on.
                 var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures++, 5))));
-                if (e.Message != _lastProblem)
+                if (e is PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } denied)
+                {
+                    // A least-privilege connector cannot run backfills; it says so once, and the drain is not disturbed.
+                    delay = TimeSpan.FromSeconds(30);
+                    if (denied.MessageText != _lastProblem)
+                    {
+                        _lastProblem = denied.MessageText;
+                        BackfillLog.NotPermitted(logger, denied.MessageText);
+                    }
+                }
+                else if (e.Message != _lastProblem)
                 {
                     _lastProblem = e.Message;
                     BackfillLog.Failing(logger, delay, e);
