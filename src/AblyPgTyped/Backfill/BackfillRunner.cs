@@ -53,6 +53,10 @@ internal sealed class BackfillRunner(
 
     private readonly string _backfills = CaptureSql.QualifiedName(captureSchema, CaptureSql.BackfillsTable);
     private readonly string _changes = CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable);
+
+    // Wakes an idle drain as the triggers do: only while it is armed, so a busy drain costs the chunk nothing.
+    private readonly string _wakeSql =
+        $"SELECT pg_notify({CaptureSql.QuoteLiteral(CaptureSql.WakeupChannel(captureSchema))}, '') FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.WakeupTable)} w WHERE w.armed";
     private string? _lastProblem;
 
     /// <summary>Runs until <paramref name="stopping"/> is cancelled. Never throws otherwise: a backfill must not stop the drain.</summary>
@@ -63,6 +67,8 @@ internal sealed class BackfillRunner(
         {
             try
             {
+                // A new leader first takes up its backlog of changes; backfills start a moment later.
+                await Task.Delay(PollInterval, stopping);
                 await using var connection = await sessions.OpenConnectionAsync(stopping);
                 while (!stopping.IsCancellationRequested)
                 {
@@ -74,6 +80,7 @@ internal sealed class BackfillRunner(
                     }
 
                     failures = 0;
+                    _lastProblem = null;
                     await RunJobAsync(connection, job, stopping);
                 }
             }
@@ -275,6 +282,12 @@ internal sealed class BackfillRunner(
             result = rows == 0 ? new ChunkResult.Finished() : new ChunkResult.Recorded(rowsDone);
         }
 
+        if (rows > 0)
+        {
+            await using var wake = new NpgsqlCommand(_wakeSql, connection, transaction);
+            await wake.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return result;
     }
@@ -311,7 +324,7 @@ internal sealed class BackfillRunner(
             .Append("AND ($5::text[] IS NULL OR ").Append(Tuple("t.")).Append(" <= ").Append(Parameter(5)).Append(") ");
         if (job.Where is { } where)
         {
-            sql.Append("AND (").Append(where).Append(") ");
+            sql.Append("AND (").Append(where).Append("\n) "); // the line break ends a trailing -- comment
         }
 
         sql.Append("ORDER BY ").Append(Tuple("t.")).Append(" LIMIT $6 FOR SHARE OF t), ")

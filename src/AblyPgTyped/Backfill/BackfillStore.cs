@@ -55,7 +55,7 @@ internal static class BackfillStore
         // to the caller rather than to the log of the active connector. The parameter keeps it one statement.
         long estimate;
         await using (var explain = new NpgsqlCommand(
-            $"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} t WHERE $1" + (options.Where is { } where ? $" AND ({where})" : ""), connection))
+            $"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} t WHERE $1" + (options.Where is { } where ? $" AND ({where}\n)" : ""), connection))
         {
             explain.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = true });
             try
