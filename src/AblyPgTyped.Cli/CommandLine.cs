@@ -2,9 +2,24 @@ using System.Collections.Generic;
 
 namespace AblyPgTyped.Cli;
 
-/// <summary>The parsed command line: <c>ablypg &lt;command&gt; [--uninstall] [--role NAME] [CONFIG]</c>.</summary>
+/// <summary>The parsed command line: <c>ablypg &lt;command&gt; [--uninstall] [--role NAME] [CONFIG]</c>, or <c>ablypg backfill …</c>.</summary>
 internal sealed record CommandLine(string Command, string? ConfigPath, bool Uninstall, string? Role = null)
 {
+    /// <summary>backfill: the table to backfill (null with <see cref="Status"/>).</summary>
+    public string? Table { get; init; }
+
+    /// <summary>backfill: the SQL condition on the rows.</summary>
+    public string? Where { get; init; }
+
+    /// <summary>backfill: the channel to publish every snapshot on.</summary>
+    public string? Channel { get; init; }
+
+    /// <summary>backfill --status: print the recorded backfills.</summary>
+    public bool Status { get; init; }
+
+    /// <summary>backfill --no-wait: return once the backfill is recorded.</summary>
+    public bool NoWait { get; init; }
+
     public const string Usage = """
         ablypg: stream PostgreSQL row changes to Ably, configured like the Node.js ably-postgres-connector.
 
@@ -15,6 +30,12 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
           ablypg grants --role NAME [CONFIG]
                                             Print the GRANT script for a connector role that may only use the capture
                                             store: apply it after the install DDL, then run the connector as NAME.
+          ablypg backfill TABLE [--where SQL] [--channel NAME] [--no-wait] [CONFIG]
+                                            Publish the rows TABLE already holds, as 'snapshot' messages on its INSERT
+                                            channel (or NAME). The running connector (ablypg run) does the work; this
+                                            waits, printing progress, until every row is published (unless --no-wait).
+                                            --where is an SQL condition you write, e.g. "created_at > '2026-01-01'".
+          ablypg backfill --status [CONFIG] Print every backfill and where it stands.
           ablypg uninstall [CONFIG]         Remove the capture triggers, their functions and the store tables (with
                                             changes not yet published), then the capture schema if nothing else is in it.
           ablypg --help | --version
@@ -43,6 +64,8 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
                 return new CommandLine("help", null, false);
             case "--version":
                 return new CommandLine("version", null, false);
+            case "backfill":
+                return ParseBackfill(args, out problem);
             case "run" or "sql" or "uninstall" or "grants":
                 break;
             default:
@@ -98,5 +121,79 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
         }
 
         return new CommandLine(command, config, uninstall, role);
+    }
+
+    private static CommandLine? ParseBackfill(IReadOnlyList<string> args, out string? problem)
+    {
+        problem = null;
+        string? table = null, config = null, where = null, channel = null;
+        bool status = false, noWait = false;
+        for (var i = 1; i < args.Count; i++)
+        {
+            var arg = args[i];
+            switch (arg)
+            {
+                case "-h" or "--help":
+                    return new CommandLine("help", null, false);
+                case "--status":
+                    status = true;
+                    continue;
+                case "--no-wait":
+                    noWait = true;
+                    continue;
+                case "--where" or "--channel":
+                    if (i + 1 == args.Count)
+                    {
+                        problem = arg + (arg == "--where" ? " needs an SQL condition" : " needs a channel name");
+                        return null;
+                    }
+
+                    if (arg == "--where")
+                    {
+                        where = args[++i];
+                    }
+                    else
+                    {
+                        channel = args[++i];
+                    }
+
+                    continue;
+            }
+
+            if (arg.StartsWith("--where=", System.StringComparison.Ordinal))
+            {
+                where = arg["--where=".Length..];
+            }
+            else if (arg.StartsWith("--channel=", System.StringComparison.Ordinal))
+            {
+                channel = arg["--channel=".Length..];
+            }
+            else if (arg.StartsWith('-') && arg != "-")
+            {
+                problem = "unknown option '" + arg + "' for backfill";
+                return null;
+            }
+            else if (table is null && !status)
+            {
+                table = arg;
+            }
+            else if (config is null)
+            {
+                config = arg;
+            }
+            else
+            {
+                problem = "backfill takes a TABLE and one CONFIG path; '" + arg + "' is one too many";
+                return null;
+            }
+        }
+
+        if (!status && string.IsNullOrEmpty(table))
+        {
+            problem = "backfill needs the TABLE to backfill, or --status";
+            return null;
+        }
+
+        return new CommandLine("backfill", config, false) { Table = table, Where = where, Channel = channel, Status = status, NoWait = noWait };
     }
 }

@@ -48,6 +48,8 @@ try
 
             Console.Out.WriteLine("ablypg: uninstalled: the capture triggers, their functions and the capture store are gone.");
             return ExitCodes.Success;
+        case "backfill":
+            return await BackfillCommand.RunAsync(commandLine);
         default:
             return await RunCommand.RunAsync(commandLine.ConfigPath);
     }

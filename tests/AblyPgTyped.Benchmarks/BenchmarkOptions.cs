@@ -19,12 +19,13 @@ internal sealed class BenchmarkOptions
           latency   commit -> accepted by the endpoint at steady, open-loop rates: p50, p99, max
           fanout    one drain of changes that each have a channel of their own: changes/s, requests/s
           startup   process start -> first message accepted, capture already installed
+          backfill  BackfillAsync of an existing table at the Standard plan, bundling on: rows/s until all accepted
 
         Options:
           --smoke                  every scenario at tiny sizes (well under a minute)
           --seconds N              write: seconds per pgbench run (8); latency: seconds per rate (30)
           --repeats N              write: uncaptured/captured pairs per workload (3; the median pair is reported)
-          --changes N              drain: captured changes (1000000)
+          --changes N              drain: captured changes (1000000); backfill: rows (1000000)
           --drain-shapes a,b       drain: bulk (100-row statements) and/or single (1-row statements) (bulk,single)
           --explain                drain: log EXPLAIN (ANALYZE, BUFFERS) of the drain's read and delete first
           --rates a,b,c            latency: changes per second (100,1000,10000)
@@ -36,7 +37,7 @@ internal sealed class BenchmarkOptions
           ABLYPG_TEST_CONNECTION_STRING=...  use an existing PostgreSQL server instead of a throwaway one
         """;
 
-    public static readonly string[] AllScenarios = ["write", "drain", "latency", "fanout", "startup"];
+    public static readonly string[] AllScenarios = ["write", "drain", "latency", "fanout", "startup", "backfill"];
 
     public List<string> Scenarios { get; } = [];
 

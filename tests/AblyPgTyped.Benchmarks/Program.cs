@@ -65,6 +65,7 @@ internal static class BenchmarkProgram
                     "latency" => LatencyScenario.RunAsync(run),
                     "fanout" => FanoutScenario.RunAsync(run),
                     "startup" => StartupScenario.RunAsync(run),
+                    "backfill" => BackfillScenario.RunAsync(run),
                     _ => throw new InvalidOperationException(scenario),
                 });
             }

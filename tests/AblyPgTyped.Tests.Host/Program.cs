@@ -5,10 +5,12 @@ using System.Threading.Tasks;
 using AblyPgTyped;
 using AblyPgTyped.Tests.Host;
 
-// Usage: AblyPgTyped.Tests.Host <connection string> <ably port> <api key> [tables=users,counters,rooms] [bundle=N] [compatible=true]
+// Usage: AblyPgTyped.Tests.Host <connection string> <ably port> <api key> [tables=users,counters,rooms] [bundle=N] [compatible=true] [backfill]
 // Prints ACTIVE once this process is the active connector, STANDBY while another one is.
 // tables: the mappings (default users); bundle: MaxChangesPerMessage (default the product's); compatible: the original's message shape.
-var settings = args.Skip(3).Select(a => a.Split('=', 2)).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
+// backfill: maps bf_rows instead of users, bundling on, and requests a backfill of it unless one exists.
+var settings = args.Skip(3).Select(a => a.Split('=', 2)).ToDictionary(p => p[0], p => p.Length > 1 ? p[1] : "true", StringComparer.Ordinal);
+var backfill = settings.ContainsKey("backfill");
 var options = new ConnectorOptions
 {
     ConnectionString = args[0],
@@ -22,19 +24,25 @@ if (settings.TryGetValue("bundle", out var bundle))
     options.MaxChangesPerMessage = int.Parse(bundle, System.Globalization.CultureInfo.InvariantCulture);
 }
 
-foreach (var table in (settings.TryGetValue("tables", out var tables) ? tables : "users").Split(','))
+foreach (var table in (settings.TryGetValue("tables", out var tables) ? tables : backfill ? "bf_rows" : "users").Split(','))
 {
     options.Tables.Add(table switch
     {
         "users" => AblyPgTables.User,
         "counters" => AblyPgTables.Counter,
         "rooms" => AblyPgTables.Room,
+        "bf_rows" => AblyPgTables.BackfillRow,
         _ => throw new ArgumentException("Unknown table " + table),
     });
 }
 
 await using var connector = new Connector(options);
 await connector.StartAsync();
+if (backfill && (await connector.GetBackfillsAsync()).Count == 0)
+{
+    await connector.BackfillAsync<BackfillRow>(new BackfillOptions { ChunkRows = 500 });
+}
+
 var reported = false;
 while (true)
 {
@@ -58,3 +66,7 @@ public sealed record Counter(int Id, long Value, int Writer);
 /// <summary>The same mapping as the tests' rooms table: each row names its own channel.</summary>
 [AblyTable("rooms", Insert = "{Name}")]
 public sealed record Room(int Id, string Name);
+
+/// <summary>The backfill test's table: every change of a row goes to the row's bucket channel.</summary>
+[AblyTable("bf_rows", Insert = "bf:{Bucket}", Update = "bf:{Bucket}", Delete = "bf:{Bucket}")]
+public sealed record BackfillRow(int Id, int Bucket, int Val);

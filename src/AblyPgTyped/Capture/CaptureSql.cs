@@ -120,6 +120,7 @@ internal static class CaptureSql
     public const string StateTable = "state";
     public const string DeadLettersTable = "dead_letters";
     public const string WakeupTable = "wakeup";
+    public const string BackfillsTable = "backfills";
 
     /// <summary>The session advisory lock that the active connector of <paramref name="captureSchema"/> holds.</summary>
     public static long LeaderLockKey(string captureSchema) =>
@@ -173,10 +174,36 @@ CREATE TABLE IF NOT EXISTS {s}.""{ChangesTable}"" (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     table_schema text        NOT NULL,
     table_name   text        NOT NULL,
-    op           ""char""      NOT NULL CHECK (op IN ('I', 'U', 'D')),
+    op           ""char""      NOT NULL CONSTRAINT changes_op_check CHECK (op IN ('I', 'U', 'D', 'S')),
     n            integer     NOT NULL,
     captured_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     data         json        NOT NULL
+);
+
+-- 'S' rows are a backfill's snapshots; a store installed before backfills existed accepts them from here on.
+ALTER TABLE {s}.""{ChangesTable}"" DROP CONSTRAINT IF EXISTS changes_op_check;
+ALTER TABLE {s}.""{ChangesTable}"" ADD CONSTRAINT changes_op_check CHECK (op IN ('I', 'U', 'D', 'S')) NOT VALID;
+
+CREATE TABLE IF NOT EXISTS {s}.""{BackfillsTable}"" (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    table_schema  text        NOT NULL,
+    table_name    text        NOT NULL,
+    key_columns   text[]      NOT NULL,
+    where_sql     text,
+    channel       text,
+    from_key      text[],
+    to_key        text[],
+    cursor_key    text[],
+    rows_done     bigint      NOT NULL DEFAULT 0,
+    rows_estimate bigint      NOT NULL DEFAULT 0,
+    chunk_rows    integer     NOT NULL DEFAULT 500,
+    chunks        bigint      NOT NULL DEFAULT 0,
+    last_change   bigint,
+    state         text        NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'done', 'failed', 'cancelled')),
+    error         text,
+    created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at   timestamptz
 );
 
 CREATE TABLE IF NOT EXISTS {s}.""{WakeupTable}"" (

@@ -6,7 +6,7 @@ namespace AblyPgTyped.Capture;
 /// <param name="Id">The store row's id; with a change's index it forms the change's <see cref="ChangePosition"/>.</param>
 /// <param name="Schema">The changed table's schema.</param>
 /// <param name="Table">The changed table's name.</param>
-/// <param name="Op">'I', 'U' or 'D'.</param>
+/// <param name="Op">'I', 'U', 'D', or 'S' for a backfill's snapshot rows.</param>
 /// <param name="Count">How many changes <see cref="Data"/> holds.</param>
 /// <param name="CapturedAt">When the trigger ran, inside the writing transaction.</param>
 /// <param name="Data">A JSON array: rows for inserts and deletes, <c>[old, new]</c> pairs for updates.</param>
@@ -17,6 +17,7 @@ internal sealed record CapturedRow(long Id, string Schema, string Table, char Op
         'I' => ChangeKind.Insert,
         'U' => ChangeKind.Update,
         'D' => ChangeKind.Delete,
+        'S' => ChangeKind.Snapshot,
         _ => throw new InvalidOperationException($"Capture row {Id} has unknown operation '{Op}'."),
     };
 }

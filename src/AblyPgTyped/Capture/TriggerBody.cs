@@ -136,6 +136,14 @@ internal sealed class TriggerBody
         ? "SELECT to_json(t.*) FROM " + CaptureSql.TransitionTable + " t"
         : "SELECT to_json(p.*) FROM (SELECT " + SelectList("t", _table.Columns) + " FROM " + CaptureSql.TransitionTable + " t) p";
 
+    /// <summary>
+    /// An expression rendering the row of table alias <paramref name="alias"/> exactly as the triggers render it (the
+    /// mapped columns, or the whole row), for a backfill's snapshots.
+    /// </summary>
+    internal static string RowJson(string alias, TableCapture table) => table.Columns is null
+        ? "to_json(" + alias + ".*)"
+        : "(SELECT to_json(p.*) FROM (SELECT " + SelectList(alias, table.Columns) + ") p)";
+
     /// <summary>A scalar subquery rendering one row variable (<c>NEW</c> or <c>OLD</c>).</summary>
     private string RowOf(string variable) => _table.Columns is null
         ? "(SELECT to_json(" + variable + "))"

@@ -11,7 +11,7 @@ namespace AblyPgTyped.Capture;
 /// <summary>A mapping generated for <typeparamref name="T"/>, with the application's typed handlers.</summary>
 internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
 {
-    private readonly List<Func<Change<T>, CancellationToken, Task>>[] _handlers = [[], [], [], []];
+    private readonly List<Func<Change<T>, CancellationToken, Task>>[] _handlers = [[], [], [], [], []];
 
     public AblyTable<T> Table { get; } = table;
 
@@ -37,9 +37,14 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
         var reader = new Utf8JsonReader(element);
         reader.Read();
         T? oldRow = default, newRow = default;
+        string? namedChannel = null;
         switch (kind)
         {
             case ChangeKind.Insert:
+                newRow = Table.Read(ref reader);
+                break;
+            case ChangeKind.Snapshot:
+                namedChannel = SnapshotElement.ReadChannel(ref reader);
                 newRow = Table.Read(ref reader);
                 break;
             case ChangeKind.Delete:
@@ -58,7 +63,8 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
         }
 
         var change = new Change<T>(kind, Table.Schema, Table.Name, position, capturedAt, newRow, oldRow);
-        return new Decoded(this, change, Table.ResolveChannel(kind, change.Row));
+        var channel = kind == ChangeKind.Snapshot ? namedChannel ?? Table.ResolveChannel(ChangeKind.Insert, change.Row) : Table.ResolveChannel(kind, change.Row);
+        return new Decoded(this, change, channel);
     }
 
 
@@ -81,7 +87,7 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
         {
             writer.WriteStartObject();
             writer.WriteString("table"u8, mapping.Table.Name);
-            writer.WriteString("type"u8, change.Kind.ToString().ToUpperInvariant());
+            writer.WriteString("type"u8, SnapshotElement.CompatibleType(change.Kind));
             writer.WritePropertyName("row"u8);
             mapping.Table.Write(writer, change.Row);
             writer.WriteEndObject();

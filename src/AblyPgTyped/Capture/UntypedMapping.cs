@@ -14,7 +14,7 @@ namespace AblyPgTyped.Capture;
 /// </summary>
 internal sealed class UntypedMapping : ChangeMapping
 {
-    private readonly string?[] _channels = new string?[4];
+    private readonly string?[] _channels = new string?[5];
     private readonly TableCapture _capture;
 
     public UntypedMapping(string schema, string table, string? insertChannel, string? updateChannel, string? deleteChannel)
@@ -24,6 +24,7 @@ internal sealed class UntypedMapping : ChangeMapping
         _channels[(int)ChangeKind.Insert] = insertChannel;
         _channels[(int)ChangeKind.Update] = updateChannel;
         _channels[(int)ChangeKind.Delete] = deleteChannel;
+        _channels[(int)ChangeKind.Snapshot] = insertChannel;
         _capture = new TableCapture(schema, table, columns: null, insertChannel is not null, updateChannel is not null, deleteChannel is not null);
     }
 
@@ -43,10 +44,22 @@ internal sealed class UntypedMapping : ChangeMapping
     {
         using var document = JsonDocument.Parse(element.ToArray());
         var root = document.RootElement;
-        string? oldRow = null, newRow = null;
+        string? oldRow = null, newRow = null, namedChannel = null;
         switch (kind)
         {
             case ChangeKind.Insert:
+                newRow = Object(root);
+                break;
+            case ChangeKind.Snapshot when root.ValueKind == JsonValueKind.Array:
+                if (root.GetArrayLength() != 2 || root[0].ValueKind != JsonValueKind.String)
+                {
+                    throw new JsonException("A snapshot must be captured as a row or as [channel, row].");
+                }
+
+                namedChannel = root[0].GetString();
+                newRow = Object(root[1]);
+                break;
+            case ChangeKind.Snapshot:
                 newRow = Object(root);
                 break;
             case ChangeKind.Delete:
@@ -63,7 +76,7 @@ internal sealed class UntypedMapping : ChangeMapping
                 break;
         }
 
-        return new Decoded(this, kind, position, capturedAt, oldRow, newRow);
+        return new Decoded(this, kind, position, capturedAt, oldRow, newRow, namedChannel);
     }
 
     public override string MappedBy => "the connector configuration";
@@ -95,8 +108,8 @@ internal sealed class UntypedMapping : ChangeMapping
         return text.Append('"').ToString();
     }
 
-    private sealed class Decoded(UntypedMapping mapping, ChangeKind kind, ChangePosition position, DateTimeOffset capturedAt, string? oldRow, string? newRow)
-        : DecodedChange(mapping, kind, position, capturedAt, mapping._channels[(int)kind])
+    private sealed class Decoded(UntypedMapping mapping, ChangeKind kind, ChangePosition position, DateTimeOffset capturedAt, string? oldRow, string? newRow, string? namedChannel)
+        : DecodedChange(mapping, kind, position, capturedAt, namedChannel ?? mapping._channels[(int)kind])
     {
         public override bool HasHandlers => false;
 
@@ -113,7 +126,7 @@ internal sealed class UntypedMapping : ChangeMapping
         /// </summary>
         public override void WriteCompatibleData(Utf8JsonWriter writer) =>
             writer.WriteRawValue(
-                "{\"table\" : " + PostgresJsonString(mapping.TableName) + ", \"type\" : \"" + Kind.ToString().ToUpperInvariant() +
+                "{\"table\" : " + PostgresJsonString(mapping.TableName) + ", \"type\" : \"" + SnapshotElement.CompatibleType(Kind) +
                 "\", \"row\" : " + (Kind == ChangeKind.Delete ? oldRow : newRow) + "}",
                 skipInputValidation: true);
 

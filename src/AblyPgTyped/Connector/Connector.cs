@@ -4,6 +4,7 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
+using AblyPgTyped.Backfilling;
 using AblyPgTyped.Capture;
 using AblyPgTyped.Draining;
 using AblyPgTyped.Publishing;
@@ -118,7 +119,7 @@ public sealed class Connector : IAsyncDisposable
             throw new InvalidOperationException($"{typeof(T).Name} is not mapped: add its AblyPgTables entry to ConnectorOptions.Tables.");
         }
 
-        if (!typed.Table.Captures(kind))
+        if (kind != ChangeKind.Snapshot && !typed.Table.Captures(kind))
         {
             throw new InvalidOperationException(
                 $"{typeof(T).Name} does not capture {kind.ToString().ToLowerInvariant()}s: give [AblyTable] a {kind} channel.");
@@ -189,6 +190,98 @@ public sealed class Connector : IAsyncDisposable
 
         await _stopping.CancelAsync();
         await _running.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Publishes the rows that already exist in <typeparamref name="T"/>'s table, as <see cref="ChangeKind.Snapshot"/>
+    /// changes on the channel each row's insert would use (or <see cref="BackfillOptions.Channel"/>). This records the
+    /// request, durably, and returns; the active connector (this one or another) runs it chunk by chunk, resumes it after
+    /// a restart or a take-over, and publishes the snapshots in position order with the live changes, so a subscriber never
+    /// sees a snapshot after a newer change of its row. Follow it with <see cref="WaitForBackfillAsync"/> or
+    /// <see cref="GetBackfillsAsync"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><typeparamref name="T"/> is not mapped.</exception>
+    /// <exception cref="AblyConfigurationException">The table has no primary key, or an option is not valid; the message says which.</exception>
+    public Task<BackfillStatus> BackfillAsync<T>(BackfillOptions? options = null, CancellationToken cancellationToken = default) =>
+        _typed.TryGetValue(typeof(T), out var mapping)
+            ? BackfillAsync(mapping, options, cancellationToken)
+            : throw new InvalidOperationException($"{typeof(T).Name} is not mapped: add its AblyPgTables entry to ConnectorOptions.Tables.");
+
+    /// <summary>Publishes the rows that already exist in a mapped table (see <see cref="BackfillAsync{T}"/>).</summary>
+    /// <param name="table">The table's name, as mapped (<c>users</c>, or <c>schema.users</c>); typed and configuration-file mappings alike.</param>
+    /// <param name="options">Which rows, and on which channel.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public Task<BackfillStatus> BackfillAsync(string table, BackfillOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(table);
+        var matches = _mappings.Where(m => m.TableName == table || m.Schema + "." + m.TableName == table).ToList();
+        if (matches.Count != 1)
+        {
+            throw new AblyConfigurationException(matches.Count == 0
+                ? $"Table '{table}' is not mapped; the mapped tables are {string.Join(", ", _mappings.Select(m => m.DisplayName))}."
+                : $"Table '{table}' is mapped in several schemas: name it as schema.table.");
+        }
+
+        return BackfillAsync(matches[0], options, cancellationToken);
+    }
+
+    /// <summary>The backfills recorded for this capture schema, newest first.</summary>
+    public async Task<IReadOnlyList<BackfillStatus>> GetBackfillsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var session = await OpenAsync(cancellationToken);
+        return await BackfillStore.ListAsync(session.Connection, _options.CaptureSchema, id: null, limit: 100, cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits until backfill <paramref name="id"/> has recorded every row and, when <paramref name="published"/>, until
+    /// Ably accepted them all (the store holds none of its snapshots). Returns its final status (also when it failed).
+    /// </summary>
+    public async Task<BackfillStatus> WaitForBackfillAsync(long id, bool published = true, IProgress<BackfillStatus>? progress = null, CancellationToken cancellationToken = default)
+    {
+        await using var session = await OpenAsync(cancellationToken);
+        while (true)
+        {
+            var status = (await BackfillStore.ListAsync(session.Connection, _options.CaptureSchema, id, 1, cancellationToken)).FirstOrDefault()
+                         ?? throw new InvalidOperationException($"There is no backfill {id}.");
+            progress?.Report(status);
+            if (!status.IsRunning && (!published || status.State != "done" || status.LastChange is not { } last ||
+                                      !await BackfillStore.PendingAsync(session.Connection, _options.CaptureSchema, last, cancellationToken)))
+            {
+                return status;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
+        }
+    }
+
+    private async Task<BackfillStatus> BackfillAsync(ChangeMapping mapping, BackfillOptions? options, CancellationToken cancellationToken)
+    {
+        await using var session = await OpenAsync(cancellationToken);
+        var status = await BackfillStore.RequestAsync(session.Connection, _options.CaptureSchema, mapping, options ?? new BackfillOptions(), cancellationToken);
+        BackfillLog.Requested(_logger, status.Id, mapping.DisplayName, status.RowsEstimate);
+        return status;
+    }
+
+    /// <summary>A connection for a request made outside the connector's loops, started or not.</summary>
+    private async Task<OwnedConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var source = _sessions is null ? CreateSessionSource(leader: false) : null;
+        var connection = await (source ?? _sessions!).OpenConnectionAsync(cancellationToken);
+        return new OwnedConnection(connection, source);
+    }
+
+    private sealed class OwnedConnection(NpgsqlConnection connection, NpgsqlDataSource? source) : IAsyncDisposable
+    {
+        public NpgsqlConnection Connection { get; } = connection;
+
+        public async ValueTask DisposeAsync()
+        {
+            await Connection.DisposeAsync();
+            if (source is not null)
+            {
+                await source.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>The complete install this connector runs, for a DBA to review or apply as the owner (see <see cref="ConnectorOptions.GetInstallSql"/>).</summary>
@@ -282,8 +375,21 @@ public sealed class Connector : IAsyncDisposable
                 ConnectorLog.BecameActive(_logger, _options.CaptureSchema, _mappings.Count - plan!.SetAside.Count);
                 failures = 0;
                 await using var fence = new LeaderFence(_sessions!, session.Connection.ProcessID, _options.CaptureSchema);
-                var drain = new ChangeDrain(_options, Routes(plan), _publisher!, fence, plan.InstallId!, _logger);
-                await drain.RunAsync(new TriggerCaptureSource(session.Connection, _options.CaptureSchema), stopping);
+                var routes = Routes(plan);
+                var drain = new ChangeDrain(_options, routes, _publisher!, fence, plan.InstallId!, _logger);
+
+                // Backfills run beside the drain, on a connection of their own, for as long as this one leads.
+                using var leading = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                var backfills = Task.Run(() => new BackfillRunner(_sessions!, _options.CaptureSchema, routes, _logger).RunAsync(leading.Token), CancellationToken.None);
+                try
+                {
+                    await drain.RunAsync(new TriggerCaptureSource(session.Connection, _options.CaptureSchema), stopping);
+                }
+                finally
+                {
+                    await leading.CancelAsync();
+                    await backfills;
+                }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {

@@ -128,7 +128,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
         return null;
     }
 
-    public static char OpOf(ChangeKind kind) => kind switch { ChangeKind.Insert => 'I', ChangeKind.Update => 'U', _ => 'D' };
+    public static char OpOf(ChangeKind kind) => kind switch { ChangeKind.Insert => 'I', ChangeKind.Update => 'U', ChangeKind.Snapshot => 'S', _ => 'D' };
 
     private static List<CapturedJson> Split(byte[] data)
     {

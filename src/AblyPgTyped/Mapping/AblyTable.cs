@@ -77,10 +77,13 @@ public abstract class AblyTable
     /// <summary>The schema-qualified, quoted table name.</summary>
     public string QualifiedName => CaptureSql.QualifiedName(Schema, Name);
 
-    /// <summary>The channel template of an operation, or <see langword="null"/> when it is not captured.</summary>
+    /// <summary>
+    /// The channel template of an operation, or <see langword="null"/> when it is not captured. Snapshots (backfilled
+    /// rows) use the insert channel unless the backfill names one.
+    /// </summary>
     public string? ChannelTemplate(ChangeKind kind) => kind switch
     {
-        ChangeKind.Insert => InsertChannel,
+        ChangeKind.Insert or ChangeKind.Snapshot => InsertChannel,
         ChangeKind.Update => UpdateChannel,
         ChangeKind.Delete => DeleteChannel,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown change kind."),

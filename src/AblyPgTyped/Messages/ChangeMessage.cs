@@ -9,12 +9,13 @@ public static class ChangeMessage
     /// <summary>The message name the Node.js original used for every change (compatibility mode).</summary>
     public const string CompatibleName = "New message from the Ably/ Postgres connector";
 
-    /// <summary>The wire name of a change kind: <c>insert</c>, <c>update</c> or <c>delete</c>.</summary>
+    /// <summary>The wire name of a change kind: <c>insert</c>, <c>update</c>, <c>delete</c> or <c>snapshot</c>.</summary>
     public static string NameOf(ChangeKind kind) => kind switch
     {
         ChangeKind.Insert => "insert",
         ChangeKind.Update => "update",
         ChangeKind.Delete => "delete",
+        ChangeKind.Snapshot => "snapshot",
         _ => throw new System.ArgumentOutOfRangeException(nameof(kind), kind, "Unknown change kind."),
     };
 
@@ -24,6 +25,7 @@ public static class ChangeMessage
         "insert" => ChangeKind.Insert,
         "update" => ChangeKind.Update,
         "delete" => ChangeKind.Delete,
+        "snapshot" => ChangeKind.Snapshot,
         _ => null,
     };
 }

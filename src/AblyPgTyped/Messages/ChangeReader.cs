@@ -113,7 +113,7 @@ public static class ChangeReader
             throw new JsonException($"The change is for table {schema}.{name}, not {table.Schema}.{table.Name}.");
         }
 
-        var kind = ChangeMessage.ParseKind(operation) ?? throw new JsonException($"'{operation}' is not an operation (insert, update, delete).");
+        var kind = ChangeMessage.ParseKind(operation) ?? throw new JsonException($"'{operation}' is not an operation (insert, update, delete, snapshot).");
         return new Change<T>(
             kind,
             schema,

@@ -30,7 +30,10 @@ public sealed class ConnectorProcess : IDisposable
 
     public bool IsActive => _state == "ACTIVE";
 
-    /// <summary>Starts a connector process for the harness; <paramref name="settings"/> are the host's <c>name=value</c> options (tables, bundle, compatible).</summary>
+    /// <summary>
+    /// Starts a connector process for the harness; <paramref name="settings"/> are the host's options: <c>name=value</c>
+    /// (tables, bundle, compatible), or <c>backfill</c> to map the backfill test's table instead of users.
+    /// </summary>
     public static ConnectorProcess Start(ConnectorHarness harness, params string[] settings)
     {
         var host = RepositoryPaths.BuiltProgram("tests/AblyPgTyped.Tests.Host", "AblyPgTyped.Tests.Host");

@@ -1,0 +1,45 @@
+using System;
+using System.Diagnostics;
+using System.Threading.Tasks;
+using AblyPgTyped.Publishing;
+
+namespace AblyPgTyped.Benchmarks.Scenarios;
+
+/// <summary>
+/// A backfill of a table that holds rows captured before nobody asked for them: rows per second from the request until
+/// Ably accepted every snapshot, with the connector at the Standard plan's limits and bundling on (the defaults).
+/// </summary>
+internal static class BackfillScenario
+{
+    private const string Name = "backfill";
+
+    public static async Task RunAsync(BenchmarkRun run)
+    {
+        var rows = run.Options.Changes ?? (run.Options.Smoke ? 5_000 : 1_000_000);
+        await using var database = await run.Postgres.CreateDatabaseAsync();
+        await run.InstallCaptureAsync(database);
+        await database.ExecuteAsync($"ALTER TABLE {BenchTables.Captured} DISABLE TRIGGER USER");
+        await database.ExecuteAsync(BenchTables.InsertRows(BenchTables.Captured, rows.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await database.ExecuteAsync($"ALTER TABLE {BenchTables.Captured} ENABLE TRIGGER USER");
+        await database.ExecuteAsync($"VACUUM ANALYZE {BenchTables.Captured}");
+
+        var options = run.ConnectorOptions(database);
+        options.Ably.Plan = AblyPlan.Standard;
+        options.MaxChangesPerMessage = new ConnectorOptions().MaxChangesPerMessage;
+        await using var connector = new Connector(options);
+        await connector.StartAsync();
+        var clock = Stopwatch.StartNew();
+        var requested = await connector.BackfillAsync<BenchRow>();
+        var status = await connector.WaitForBackfillAsync(requested.Id);
+        var seconds = clock.Elapsed.TotalSeconds;
+        await connector.StopAsync();
+
+        var rate = status.RowsDone / seconds;
+        run.Log($"backfill: {Report.N0(status.RowsDone)} rows ({status.State}) in {seconds:0.0} s: {Report.N0(rate)} rows/s");
+        run.Report.Add(Name, $"{Report.N0(rows)} rows, one insert channel, Standard plan, bundling on: rows/s, request → all accepted",
+            $"**{Report.N0(rate)}/s** ({seconds:0.0} s)", "one channel's limit: 50 messages/s × 500 changes per bundle");
+        run.Report.Print(run.Progress);
+        run.Report.Note("backfill: bench_captured filled with triggers disabled (nothing captured), then BackfillAsync<BenchRow>() with default options (chunks of 500 rows); " +
+                        "every snapshot goes to the insert channel \"bench\", so the figure is bounded by one channel's rate at the Standard plan (95% of 50 messages/s) times the bundle size.");
+    }
+}
