@@ -12,7 +12,13 @@ internal sealed class InProcessEndpoint : BenchEndpoint
 
     private readonly LocalAblyServer _server;
 
-    private InProcessEndpoint(LocalAblyServer server) => _server = server;
+    private InProcessEndpoint(LocalAblyServer server, BenchPlan plan)
+    {
+        _server = server;
+        Plan = plan;
+    }
+
+    public override BenchPlan Plan { get; }
 
     public override string Host => "127.0.0.1";
 
@@ -21,32 +27,30 @@ internal sealed class InProcessEndpoint : BenchEndpoint
     public override string ApiKey => Key;
 
     public override string Description =>
-        $"LocalAbly in the benchmark process on {_server.BaseAddress} (HTTP/1.1, JSON, idempotency on, 64 KiB per message/spec)";
+        $"LocalAbly in the benchmark process on {_server.BaseAddress}, {Plan.Name} plan ({_server.Limits})";
 
-    public static async Task<InProcessEndpoint> StartAsync() =>
+    /// <summary>A LocalAbly server enforcing <paramref name="plan"/>'s limits (HTTP/1.1, JSON, idempotency on).</summary>
+    public static async Task<InProcessEndpoint> StartAsync(BenchPlan plan) =>
         new(await LocalAblyServer.StartAsync(new LocalAblyOptions
         {
             ApiKeys = { Key },
-
-            // Unlimited: these scenarios measure the connector's own speed, as they did before the endpoint modelled
-            // Ably's plans. Figures under the Standard and Pro presets are still to be added (issue 8).
-            Plan = LocalAblyPlan.Unlimited,
+            Plan = plan.EndpointPlan,
 
             // A million messages must not become a million retained objects: keep little history and bound the id memory.
             MaxHistoryPerChannel = 8,
             MaxRecordedMessages = 1_000,
             MaxDedupKeysPerChannel = 200_000,
-        }));
+        }), plan);
 
     public override AcceptanceTracker Track() => new Tracker(_server);
 
-    public override IDisposable Observe(Action<string, DateTimeOffset> onMessage)
+    public override IDisposable Observe(Action<ObservedMessage> onMessage)
     {
         void Handler(IReadOnlyList<ReceivedMessage> messages)
         {
             foreach (var message in messages)
             {
-                onMessage(message.DataString ?? "", message.ReceivedAt);
+                onMessage(new ObservedMessage(message.Channel, message.DataString ?? "", message.ReceivedAt));
             }
         }
 
@@ -57,7 +61,8 @@ internal sealed class InProcessEndpoint : BenchEndpoint
     public override Task<EndpointCounters> CountersAsync()
     {
         var stats = _server.GetStats();
-        return Task.FromResult(new EndpointCounters(stats.BatchPublishRequests, stats.AcceptedMessages, stats.DuplicateMessages));
+        return Task.FromResult(new EndpointCounters(stats.BatchPublishRequests, stats.AcceptedMessages, stats.DuplicateMessages,
+            stats.ChannelRateLimited, stats.AccountMessageRateLimited + stats.AccountRequestRateLimited));
     }
 
     public override ValueTask DisposeAsync() => _server.DisposeAsync();
@@ -78,8 +83,17 @@ internal sealed class InProcessEndpoint : BenchEndpoint
             base.Dispose();
         }
 
-        private void OnAccepted(IReadOnlyList<ReceivedMessage> messages) =>
-            Add(messages.Count, messages[^1].ReceivedAtStopwatchTimestamp);
+        private void OnAccepted(IReadOnlyList<ReceivedMessage> messages)
+        {
+            long changes = 0, bytes = 0;
+            foreach (var message in messages)
+            {
+                changes += MessageChanges.Count(message.Id);
+                bytes += message.Size;
+            }
+
+            Add(changes, bytes, messages[^1].ReceivedAtStopwatchTimestamp);
+        }
     }
 
     private sealed class Unsubscribe(Action action) : IDisposable
