@@ -15,6 +15,7 @@ internal static class BacklogDrain
         BenchmarkRun run, BenchDatabase database, BenchEndpoint endpoint, int changes, IReadOnlyDictionary<string, string>? environment = null)
     {
         using var tracker = endpoint.Track();
+        tracker.MarkAt(changes / 2);
         var before = await endpoint.CountersAsync();
         await using var child = ConnectorChild.Start(database.ConnectionString, endpoint, environment);
         var cpu = CpuMeter.Start(child.ProcessId, run.Postgres.PostmasterProcessId);
@@ -29,6 +30,7 @@ internal static class BacklogDrain
             done, changes, tracker.Count, timeout,
             BenchmarkRun.Seconds(tracker.FirstTimestamp, tracker.LastTimestamp),
             BenchmarkRun.Seconds(child.StartedTimestamp, tracker.LastTimestamp),
+            tracker.MarkTimestamp == 0 ? double.NaN : (changes - (changes / 2)) / BenchmarkRun.Seconds(tracker.MarkTimestamp, tracker.LastTimestamp),
             tracker.Count == 0 ? 0 : tracker.Bytes / (double)tracker.Count,
             peakRss, cpuSplit, child.RuntimeStats, delivery, left);
     }
@@ -50,15 +52,19 @@ internal static class BacklogDrain
 /// <param name="Done">Every change was accepted within <paramref name="Timeout"/>.</param>
 /// <param name="Seconds">First → last accepted.</param>
 /// <param name="FromStart">Process start → last accepted.</param>
+/// <param name="SecondHalfRate">Changes per second over the second half of the changes, once the connector's JIT has mostly settled.</param>
 /// <param name="BytesPerChange">Accepted message bytes (Ably's size rule) per change.</param>
 /// <param name="StoreRowsLeft">Store rows left once the connector had a moment to forget what was accepted.</param>
 internal sealed record DrainResult(
-    bool Done, int Changes, long Accepted, TimeSpan Timeout, double Seconds, double FromStart, double BytesPerChange,
+    bool Done, int Changes, long Accepted, TimeSpan Timeout, double Seconds, double FromStart, double SecondHalfRate, double BytesPerChange,
     long PeakRssBytes, string CpuSplit, string? RuntimeStats, Delivery Delivery, long StoreRowsLeft)
 {
     public double Rate => Changes / Seconds;
 
     public double PeakRssMb => PeakRssBytes / 1e6;
+
+    /// <summary>e.g. "second half 91,000/s".</summary>
+    public string SecondHalf => double.IsNaN(SecondHalfRate) ? "" : $"second half {Report.N0(SecondHalfRate)}/s; ";
 
     public string NotDrained => $"not drained: only {Report.N0(Accepted)} of {Report.N0(Changes)} accepted within {Timeout.TotalSeconds:0} s";
 }

@@ -58,6 +58,7 @@ internal abstract class AcceptanceTracker : IDisposable
     private long _bytes;
     private long _first;
     private long _last;
+    private long _mark;
     private readonly SemaphoreSlim _changed = new(0);
 
     /// <summary>Changes accepted so far.</summary>
@@ -71,6 +72,15 @@ internal abstract class AcceptanceTracker : IDisposable
 
     /// <summary><see cref="Stopwatch"/> timestamp of the latest accepted message.</summary>
     public long LastTimestamp => Interlocked.Read(ref _last);
+
+    /// <summary>Changes at which <see cref="MarkTimestamp"/> is taken (see <see cref="MarkAt"/>).</summary>
+    public long Mark { get; private set; } = long.MaxValue;
+
+    /// <summary><see cref="Stopwatch"/> timestamp of the message that took the count to <see cref="Mark"/>; 0 before.</summary>
+    public long MarkTimestamp => Interlocked.Read(ref _mark);
+
+    /// <summary>Notes the time the count reaches <paramref name="changes"/> (half a drain, to tell its warm-up from the rest).</summary>
+    public void MarkAt(long changes) => Mark = changes;
 
     /// <summary>Waits until <paramref name="target"/> changes were accepted; false when <paramref name="timeout"/> passes first.</summary>
     public async Task<bool> WaitForAsync(long target, TimeSpan timeout)
@@ -102,7 +112,11 @@ internal abstract class AcceptanceTracker : IDisposable
         Interlocked.CompareExchange(ref _first, timestamp, 0);
         InterlockedMax(ref _last, timestamp);
         Interlocked.Add(ref _bytes, bytes);
-        Interlocked.Add(ref _count, changes);
+        if (Interlocked.Add(ref _count, changes) >= Mark)
+        {
+            Interlocked.CompareExchange(ref _mark, timestamp, 0);
+        }
+
         try
         {
             _changed.Release();

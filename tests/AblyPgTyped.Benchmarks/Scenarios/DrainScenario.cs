@@ -98,7 +98,7 @@ internal static class DrainScenario
                 $"{result.StoreRowsLeft} store rows left; {result.CpuSplit}");
         run.Figures[$"drain {plan.Name} {shape}"] = result.Rate;
 
-        var text = $"**{Report.N0(result.Rate)}/s** ({result.Seconds:0.0} s first→last accepted; {result.FromStart:0.0} s from process start; {Report.N0(requests)} requests" +
+        var text = $"**{Report.N0(result.Rate)}/s** ({result.SecondHalf}{result.Seconds:0.0} s first→last accepted; {result.FromStart:0.0} s from process start; {Report.N0(requests)} requests" +
                    (plan.IsLimited ? $"; peak RSS {Report.N0(result.PeakRssMb)} MB)" : ")");
         var baseline = ceiling is { } alone
             ? $"endpoint alone: {Report.N0(alone)}/s on one channel (original: ~2,000/s)"

@@ -49,7 +49,7 @@ internal static class ShardedDrainScenario
             var requests = result.Delivery.Counted.BatchRequests;
             run.Log($"{tag}: {Report.N0(result.Rate)} changes/s, {Report.N0(requests)} requests, {Report.N0(result.Delivery.Counted.AcceptedMessages)} messages, " +
                     $"{result.Delivery.RateLimitedText} refused with 429, {result.Delivery.Counted.DuplicateMessages} duplicates, {result.StoreRowsLeft} store rows left; {result.CpuSplit}");
-            var text = $"**{Report.N0(result.Rate)}/s** ({result.Seconds:0.0} s first→last accepted; {result.FromStart:0.0} s from process start; " +
+            var text = $"**{Report.N0(result.Rate)}/s** ({result.SecondHalf}{result.Seconds:0.0} s first→last accepted; {result.FromStart:0.0} s from process start; " +
                        $"{Report.N0(requests)} requests, {Report.N0(requests / result.Seconds)}/s; peak RSS {Report.N0(result.PeakRssMb)} MB; {result.CpuSplit}; connector {result.RuntimeStats})";
             var oneChannel = run.Figures.TryGetValue($"drain {plan.Name} bulk", out var single) ? $"one channel, same plan: {Report.N0(single)}/s" : "";
             var baseline = plan.IsLimited ? plan.Ceiling(shards, result.BytesPerChange) + (oneChannel.Length > 0 ? "; " + oneChannel : "") : oneChannel;
