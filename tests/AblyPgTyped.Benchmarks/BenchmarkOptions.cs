@@ -41,7 +41,7 @@ internal sealed class BenchmarkOptions
           --shards N               sharded: channels the backlog is spread over (100)
           --rates a,b,c            latency: changes per second (100,1000,10000; --smoke: 1000)
           --hot-rate N             quiet: changes per second on the hot channel (1000)
-          --quiet-rate N           quiet: changes per second on the quiet channel (5)
+          --quiet-rate N           quiet: changes per second on the quiet channel (5; --smoke: 20)
           --channels N             fanout: distinct channels (100000; under a limited plan at most 10 s of the
                                    account's message rate: 25000 on Standard)
           --runs N                 startup: process starts (5)

@@ -47,6 +47,12 @@ internal static class BenchmarkProgram
         await using var endpoints = options.AblyHost is null
             ? await PlanEndpoints.InProcessAsync(options.PlanList)
             : await PlanEndpoints.RemoteAsync(options.AblyHost, options.AblyPort!.Value, options.AblyKey!);
+        if (endpoints.RemotePlan is { } remotePlan && options.PlanList.Any(p => p != remotePlan))
+        {
+            Console.Error.WriteLine($"The endpoint at {options.AblyHost}:{options.AblyPort} enforces the {remotePlan.Name} plan only; pass --plans {remotePlan.Name.ToLowerInvariant()}.");
+            return 2;
+        }
+
         report.Header.Add($"database: {postgres.Description}");
         report.Header.Add($"endpoint: {endpoints.Describe()}");
         report.Header.Add("plans: " + string.Join("; ", options.PlanList.Select(p => p.Describe())));
