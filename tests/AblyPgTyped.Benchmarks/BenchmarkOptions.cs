@@ -30,7 +30,7 @@ internal sealed class BenchmarkOptions
         Options:
           --plans a,b              standard, pro and/or unlimited (standard,pro,unlimited; --smoke: standard,unlimited)
           --smoke                  every scenario at tiny sizes, fewer plans, shapes and rates (under a minute)
-          --seconds N              write: seconds per pgbench run (8); latency: seconds per rate (20);
+          --seconds N              write: seconds per pgbench run (8); latency: seconds per rate (15);
                                    quiet: seconds alone and seconds beside the hot channel (20 each)
           --repeats N              write: uncaptured/captured pairs per workload (3; the median pair is reported)
           --changes N              drain and sharded: captured changes (drain: 1000000 under unlimited, 300000 under
@@ -98,7 +98,7 @@ internal sealed class BenchmarkOptions
 
     public int? Repeats { get; private set; }
 
-    public double LatencySeconds => Seconds ?? (Smoke ? 2 : 20);
+    public double LatencySeconds => Seconds ?? (Smoke ? 2 : 15);
 
     public double QuietSeconds => Seconds ?? (Smoke ? 1.5 : 20);
 
