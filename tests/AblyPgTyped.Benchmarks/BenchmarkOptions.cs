@@ -45,6 +45,8 @@ internal sealed class BenchmarkOptions
           --channels N             fanout: distinct channels (100000; under a limited plan at most 10 s of the
                                    account's message rate: 25000 on Standard)
           --runs N                 startup: process starts (5)
+          --endpoint-delay MS      delay every publish request at the in-process endpoints by MS milliseconds,
+                                   as the network round trip to Ably would (0)
           --ably-host H --ably-port P --ably-key K
                                    use a running LocalAbly endpoint (it is observed through /_local/); it serves
                                    only the plan it was started with, so --plans must name that one
@@ -71,6 +73,9 @@ internal sealed class BenchmarkOptions
     public int? Shards { get; private set; }
 
     public int? HotRate { get; private set; }
+
+    /// <summary>Delay added to every publish request at the in-process endpoints, as a network round trip would add.</summary>
+    public TimeSpan EndpointDelay { get; private set; }
 
     public int? QuietRate { get; private set; }
 
@@ -163,6 +168,9 @@ internal sealed class BenchmarkOptions
                     break;
                 case "--shards":
                     options.Shards = Int(Next(args, ref i));
+                    break;
+                case "--endpoint-delay":
+                    options.EndpointDelay = TimeSpan.FromMilliseconds(Int(Next(args, ref i)));
                     break;
                 case "--hot-rate":
                     options.HotRate = Int(Next(args, ref i));

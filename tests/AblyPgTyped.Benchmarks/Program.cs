@@ -45,7 +45,7 @@ internal static class BenchmarkProgram
 
         await using var postgres = await PostgresTarget.StartAsync();
         await using var endpoints = options.AblyHost is null
-            ? await PlanEndpoints.InProcessAsync(options.PlanList)
+            ? await PlanEndpoints.InProcessAsync(options.PlanList, options.EndpointDelay)
             : await PlanEndpoints.RemoteAsync(options.AblyHost, options.AblyPort!.Value, options.AblyKey!);
         if (endpoints.RemotePlan is { } remotePlan && options.PlanList.Any(p => p != remotePlan))
         {

@@ -12,10 +12,13 @@ internal sealed class InProcessEndpoint : BenchEndpoint
 
     private readonly LocalAblyServer _server;
 
-    private InProcessEndpoint(LocalAblyServer server, BenchPlan plan)
+    private readonly TimeSpan _delay;
+
+    private InProcessEndpoint(LocalAblyServer server, BenchPlan plan, TimeSpan delay)
     {
         _server = server;
         Plan = plan;
+        _delay = delay;
     }
 
     public override BenchPlan Plan { get; }
@@ -27,11 +30,16 @@ internal sealed class InProcessEndpoint : BenchEndpoint
     public override string ApiKey => Key;
 
     public override string Description =>
-        $"LocalAbly in the benchmark process on {_server.BaseAddress}, {Plan.Name} plan ({_server.Limits})";
+        $"LocalAbly in the benchmark process on {_server.BaseAddress}, {Plan.Name} plan ({_server.Limits})" +
+        (_delay > TimeSpan.Zero ? $", every publish request delayed {_delay.TotalMilliseconds:0} ms" : "");
 
-    /// <summary>A LocalAbly server enforcing <paramref name="plan"/>'s limits (HTTP/1.1, JSON, idempotency on).</summary>
-    public static async Task<InProcessEndpoint> StartAsync(BenchPlan plan) =>
-        new(await LocalAblyServer.StartAsync(new LocalAblyOptions
+    /// <summary>
+    /// A LocalAbly server enforcing <paramref name="plan"/>'s limits (HTTP/1.1, JSON, idempotency on), delaying each
+    /// publish request by <paramref name="delay"/> (none when zero).
+    /// </summary>
+    public static async Task<InProcessEndpoint> StartAsync(BenchPlan plan, TimeSpan delay)
+    {
+        var server = await LocalAblyServer.StartAsync(new LocalAblyOptions
         {
             ApiKeys = { Key },
             Plan = plan.EndpointPlan,
@@ -40,7 +48,14 @@ internal sealed class InProcessEndpoint : BenchEndpoint
             MaxHistoryPerChannel = 8,
             MaxRecordedMessages = 1_000,
             MaxDedupKeysPerChannel = 200_000,
-        }), plan);
+        });
+        if (delay > TimeSpan.Zero)
+        {
+            server.Faults.AddLatency(delay);
+        }
+
+        return new(server, plan, delay);
+    }
 
     public override AcceptanceTracker Track() => new Tracker(_server);
 

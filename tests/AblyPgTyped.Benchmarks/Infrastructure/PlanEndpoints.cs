@@ -13,8 +13,13 @@ internal sealed class PlanEndpoints : IAsyncDisposable
 {
     private readonly Dictionary<BenchPlan, BenchEndpoint> _endpoints = [];
     private readonly RemoteEndpoint? _remote;
+    private readonly TimeSpan _delay;
 
-    private PlanEndpoints(RemoteEndpoint? remote) => _remote = remote;
+    private PlanEndpoints(RemoteEndpoint? remote, TimeSpan delay)
+    {
+        _remote = remote;
+        _delay = delay;
+    }
 
     /// <summary>Whether the endpoint was started elsewhere.</summary>
     public bool IsRemote => _remote is not null;
@@ -22,10 +27,13 @@ internal sealed class PlanEndpoints : IAsyncDisposable
     /// <summary>The plan of the endpoint given on the command line, if any.</summary>
     public BenchPlan? RemotePlan => _remote?.Plan;
 
-    /// <summary>Starts a LocalAbly server for each of <paramref name="plans"/> and Unlimited (for the baselines).</summary>
-    public static async Task<PlanEndpoints> InProcessAsync(IEnumerable<BenchPlan> plans)
+    /// <summary>
+    /// Starts a LocalAbly server for each of <paramref name="plans"/> and Unlimited (for the baselines); each delays
+    /// every publish request by <paramref name="delay"/>.
+    /// </summary>
+    public static async Task<PlanEndpoints> InProcessAsync(IEnumerable<BenchPlan> plans, TimeSpan delay)
     {
-        var endpoints = new PlanEndpoints(null);
+        var endpoints = new PlanEndpoints(null, delay);
         foreach (var plan in plans.Append(BenchPlan.Unlimited).Distinct())
         {
             await endpoints.ForAsync(plan);
@@ -34,7 +42,7 @@ internal sealed class PlanEndpoints : IAsyncDisposable
         return endpoints;
     }
 
-    public static async Task<PlanEndpoints> RemoteAsync(string host, int port, string apiKey) => new(await RemoteEndpoint.ConnectAsync(host, port, apiKey));
+    public static async Task<PlanEndpoints> RemoteAsync(string host, int port, string apiKey) => new(await RemoteEndpoint.ConnectAsync(host, port, apiKey), TimeSpan.Zero);
 
     /// <summary>
     /// The endpoint for figures that do not depend on a plan (write, start-up) and for the "endpoint alone" baselines:
@@ -54,7 +62,7 @@ internal sealed class PlanEndpoints : IAsyncDisposable
 
         if (!_endpoints.TryGetValue(plan, out var endpoint))
         {
-            _endpoints[plan] = endpoint = await InProcessEndpoint.StartAsync(plan);
+            _endpoints[plan] = endpoint = await InProcessEndpoint.StartAsync(plan, _delay);
         }
 
         return endpoint;
