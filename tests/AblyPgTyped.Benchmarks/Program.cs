@@ -85,6 +85,7 @@ internal static class BenchmarkProgram
             }
         }
 
+        report.Header.Add($"load average after the run: {MachineInfo.LoadAverage()}");
         report.Header.Add($"duration: {clock.Elapsed.TotalMinutes:0.0} min");
         var table = report.Render();
         Console.WriteLine();
