@@ -31,7 +31,7 @@ internal sealed class BenchmarkOptions
           --plans a,b              standard, pro and/or unlimited (standard,pro,unlimited; --smoke: standard,unlimited)
           --smoke                  every scenario at tiny sizes, fewer plans, shapes and rates (under a minute)
           --seconds N              write: seconds per pgbench run (8); latency: seconds per rate (15);
-                                   quiet: seconds alone and seconds beside the hot channel (20 each)
+                                   quiet: seconds alone and seconds beside the hot channel (25 each)
           --repeats N              write: uncaptured/captured pairs per workload (3; the median pair is reported)
           --changes N              drain and sharded: captured changes (drain: 1000000 under unlimited, 300000 under
                                    a limited plan; sharded: 1000000)
@@ -41,7 +41,7 @@ internal sealed class BenchmarkOptions
           --shards N               sharded: channels the backlog is spread over (100)
           --rates a,b,c            latency: changes per second (100,1000,10000; --smoke: 1000)
           --hot-rate N             quiet: changes per second on the hot channel (1000)
-          --quiet-rate N           quiet: changes per second on the quiet channel (5; --smoke: 20)
+          --quiet-rate N           quiet: changes per second on the quiet channel (10; --smoke: 20)
           --channels N             fanout: distinct channels (100000; under a limited plan at most 10 s of the
                                    account's message rate: 25000 on Standard)
           --runs N                 startup: process starts (5)
@@ -105,7 +105,7 @@ internal sealed class BenchmarkOptions
 
     public double LatencySeconds => Seconds ?? (Smoke ? 2 : 15);
 
-    public double QuietSeconds => Seconds ?? (Smoke ? 1.5 : 20);
+    public double QuietSeconds => Seconds ?? (Smoke ? 1.5 : 25);
 
     /// <summary>The plans to measure under, in the order given.</summary>
     public IReadOnlyList<BenchPlan> PlanList => Plans ?? (Smoke ? [BenchPlan.Standard, BenchPlan.Unlimited] : BenchPlan.All);
@@ -123,7 +123,7 @@ internal sealed class BenchmarkOptions
 
     public int HotChannelRate => HotRate ?? 1_000;
 
-    public int QuietChannelRate => QuietRate ?? (Smoke ? 20 : 5);
+    public int QuietChannelRate => QuietRate ?? (Smoke ? 20 : 10);
 
     /// <summary>Fan-out channels: under a limited plan at most 10 seconds of the account's message rate.</summary>
     public int FanoutChannels(BenchPlan plan)

@@ -78,7 +78,7 @@ internal sealed class Report
 
     public static string Percent(double fraction) => N0(fraction * 100) + "%";
 
-    private static string Ratio(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
+    private static string Ratio(double value) => value.ToString(value < 1.1 ? "0.00" : "0.0", CultureInfo.InvariantCulture);
 
     private static string Line(Row row) =>
         $"| {row.Scenario} | {row.Delivery?.Plan.Label ?? "—"} | {row.Figure} | {row.Result} | {row.Delivery?.MessagesPerChangeText ?? "—"} | " +

@@ -96,7 +96,10 @@ internal static class DrainScenario
         run.Log($"{tag}: {Report.N0(result.Rate)} changes/s, {Report.N0(requests)} requests, {Report.N0(result.Delivery.Counted.AcceptedMessages)} messages, " +
                 $"{result.Delivery.RateLimitedText} refused with 429, peak RSS {Report.N0(result.PeakRssMb)} MB, {result.Delivery.Counted.DuplicateMessages} duplicates, " +
                 $"{result.StoreRowsLeft} store rows left; {result.CpuSplit}");
-        run.Figures[$"drain {plan.Name} {shape}"] = result.Rate;
+        if (environment is null)
+        {
+            run.Figures[$"drain {plan.Name} {shape}"] = result.Rate;
+        }
 
         var text = $"**{Report.N0(result.Rate)}/s** ({result.SecondHalf}{result.Seconds:0.0} s first→last accepted; {result.FromStart:0.0} s from process start; {Report.N0(requests)} requests" +
                    (plan.IsLimited ? $"; peak RSS {Report.N0(result.PeakRssMb)} MB)" : ")");
