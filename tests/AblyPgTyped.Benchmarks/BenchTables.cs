@@ -19,17 +19,35 @@ public sealed record FanoutRow(
     [property: AblyColumn("email")] string? Email,
     [property: AblyColumn("created")] DateTimeOffset Created);
 
-/// <summary>The benchmark tables. All three have the same shape, so a captured table is compared with an identical uncaptured one.</summary>
+/// <summary>The sharded table: each row goes to the channel of its shard, so a backlog spreads over as many channels as shards.</summary>
+[AblyTable(BenchTables.Sharded, Insert = "shard:{Shard}")]
+public sealed record ShardedRow(
+    [property: AblyColumn("id")] int Id,
+    [property: AblyColumn("shard")] int Shard,
+    [property: AblyColumn("name")] string? Name,
+    [property: AblyColumn("email")] string? Email,
+    [property: AblyColumn("created")] DateTimeOffset Created);
+
+/// <summary>
+/// The benchmark tables. The first three have the same shape, so a captured table is compared with an identical
+/// uncaptured one; the sharded one has a shard number besides (a row of about 100 bytes as JSON, as the others).
+/// </summary>
 internal static class BenchTables
 {
     public const string Plain = "bench_plain";
     public const string Captured = "bench_captured";
     public const string Fanout = "bench_fanout";
+    public const string Sharded = "bench_sharded";
 
-    public static readonly string[] All = [Plain, Captured, Fanout];
+    public static readonly string[] All = [Plain, Captured, Fanout, Sharded];
 
-    public static string Create(string table) =>
-        $"CREATE TABLE {table} (id serial PRIMARY KEY, name text, email text, created timestamptz DEFAULT now());";
+    public static string Create(string table) => table == Sharded
+        ? $"CREATE TABLE {table} (id serial PRIMARY KEY, shard int NOT NULL, name text, email text, created timestamptz DEFAULT now());"
+        : $"CREATE TABLE {table} (id serial PRIMARY KEY, name text, email text, created timestamptz DEFAULT now());";
+
+    /// <summary>One INSERT of <paramref name="rows"/> rows into the sharded table, row i on shard (i mod <paramref name="shards"/>) + <paramref name="firstShard"/>.</summary>
+    public static string InsertShardedRows(string rows, int shards, int firstShard = 0) =>
+        $"INSERT INTO {Sharded} (shard, name, email) SELECT {firstShard} + g % {shards}, 'name-' || g, 'user' || g || '@example.com' FROM generate_series(1, {rows}) g";
 
     /// <summary>One INSERT of <paramref name="rows"/> rows, the shape of the bulk writers.</summary>
     public static string InsertRows(string table, string rows) =>

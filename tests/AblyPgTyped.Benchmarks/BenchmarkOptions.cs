@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using AblyPgTyped.Benchmarks.Infrastructure;
 
 namespace AblyPgTyped.Benchmarks;
 
@@ -9,35 +10,52 @@ namespace AblyPgTyped.Benchmarks;
 internal sealed class BenchmarkOptions
 {
     public const string Usage = """
-        AblyPgTyped benchmarks (issue 5). Prints a markdown table of figures, targets and same-run baselines.
+        AblyPgTyped benchmarks (issues 5 and 8). Prints a markdown table of figures, targets and same-run baselines.
 
           dotnet run -c Release --project tests/AblyPgTyped.Benchmarks [-- [scenario ...] [options]]
 
         Scenarios (default: all, in this order):
           write     write overhead of capture, pgbench: 8 single-row writers, 4 writers of 100-row INSERTs
-          drain     a captured backlog drained by a connector in its own process: changes/s, peak RSS
-          latency   commit -> accepted by the endpoint at steady, open-loop rates: p50, p99, max
+          drain     a captured backlog on one channel, drained by a connector in its own process: changes/s, peak RSS
+          sharded   a captured backlog spread over 100 channels, drained the same way: changes/s
+          latency   commit -> accepted by the endpoint at steady, open-loop rates on one channel: p50, p99, max
+          quiet     a quiet channel's latency while another channel gets far more than its 50 messages/s allow
           fanout    one drain of changes that each have a channel of their own: changes/s, requests/s
           startup   process start -> first message accepted, capture already installed
           backfill  BackfillAsync of an existing table at the Standard plan, bundling on: rows/s until all accepted
 
+        drain, sharded, latency and fanout run once per plan, quiet once per limited plan. Under a plan the local
+        endpoint enforces that plan's limits and the connector paces itself to the same plan, bundling as it does by
+        default; under unlimited neither has limits and the connector sends one message per change (the baseline).
+
         Options:
-          --smoke                  every scenario at tiny sizes (well under a minute)
-          --seconds N              write: seconds per pgbench run (8); latency: seconds per rate (30)
+          --plans a,b              standard, pro and/or unlimited (standard,pro,unlimited; --smoke: standard,unlimited)
+          --smoke                  every scenario at tiny sizes, fewer plans, shapes and rates (under a minute)
+          --seconds N              write: seconds per pgbench run (8); latency: seconds per rate (15);
+                                   quiet: seconds alone and seconds beside the hot channel (25 each)
           --repeats N              write: uncaptured/captured pairs per workload (3; the median pair is reported)
-          --changes N              drain: captured changes (1000000); backfill: rows (1000000)
-          --drain-shapes a,b       drain: bulk (100-row statements) and/or single (1-row statements) (bulk,single)
+          --changes N              drain and sharded: captured changes (drain: 1000000 under unlimited, 300000 under
+                                   a limited plan; sharded: 1000000); backfill: rows (1000000)
+          --drain-shapes a,b       drain: bulk (100-row statements) and/or single (1-row statements) (bulk,single;
+                                   --smoke: bulk)
           --explain                drain: log EXPLAIN (ANALYZE, BUFFERS) of the drain's read and delete first
-          --rates a,b,c            latency: changes per second (100,1000,10000)
-          --channels N             fanout: distinct channels (100000)
+          --shards N               sharded: channels the backlog is spread over (100)
+          --rates a,b,c            latency: changes per second (100,1000,10000; --smoke: 1000)
+          --hot-rate N             quiet: changes per second on the hot channel (1000)
+          --quiet-rate N           quiet: changes per second on the quiet channel (10; --smoke: 20)
+          --channels N             fanout: distinct channels (100000; under a limited plan at most 10 s of the
+                                   account's message rate: 25000 on Standard)
           --runs N                 startup: process starts (5)
+          --endpoint-delay MS      delay every publish request at the in-process endpoints by MS milliseconds,
+                                   as the network round trip to Ably would (0)
           --ably-host H --ably-port P --ably-key K
-                                   use a running LocalAbly endpoint (it is observed through /_local/)
+                                   use a running LocalAbly endpoint (it is observed through /_local/); it serves
+                                   only the plan it was started with, so --plans must name that one
           --output FILE            also write the table to FILE
           ABLYPG_TEST_CONNECTION_STRING=...  use an existing PostgreSQL server instead of a throwaway one
         """;
 
-    public static readonly string[] AllScenarios = ["write", "drain", "latency", "fanout", "startup", "backfill"];
+    public static readonly string[] AllScenarios = ["write", "drain", "sharded", "latency", "quiet", "fanout", "startup", "backfill"];
 
     public List<string> Scenarios { get; } = [];
 
@@ -50,6 +68,17 @@ internal sealed class BenchmarkOptions
     public IReadOnlyList<string>? DrainShapes { get; private set; }
 
     public IReadOnlyList<int>? Rates { get; private set; }
+
+    public IReadOnlyList<BenchPlan>? Plans { get; private set; }
+
+    public int? Shards { get; private set; }
+
+    public int? HotRate { get; private set; }
+
+    /// <summary>Delay added to every publish request at the in-process endpoints, as a network round trip would add.</summary>
+    public TimeSpan EndpointDelay { get; private set; }
+
+    public int? QuietRate { get; private set; }
 
     public int? Channels { get; private set; }
 
@@ -75,15 +104,34 @@ internal sealed class BenchmarkOptions
 
     public int? Repeats { get; private set; }
 
-    public double LatencySeconds => Seconds ?? (Smoke ? 2 : 30);
+    public double LatencySeconds => Seconds ?? (Smoke ? 2 : 15);
 
-    public int DrainChanges => Changes ?? (Smoke ? 5_000 : 1_000_000);
+    public double QuietSeconds => Seconds ?? (Smoke ? 1.5 : 25);
 
-    public IReadOnlyList<string> DrainShapeList => DrainShapes ?? ["bulk", "single"];
+    /// <summary>The plans to measure under, in the order given.</summary>
+    public IReadOnlyList<BenchPlan> PlanList => Plans ?? (Smoke ? [BenchPlan.Standard, BenchPlan.Unlimited] : BenchPlan.All);
 
-    public IReadOnlyList<int> RateList => Rates ?? (Smoke ? [100, 1000] : [100, 1000, 10_000]);
+    /// <summary>Changes in the one-channel backlog: a limited plan drains one channel far slower, so it gets less.</summary>
+    public int DrainChanges(BenchPlan plan) => Changes ?? (Smoke ? 5_000 : plan.IsLimited ? 300_000 : 1_000_000);
 
-    public int FanoutChannels => Channels ?? (Smoke ? 2_000 : 100_000);
+    public int ShardedChanges => Changes ?? (Smoke ? 10_000 : 1_000_000);
+
+    public int ShardCount => Shards ?? 100;
+
+    public IReadOnlyList<string> DrainShapeList => DrainShapes ?? (Smoke ? ["bulk"] : ["bulk", "single"]);
+
+    public IReadOnlyList<int> RateList => Rates ?? (Smoke ? [1000] : [100, 1000, 10_000]);
+
+    public int HotChannelRate => HotRate ?? 1_000;
+
+    public int QuietChannelRate => QuietRate ?? (Smoke ? 20 : 10);
+
+    /// <summary>Fan-out channels: under a limited plan at most 10 seconds of the account's message rate.</summary>
+    public int FanoutChannels(BenchPlan plan)
+    {
+        var channels = Channels ?? (Smoke ? 2_000 : 100_000);
+        return plan.IsLimited ? (int)Math.Min(channels, 10 * plan.Limits.AccountMessagesPerSecond) : channels;
+    }
 
     public int StartupRuns => Runs ?? (Smoke ? 1 : 5);
 
@@ -116,6 +164,21 @@ internal sealed class BenchmarkOptions
                 case "--rates":
                     options.Rates = List(Next(args, ref i), Int);
                     break;
+                case "--plans":
+                    options.Plans = List(Next(args, ref i), BenchPlan.Parse).Distinct().ToList();
+                    break;
+                case "--shards":
+                    options.Shards = Int(Next(args, ref i));
+                    break;
+                case "--endpoint-delay":
+                    options.EndpointDelay = TimeSpan.FromMilliseconds(Int(Next(args, ref i)));
+                    break;
+                case "--hot-rate":
+                    options.HotRate = Int(Next(args, ref i));
+                    break;
+                case "--quiet-rate":
+                    options.QuietRate = Int(Next(args, ref i));
+                    break;
                 case "--channels":
                     options.Channels = Int(Next(args, ref i));
                     break;
@@ -146,6 +209,11 @@ internal sealed class BenchmarkOptions
                     options.Scenarios.Add(arg);
                     break;
             }
+        }
+
+        if (options.Plans is { Count: 0 })
+        {
+            throw new ArgumentException("--plans needs at least one of standard, pro and unlimited.");
         }
 
         if ((options.AblyHost is null) != (options.AblyPort is null) || (options.AblyHost is null) != (options.AblyKey is null))

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Threading.Tasks;
@@ -7,28 +8,31 @@ using AblyPgTyped.Benchmarks.Infrastructure;
 namespace AblyPgTyped.Benchmarks;
 
 /// <summary>What every scenario shares: the database server, the endpoint, the options and the report.</summary>
-internal sealed class BenchmarkRun(BenchmarkOptions options, PostgresTarget postgres, BenchEndpoint endpoint, Report report)
+internal sealed class BenchmarkRun(BenchmarkOptions options, PostgresTarget postgres, PlanEndpoints endpoints, Report report)
 {
     public BenchmarkOptions Options { get; } = options;
 
     public PostgresTarget Postgres { get; } = postgres;
 
-    public BenchEndpoint Endpoint { get; } = endpoint;
+    /// <summary>An endpoint per plan.</summary>
+    public PlanEndpoints Endpoints { get; } = endpoints;
 
     public Report Report { get; } = report;
+
+    /// <summary>Figures of this run that later scenarios set beside their own, by name (e.g. "drain Pro bulk").</summary>
+    public Dictionary<string, double> Figures { get; } = [];
 
     public TextWriter Progress { get; } = Console.Error;
 
     public void Log(string message) => Progress.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
 
-    /// <summary>Options as the connector process uses them: defaults, every benchmark table, this endpoint.</summary>
-    public ConnectorOptions ConnectorOptions(BenchDatabase database)
+    /// <summary>Options for an in-process connector: defaults, every benchmark table, this endpoint and its plan.</summary>
+    public ConnectorOptions ConnectorOptions(BenchDatabase database, BenchEndpoint endpoint)
     {
         var options = new ConnectorOptions
         {
             ConnectionString = database.ConnectionString,
-            Ably = { RestHost = Endpoint.Host, Port = Endpoint.Port, Tls = false, ApiKey = Endpoint.ApiKey, Plan = AblyPgTyped.Publishing.AblyPlan.Unlimited }, // the endpoint is unlimited too (InProcessEndpoint)
-            MaxChangesPerMessage = 1, // the scenarios count one message per change, as when their figures were taken
+            Ably = { RestHost = endpoint.Host, Port = endpoint.Port, Tls = false, ApiKey = endpoint.ApiKey, Plan = endpoint.Plan.ConnectorPlan },
         };
         foreach (var table in AblyPgTables.All)
         {
@@ -44,7 +48,7 @@ internal sealed class BenchmarkRun(BenchmarkOptions options, PostgresTarget post
     /// </summary>
     public async Task InstallCaptureAsync(BenchDatabase database)
     {
-        await using var connector = new Connector(ConnectorOptions(database));
+        await using var connector = new Connector(ConnectorOptions(database, await Endpoints.UnmeteredAsync()));
         await connector.StartAsync();
         var waited = Stopwatch.StartNew();
         while (!await database.ScalarAsync<bool>("SELECT armed FROM ablypg.wakeup") && waited.Elapsed < TimeSpan.FromSeconds(10))
@@ -55,10 +59,10 @@ internal sealed class BenchmarkRun(BenchmarkOptions options, PostgresTarget post
         await connector.StopAsync();
     }
 
-    /// <summary>Starts the connector in its own process and waits until it is active.</summary>
-    public async Task<ConnectorChild> StartConnectorProcessAsync(BenchDatabase database)
+    /// <summary>Starts the connector in its own process, publishing to <paramref name="endpoint"/> under its plan, and waits until it is active.</summary>
+    public async Task<ConnectorChild> StartConnectorProcessAsync(BenchDatabase database, BenchEndpoint endpoint)
     {
-        var child = ConnectorChild.Start(database.ConnectionString, Endpoint);
+        var child = ConnectorChild.Start(database.ConnectionString, endpoint);
         try
         {
             await child.WaitActiveAsync(TimeSpan.FromSeconds(60));

@@ -41,17 +41,24 @@ internal static class BenchmarkProgram
         report.Header.Add($"date: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC");
         report.Header.Add("command: `dotnet run -c Release --project tests/AblyPgTyped.Benchmarks" + (args.Length > 0 ? " -- " + string.Join(' ', args) : "") + "`");
         report.Header.Add($"machine: {MachineInfo.Describe()}");
-        report.Header.Add($".NET: {RuntimeInformation.FrameworkDescription}; connector process: default ConnectorOptions, {(GCSettings.IsServerGC ? "server" : "workstation")} GC");
+        report.Header.Add($".NET: {RuntimeInformation.FrameworkDescription}; connector process: default ConnectorOptions but for the plan and MaxChangesPerMessage (see plans), {(GCSettings.IsServerGC ? "server" : "workstation")} GC");
 
         await using var postgres = await PostgresTarget.StartAsync();
-        await using BenchEndpoint endpoint = options.AblyHost is null
-            ? await InProcessEndpoint.StartAsync()
-            : new RemoteEndpoint(options.AblyHost, options.AblyPort!.Value, options.AblyKey!);
+        await using var endpoints = options.AblyHost is null
+            ? await PlanEndpoints.InProcessAsync(options.PlanList, options.EndpointDelay)
+            : await PlanEndpoints.RemoteAsync(options.AblyHost, options.AblyPort!.Value, options.AblyKey!);
+        if (endpoints.RemotePlan is { } remotePlan && options.PlanList.Any(p => p != remotePlan))
+        {
+            Console.Error.WriteLine($"The endpoint at {options.AblyHost}:{options.AblyPort} enforces the {remotePlan.Name} plan only; pass --plans {remotePlan.Name.ToLowerInvariant()}.");
+            return 2;
+        }
+
         report.Header.Add($"database: {postgres.Description}");
-        report.Header.Add($"endpoint: {endpoint.Description}");
+        report.Header.Add($"endpoint: {endpoints.Describe()}");
+        report.Header.Add("plans: " + string.Join("; ", options.PlanList.Select(p => p.Describe())));
         report.Header.Add($"load average before the run: {MachineInfo.LoadAverage()} (anything else running on the 2 cores lowers every figure)");
 
-        var run = new BenchmarkRun(options, postgres, endpoint, report);
+        var run = new BenchmarkRun(options, postgres, endpoints, report);
         var failed = false;
         foreach (var scenario in options.SelectedScenarios)
         {
@@ -62,7 +69,9 @@ internal static class BenchmarkProgram
                 {
                     "write" => WriteOverheadScenario.RunAsync(run),
                     "drain" => DrainScenario.RunAsync(run),
+                    "sharded" => ShardedDrainScenario.RunAsync(run),
                     "latency" => LatencyScenario.RunAsync(run),
+                    "quiet" => QuietChannelScenario.RunAsync(run),
                     "fanout" => FanoutScenario.RunAsync(run),
                     "startup" => StartupScenario.RunAsync(run),
                     "backfill" => BackfillScenario.RunAsync(run),
@@ -77,6 +86,7 @@ internal static class BenchmarkProgram
             }
         }
 
+        report.Header.Add($"load average after the run: {MachineInfo.LoadAverage()}");
         report.Header.Add($"duration: {clock.Elapsed.TotalMinutes:0.0} min");
         var table = report.Render();
         Console.WriteLine();

@@ -1,8 +1,9 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Globalization;
+using System.IO;
 using System.Text;
+using AblyPgTyped.Benchmarks.Infrastructure;
 
 namespace AblyPgTyped.Benchmarks;
 
@@ -14,18 +15,18 @@ internal sealed class Report
 
     public List<string> Header { get; } = [];
 
-    /// <summary>A figure without a target.</summary>
-    public void Add(string scenario, string figure, string result, string baseline = "") =>
-        _rows.Add(new Row(scenario, figure, result, "—", baseline, ""));
+    /// <summary>A figure without a target; <paramref name="delivery"/> fills the plan, messages-per-change and 429 columns.</summary>
+    public void Add(string scenario, string figure, string result, string baseline = "", Delivery? delivery = null) =>
+        _rows.Add(new Row(scenario, delivery, figure, result, "—", baseline, ""));
 
     /// <summary>A figure that should be at least <paramref name="target"/>.</summary>
-    public void AtLeast(string scenario, string figure, double value, double target, Func<double, string> format, string result, string baseline = "") =>
-        _rows.Add(new Row(scenario, figure, result, "≥ " + format(target), baseline,
+    public void AtLeast(string scenario, string figure, double value, double target, Func<double, string> format, string result, string baseline = "", Delivery? delivery = null) =>
+        _rows.Add(new Row(scenario, delivery, figure, result, "≥ " + format(target), baseline,
             value >= target ? "met" : $"**missed** by {Percent(1 - (value / target))}"));
 
     /// <summary>A figure that should be at most <paramref name="target"/>.</summary>
-    public void AtMost(string scenario, string figure, double value, double target, Func<double, string> format, string result, string baseline = "") =>
-        _rows.Add(new Row(scenario, figure, result, "≤ " + format(target), baseline,
+    public void AtMost(string scenario, string figure, double value, double target, Func<double, string> format, string result, string baseline = "", Delivery? delivery = null) =>
+        _rows.Add(new Row(scenario, delivery, figure, result, "≤ " + format(target), baseline,
             value <= target ? "met" : $"**missed**: {Ratio(value / target)}× the target"));
 
     public void Note(string note) => _notes.Add(note);
@@ -48,8 +49,8 @@ internal sealed class Report
         }
 
         text.AppendLine();
-        text.AppendLine("| scenario | figure | this run | target | baseline (same run) | vs target |");
-        text.AppendLine("|---|---|---|---|---|---|");
+        text.AppendLine("| scenario | plan | figure | this run | messages per change | 429s | target | baseline (same run) | vs target |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var row in _rows)
         {
             text.AppendLine(Line(row));
@@ -77,10 +78,11 @@ internal sealed class Report
 
     public static string Percent(double fraction) => N0(fraction * 100) + "%";
 
-    private static string Ratio(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
+    private static string Ratio(double value) => value.ToString(value < 1.1 ? "0.00" : "0.0", CultureInfo.InvariantCulture);
 
     private static string Line(Row row) =>
-        $"| {row.Scenario} | {row.Figure} | {row.Result} | {row.Target} | {row.Baseline} | {row.Verdict} |";
+        $"| {row.Scenario} | {row.Delivery?.Plan.Label ?? "—"} | {row.Figure} | {row.Result} | {row.Delivery?.MessagesPerChangeText ?? "—"} | " +
+        $"{row.Delivery?.RateLimitedText ?? "—"} | {row.Target} | {row.Baseline} | {row.Verdict} |";
 
-    private sealed record Row(string Scenario, string Figure, string Result, string Target, string Baseline, string Verdict);
+    private sealed record Row(string Scenario, Delivery? Delivery, string Figure, string Result, string Target, string Baseline, string Verdict);
 }

@@ -60,7 +60,10 @@ internal sealed class ConnectorChild : IAsyncDisposable
 
     private static string AppHost => Path.ChangeExtension(OwnAssembly, null);
 
-    /// <summary>Starts the connector process; <paramref name="environment"/> adds runtime settings for it alone.</summary>
+    /// <summary>
+    /// Starts the connector process, publishing to <paramref name="endpoint"/> and pacing itself to the endpoint's plan;
+    /// <paramref name="environment"/> adds runtime settings for it alone.
+    /// </summary>
     public static ConnectorChild Start(string connectionString, BenchEndpoint endpoint, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = File.Exists(AppHost) ? new ProcessStartInfo(AppHost) : new ProcessStartInfo("dotnet") { ArgumentList = { OwnAssembly } };
@@ -75,7 +78,11 @@ internal sealed class ConnectorChild : IAsyncDisposable
         {
             start.Environment[name] = value;
         }
-        foreach (var argument in new[] { ConnectorProcessRole.Role, connectionString, endpoint.Host, endpoint.Port.ToString(CultureInfo.InvariantCulture), endpoint.ApiKey })
+        foreach (var argument in new[]
+        {
+            ConnectorProcessRole.Role, connectionString, endpoint.Host, endpoint.Port.ToString(CultureInfo.InvariantCulture), endpoint.ApiKey,
+            endpoint.Plan.ConnectorPlan.ToString(), endpoint.Plan.MaxChangesPerMessage.ToString(CultureInfo.InvariantCulture),
+        })
         {
             start.ArgumentList.Add(argument);
         }

@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.Threading.Tasks;
+using AblyPgTyped.Publishing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 
@@ -8,7 +9,9 @@ namespace AblyPgTyped.Benchmarks.Infrastructure;
 
 /// <summary>
 /// The connector-process role: a connector with default settings (those a user gets) for every benchmark table,
-/// publishing to the given endpoint. Prints <see cref="ActiveLine"/> once active; stops at <see cref="StopLine"/> or end of input.
+/// publishing to the given endpoint, paced to the given plan, with the given bundling limit (the default under
+/// Standard and Pro; 1 under Unlimited, the baseline). Prints <see cref="ActiveLine"/> once active; stops at
+/// <see cref="StopLine"/> or end of input.
 /// </summary>
 internal static class ConnectorProcessRole
 {
@@ -17,14 +20,16 @@ internal static class ConnectorProcessRole
     public const string StopLine = "stop";
     public const string GcLine = "GC";
 
-    /// <summary>Usage: <c>connector-process &lt;connection string&gt; &lt;ably host&gt; &lt;ably port&gt; &lt;api key&gt;</c>.</summary>
+    /// <summary>
+    /// Usage: <c>connector-process &lt;connection string&gt; &lt;ably host&gt; &lt;ably port&gt; &lt;api key&gt; &lt;plan&gt; &lt;max changes per message&gt;</c>.
+    /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
         var options = new ConnectorOptions
         {
             ConnectionString = args[1],
-            Ably = { RestHost = args[2], Port = int.Parse(args[3], CultureInfo.InvariantCulture), Tls = false, ApiKey = args[4], Plan = AblyPgTyped.Publishing.AblyPlan.Unlimited }, // as BenchmarkRun
-            MaxChangesPerMessage = 1, // as BenchmarkRun
+            Ably = { RestHost = args[2], Port = int.Parse(args[3], CultureInfo.InvariantCulture), Tls = false, ApiKey = args[4], Plan = Enum.Parse<AblyPlan>(args[5]) },
+            MaxChangesPerMessage = int.Parse(args[6], CultureInfo.InvariantCulture),
         };
         foreach (var table in AblyPgTables.All)
         {

@@ -12,7 +12,16 @@ internal sealed class InProcessEndpoint : BenchEndpoint
 
     private readonly LocalAblyServer _server;
 
-    private InProcessEndpoint(LocalAblyServer server) => _server = server;
+    private readonly TimeSpan _delay;
+
+    private InProcessEndpoint(LocalAblyServer server, BenchPlan plan, TimeSpan delay)
+    {
+        _server = server;
+        Plan = plan;
+        _delay = delay;
+    }
+
+    public override BenchPlan Plan { get; }
 
     public override string Host => "127.0.0.1";
 
@@ -21,32 +30,42 @@ internal sealed class InProcessEndpoint : BenchEndpoint
     public override string ApiKey => Key;
 
     public override string Description =>
-        $"LocalAbly in the benchmark process on {_server.BaseAddress} (HTTP/1.1, JSON, idempotency on, 64 KiB per message/spec)";
+        $"LocalAbly in the benchmark process on {_server.BaseAddress}, {Plan.Name} plan ({_server.Limits})" +
+        (_delay > TimeSpan.Zero ? $", every publish request delayed {_delay.TotalMilliseconds:0} ms" : "");
 
-    public static async Task<InProcessEndpoint> StartAsync() =>
-        new(await LocalAblyServer.StartAsync(new LocalAblyOptions
+    /// <summary>
+    /// A LocalAbly server enforcing <paramref name="plan"/>'s limits (HTTP/1.1, JSON, idempotency on), delaying each
+    /// publish request by <paramref name="delay"/> (none when zero).
+    /// </summary>
+    public static async Task<InProcessEndpoint> StartAsync(BenchPlan plan, TimeSpan delay)
+    {
+        var server = await LocalAblyServer.StartAsync(new LocalAblyOptions
         {
             ApiKeys = { Key },
-
-            // Unlimited: these scenarios measure the connector's own speed, as they did before the endpoint modelled
-            // Ably's plans. Figures under the Standard and Pro presets are still to be added (issue 8).
-            Plan = LocalAblyPlan.Unlimited,
+            Plan = plan.EndpointPlan,
 
             // A million messages must not become a million retained objects: keep little history and bound the id memory.
             MaxHistoryPerChannel = 8,
             MaxRecordedMessages = 1_000,
             MaxDedupKeysPerChannel = 200_000,
-        }));
+        });
+        if (delay > TimeSpan.Zero)
+        {
+            server.Faults.AddLatency(delay);
+        }
+
+        return new(server, plan, delay);
+    }
 
     public override AcceptanceTracker Track() => new Tracker(_server);
 
-    public override IDisposable Observe(Action<string, DateTimeOffset> onMessage)
+    public override IDisposable Observe(Action<ObservedMessage> onMessage)
     {
         void Handler(IReadOnlyList<ReceivedMessage> messages)
         {
             foreach (var message in messages)
             {
-                onMessage(message.DataString ?? "", message.ReceivedAt);
+                onMessage(new ObservedMessage(message.Channel, message.DataString ?? "", message.ReceivedAt));
             }
         }
 
@@ -57,7 +76,8 @@ internal sealed class InProcessEndpoint : BenchEndpoint
     public override Task<EndpointCounters> CountersAsync()
     {
         var stats = _server.GetStats();
-        return Task.FromResult(new EndpointCounters(stats.BatchPublishRequests, stats.AcceptedMessages, stats.DuplicateMessages));
+        return Task.FromResult(new EndpointCounters(stats.BatchPublishRequests, stats.AcceptedMessages, stats.DuplicateMessages,
+            stats.ChannelRateLimited, stats.AccountMessageRateLimited + stats.AccountRequestRateLimited));
     }
 
     public override ValueTask DisposeAsync() => _server.DisposeAsync();
@@ -78,8 +98,17 @@ internal sealed class InProcessEndpoint : BenchEndpoint
             base.Dispose();
         }
 
-        private void OnAccepted(IReadOnlyList<ReceivedMessage> messages) =>
-            Add(messages.Count, messages[^1].ReceivedAtStopwatchTimestamp);
+        private void OnAccepted(IReadOnlyList<ReceivedMessage> messages)
+        {
+            long changes = 0, bytes = 0;
+            foreach (var message in messages)
+            {
+                changes += MessageChanges.Count(message.Id);
+                bytes += message.Size;
+            }
+
+            Add(changes, bytes, messages[^1].ReceivedAtStopwatchTimestamp);
+        }
     }
 
     private sealed class Unsubscribe(Action action) : IDisposable

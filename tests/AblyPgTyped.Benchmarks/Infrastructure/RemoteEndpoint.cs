@@ -9,27 +9,54 @@ using System.Threading.Tasks;
 namespace AblyPgTyped.Benchmarks.Infrastructure;
 
 /// <summary>
-/// A LocalAbly started elsewhere (<c>--ably-host/--ably-port/--ably-key</c>). Counts come from polling
-/// <c>GET /_local/stats</c> (10 ms resolution); message receipt times from <c>GET /_local/watch</c> (1 ms resolution).
+/// A LocalAbly started elsewhere (<c>--ably-host/--ably-port/--ably-key</c>), observed through its <c>/_local/</c>
+/// endpoints: counters from <c>GET /_local/stats</c>, accepted messages and their receipt times (1 ms resolution) from
+/// <c>GET /_local/watch</c>. Its plan is whatever it was started with (<c>--plan</c>), read from <c>GET /_local/limits</c>.
 /// </summary>
-internal sealed class RemoteEndpoint(string host, int port, string apiKey) : BenchEndpoint
+internal sealed class RemoteEndpoint : BenchEndpoint
 {
-    private readonly HttpClient _http = new() { BaseAddress = new Uri($"http://{host}:{port}"), Timeout = Timeout.InfiniteTimeSpan };
+    private readonly HttpClient _http;
 
-    public override string Host => host;
+    private RemoteEndpoint(HttpClient http, string host, int port, string apiKey, BenchPlan plan)
+    {
+        _http = http;
+        Host = host;
+        Port = port;
+        ApiKey = apiKey;
+        Plan = plan;
+    }
 
-    public override int Port => port;
+    public override string Host { get; }
 
-    public override string ApiKey => apiKey;
+    public override int Port { get; }
 
-    public override string Description => $"LocalAbly at http://{host}:{port}, observed through /_local/ (counts every 10 ms, receipt times in ms)";
+    public override string ApiKey { get; }
+
+    public override BenchPlan Plan { get; }
+
+    public override string Description => $"LocalAbly at http://{Host}:{Port}, {Plan.Name} plan, observed through /_local/ (receipt times in ms; its watch stream drops messages when it falls behind)";
+
+    public static async Task<RemoteEndpoint> ConnectAsync(string host, int port, string apiKey)
+    {
+        var http = new HttpClient { BaseAddress = new Uri($"http://{host}:{port}"), Timeout = Timeout.InfiniteTimeSpan };
+        try
+        {
+            using var limits = JsonDocument.Parse(await http.GetStringAsync("/_local/limits"));
+            return new RemoteEndpoint(http, host, port, apiKey, BenchPlan.Parse(limits.RootElement.GetProperty("plan").GetString()!));
+        }
+        catch
+        {
+            http.Dispose();
+            throw;
+        }
+    }
 
     public override AcceptanceTracker Track() => new Tracker(this);
 
-    public override IDisposable Observe(Action<string, DateTimeOffset> onMessage)
+    public override IDisposable Observe(Action<ObservedMessage> onMessage)
     {
         var stop = new CancellationTokenSource();
-        _ = Task.Run(() => WatchAsync(onMessage, stop.Token));
+        _ = Task.Run(() => WatchAsync((message, _, _, _) => onMessage(message), stop.Token));
         return stop;
     }
 
@@ -40,7 +67,9 @@ internal sealed class RemoteEndpoint(string host, int port, string apiKey) : Ben
         return new EndpointCounters(
             root.GetProperty("batchPublishRequests").GetInt64(),
             root.GetProperty("acceptedMessages").GetInt64(),
-            root.GetProperty("duplicateMessages").GetInt64());
+            root.GetProperty("duplicateMessages").GetInt64(),
+            root.GetProperty("channelRateLimited").GetInt64(),
+            root.GetProperty("accountMessageRateLimited").GetInt64() + root.GetProperty("accountRequestRateLimited").GetInt64());
     }
 
     public override ValueTask DisposeAsync()
@@ -49,7 +78,8 @@ internal sealed class RemoteEndpoint(string host, int port, string apiKey) : Ben
         return ValueTask.CompletedTask;
     }
 
-    private async Task WatchAsync(Action<string, DateTimeOffset> onMessage, CancellationToken stop)
+    /// <summary>Reads the watch stream; calls <paramref name="onMessage"/> with each message, its id, its size by Ably's rule and the time it was read.</summary>
+    private async Task WatchAsync(Action<ObservedMessage, string, long, long> onMessage, CancellationToken stop)
     {
         try
         {
@@ -62,11 +92,18 @@ internal sealed class RemoteEndpoint(string host, int port, string apiKey) : Ben
                     continue;
                 }
 
+                var read = Stopwatch.GetTimestamp();
                 using var frame = JsonDocument.Parse(line.AsMemory(6));
                 var message = frame.RootElement;
                 if (message.TryGetProperty("data", out var data) && data.ValueKind == JsonValueKind.String)
                 {
-                    onMessage(data.GetString()!, DateTimeOffset.FromUnixTimeMilliseconds(message.GetProperty("timestamp").GetInt64()));
+                    var text = data.GetString()!;
+                    var size = text.Length
+                        + (message.TryGetProperty("name", out var name) ? name.GetString()!.Length : 0)
+                        + (message.TryGetProperty("extras", out var extras) ? extras.GetRawText().Length : 0);
+                    onMessage(
+                        new ObservedMessage(message.GetProperty("channel").GetString()!, text, DateTimeOffset.FromUnixTimeMilliseconds(message.GetProperty("timestamp").GetInt64())),
+                        message.GetProperty("id").GetString()!, size, read);
                 }
             }
         }
@@ -79,31 +116,13 @@ internal sealed class RemoteEndpoint(string host, int port, string apiKey) : Ben
     {
         private readonly CancellationTokenSource _stop = new();
 
-        public Tracker(RemoteEndpoint endpoint) => _ = Task.Run(() => PollAsync(endpoint, _stop.Token));
+        public Tracker(RemoteEndpoint endpoint) =>
+            _ = Task.Run(() => endpoint.WatchAsync((_, id, size, read) => Add(MessageChanges.Count(id), size, read), _stop.Token));
 
         public override void Dispose()
         {
             _stop.Cancel();
             base.Dispose();
-        }
-
-        private async Task PollAsync(RemoteEndpoint endpoint, CancellationToken stop)
-        {
-            try
-            {
-                var start = (await endpoint.CountersAsync()).AcceptedMessages;
-                var seen = 0L;
-                while (!stop.IsCancellationRequested)
-                {
-                    var now = (await endpoint.CountersAsync()).AcceptedMessages - start;
-                    Add(now - seen, Stopwatch.GetTimestamp());
-                    seen = Math.Max(seen, now);
-                    await Task.Delay(10, stop);
-                }
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-            }
         }
     }
 }

@@ -1,7 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Threading.Tasks;
-using AblyPgTyped.Publishing;
+using AblyPgTyped.Benchmarks.Infrastructure;
 
 namespace AblyPgTyped.Benchmarks.Scenarios;
 
@@ -23,9 +23,7 @@ internal static class BackfillScenario
         await database.ExecuteAsync($"ALTER TABLE {BenchTables.Captured} ENABLE TRIGGER USER");
         await database.ExecuteAsync($"VACUUM ANALYZE {BenchTables.Captured}");
 
-        var options = run.ConnectorOptions(database);
-        options.Ably.Plan = AblyPlan.Standard;
-        options.MaxChangesPerMessage = new ConnectorOptions().MaxChangesPerMessage;
+        var options = run.ConnectorOptions(database, await run.Endpoints.ForAsync(BenchPlan.Standard)); // bundling on, as by default
         await using var connector = new Connector(options);
         await connector.StartAsync();
         var clock = Stopwatch.StartNew();

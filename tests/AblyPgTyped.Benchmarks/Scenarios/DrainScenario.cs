@@ -8,37 +8,54 @@ using AblyPgTyped.Benchmarks.Infrastructure;
 namespace AblyPgTyped.Benchmarks.Scenarios;
 
 /// <summary>
-/// Scenario 2: a backlog captured while no connector ran, drained by a connector started in its own process.
-/// Changes per second until the endpoint has accepted all of them, and the connector process's peak RSS.
+/// Scenario 2: a backlog captured while no connector ran, drained by a connector started in its own process, once per
+/// plan. Changes per second until the endpoint has accepted all of them, and the connector process's peak RSS.
 /// </summary>
 internal static class DrainScenario
 {
     private const string Name = "drain";
 
+    /// <summary>Issue 5: the connector's own speed, with no limits anywhere.</summary>
+    private const double UnlimitedTarget = 100_000;
+
+    /// <summary>Issue 8: one channel of ~100-byte rows under the Standard plan.</summary>
+    private const double StandardTarget = 10_000;
+
     public static async Task RunAsync(BenchmarkRun run)
     {
-        foreach (var shape in run.Options.DrainShapeList)
+        foreach (var plan in run.Options.PlanList)
         {
-            await RunShapeAsync(run, shape, run.Options.DrainChanges, null);
+            var endpoint = await run.Endpoints.ForAsync(plan);
+            foreach (var shape in run.Options.DrainShapeList)
+            {
+                await RunShapeAsync(run, endpoint, shape, run.Options.DrainChanges(plan), null);
+            }
+
+            if (!plan.IsLimited)
+            {
+                // The same bulk drain with the GC held to a heap limit, as in a container with a memory limit.
+                await RunShapeAsync(run, endpoint, "bulk", run.Options.DrainChanges(plan), HeapLimit);
+            }
         }
 
-        // The same bulk drain with the GC held to a heap limit, as in a container with a memory limit.
-        await RunShapeAsync(run, "bulk", run.Options.DrainChanges, HeapLimit);
-
         run.Report.Note("drain: inserts into bench_captured, whose insert channel is the single channel \"bench\" (the worst case: one channel's messages are published in order, one request at a time, " +
-            "at most 64 KiB of messages per request). The backlog is written while no connector runs, by INSERT statements in DO blocks: " +
+            "at most 64 KiB of messages per request, 256 KiB under Pro). A row is about 100 bytes as JSON; with its envelope (schema, table, operation, position, capturedAt, key) a change is about 250 bytes. " +
+            "The backlog is written while no connector runs, by INSERT statements in DO blocks: " +
             "bulk = 100-row statements (one store row of 100 changes each); single = one row per statement (one store row per change, the shape single-row transactions leave). changes/s = changes ÷ (last accepted − first accepted); " +
+            "under a limited plan the channel may carry 47.5 messages/s (95% of 50), so the connector bundles: messages per change = messages accepted ÷ changes, and the baseline column is what the plan's limits allow at the sizes seen. " +
             "peak RSS = VmHWM of the connector process (default ConnectorOptions, workstation GC). The GC sizes its youngest generation from the CPU's last-level cache " +
-            "(see the machine line); with a large one the connector's heap grows far beyond its live data before the first collection. The \"GC heap limit 96 MiB\" pass repeats the bulk drain " +
+            "(see the machine line); with a large one the connector's heap grows far beyond its live data before the first collection. The \"GC heap limit 96 MiB\" pass repeats the unlimited bulk drain " +
             "with DOTNET_GCHeapHardLimit=0x6000000 (System.GC.HeapHardLimit, which a 128 MiB container memory limit implies). " +
-            "\"Endpoint alone\" (baseline) is LocalAbly fed ready-made requests of the same shape by a plain HTTP client, warmed up first: what the endpoint could take.");
+            "\"Endpoint alone\" (baseline, unlimited) is LocalAbly fed ready-made requests of the same shape by a plain HTTP client, warmed up first: what the endpoint could take.");
     }
 
     /// <summary>System.GC.HeapHardLimit of 96 MiB, the documented setting a container memory limit of 128 MiB implies (75%).</summary>
     private static readonly Dictionary<string, string> HeapLimit = new() { ["DOTNET_GCHeapHardLimit"] = "0x6000000" };
 
-    private static async Task RunShapeAsync(BenchmarkRun run, string shape, int changes, IReadOnlyDictionary<string, string>? environment)
+    private static async Task RunShapeAsync(BenchmarkRun run, BenchEndpoint endpoint, string shape, int changes, IReadOnlyDictionary<string, string>? environment)
     {
+        var plan = endpoint.Plan;
+        var tag = $"drain ({plan.Name}, {shape}{(environment is null ? "" : ", heap limit")})";
         await using var database = await run.Postgres.CreateDatabaseAsync();
         await run.InstallCaptureAsync(database);
 
@@ -47,52 +64,68 @@ internal static class DrainScenario
         await database.ExecuteAsync("VACUUM ANALYZE ablypg.changes");
         await database.ExecuteAsync("CHECKPOINT");
         var storeRows = await database.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes");
-        run.Log($"drain ({shape}): {Report.N0(changes)} changes in {Report.N0(storeRows)} store rows, written in {fill.Elapsed.TotalSeconds:0.0} s");
+        run.Log($"{tag}: {Report.N0(changes)} changes in {Report.N0(storeRows)} store rows, written in {fill.Elapsed.TotalSeconds:0.0} s");
 
         if (run.Options.Explain)
         {
             await ExplainAsync(run, database);
         }
 
-        // Same-run baseline: the endpoint alone, fed ready-made requests of the same shape (this also warms it up).
-        await EndpointCeiling.MeasureAsync(run.Endpoint, Math.Min(changes, 100_000), channelsPerRequest: 1, concurrency: 1); // warm-up
-        var ceiling = await EndpointCeiling.MeasureAsync(run.Endpoint, Math.Min(changes, 200_000), channelsPerRequest: 1, concurrency: 1);
-        run.Log($"drain ({shape}): endpoint alone, one channel, one request at a time: {Report.N0(ceiling)} messages/s");
+        // Same-run baseline without limits: the endpoint alone, fed ready-made requests of the same shape (this also warms it up).
+        double? ceiling = null;
+        if (!plan.IsLimited)
+        {
+            await EndpointCeiling.MeasureAsync(endpoint, Math.Min(changes, 100_000), channelsPerRequest: 1, concurrency: 1); // warm-up
+            ceiling = await EndpointCeiling.MeasureAsync(endpoint, Math.Min(changes, 200_000), channelsPerRequest: 1, concurrency: 1);
+            run.Log($"{tag}: endpoint alone, one channel, one request at a time: {Report.N0(ceiling.Value)} messages/s");
+        }
 
-        using var tracker = run.Endpoint.Track();
-        var before = await run.Endpoint.CountersAsync();
-        await using var child = ConnectorChild.Start(database.ConnectionString, run.Endpoint, environment);
-        var cpu = CpuMeter.Start(child.ProcessId, run.Postgres.PostmasterProcessId);
-        var timeout = TimeSpan.FromSeconds(Math.Max(120, changes / 2_000.0));
-        var done = await tracker.WaitForAsync(changes, timeout);
-        var peakRss = child.PeakRssBytes();
-        var cpuSplit = cpu.Describe();
-        var after = await run.Endpoint.CountersAsync();
-        var left = await WaitForEmptyStoreAsync(database);
-        await child.StopAsync();
-        run.Log($"drain ({shape}): connector runtime: {child.RuntimeStats}");
+        var result = await BacklogDrain.MeasureAsync(run, database, endpoint, changes, environment);
+        run.Log($"{tag}: connector runtime: {result.RuntimeStats}");
 
         var label = (shape == "bulk" ? "100-row statements" : "single-row statements") + (environment is null ? "" : ", GC heap limit 96 MiB");
-        if (!done)
+        var figure = $"{Report.N0(changes)} changes ({label}), one channel → accepted: changes/s";
+        if (!result.Done)
         {
-            run.Report.Add(Name, $"{Report.N0(changes)} changes ({label}): not drained", $"only {Report.N0(tracker.Count)} accepted within {timeout.TotalSeconds:0} s");
+            run.Report.Add(Name, figure, result.NotDrained, delivery: result.Delivery);
+            run.Report.Print(run.Progress);
             return;
         }
 
-        var seconds = BenchmarkRun.Seconds(tracker.FirstTimestamp, tracker.LastTimestamp);
-        var total = BenchmarkRun.Seconds(child.StartedTimestamp, tracker.LastTimestamp);
-        var rate = changes / seconds;
-        var requests = after.BatchRequests - before.BatchRequests;
-        run.Log($"drain ({shape}): {Report.N0(rate)} changes/s, {Report.N0(requests)} requests, peak RSS {Report.N0(peakRss / 1e6)} MB, {after.DuplicateMessages - before.DuplicateMessages} duplicates, {left} store rows left; {cpuSplit}");
+        var requests = result.Delivery.Counted.BatchRequests;
+        run.Log($"{tag}: {Report.N0(result.Rate)} changes/s, {Report.N0(requests)} requests, {Report.N0(result.Delivery.Counted.AcceptedMessages)} messages, " +
+                $"{result.Delivery.RateLimitedText} refused with 429, peak RSS {Report.N0(result.PeakRssMb)} MB, {result.Delivery.Counted.DuplicateMessages} duplicates, " +
+                $"{result.StoreRowsLeft} store rows left; {result.CpuSplit}");
+        if (environment is null)
+        {
+            run.Figures[$"drain {plan.Name} {shape}"] = result.Rate;
+        }
 
-        run.Report.AtLeast(Name, $"{Report.N0(changes)} changes ({label}) → accepted: changes/s", rate, 100_000, Report.N0,
-            $"**{Report.N0(rate)}/s** ({seconds:0.0} s first→last accepted; {total:0.0} s from process start; {Report.N0(requests)} requests)",
-            $"endpoint alone: {Report.N0(ceiling)}/s on one channel (original: ~2,000/s)");
+        var text = $"**{Report.N0(result.Rate)}/s** ({result.SecondHalf}{result.Seconds:0.0} s first→last accepted; {result.FromStart:0.0} s from process start; {Report.N0(requests)} requests" +
+                   (plan.IsLimited ? $"; peak RSS {Report.N0(result.PeakRssMb)} MB)" : ")");
+        var baseline = ceiling is { } alone
+            ? $"endpoint alone: {Report.N0(alone)}/s on one channel (original: ~2,000/s)"
+            : plan.Ceiling(1, result.BytesPerChange);
+        double? target = plan == BenchPlan.Standard ? StandardTarget : plan.IsLimited ? null : UnlimitedTarget;
+        if (target is { } least)
+        {
+            run.Report.AtLeast(Name, figure, result.Rate, least, Report.N0, text, baseline, result.Delivery);
+        }
+        else
+        {
+            run.Report.Add(Name, figure, text, baseline, result.Delivery);
+        }
+
         run.Report.Print(run.Progress);
-        run.Report.AtMost(Name, $"{Report.N0(changes)} changes ({label}): connector peak RSS (VmHWM)", peakRss / 1e6, 150, v => Report.N0(v) + " MB",
-            $"**{Report.N0(peakRss / 1e6)} MB**");
-        run.Report.Print(run.Progress);
-        run.Report.Add(Name, $"{Report.N0(changes)} changes ({label}): where the time went, process start → last accepted", $"{cpuSplit}; connector {child.RuntimeStats}");
+        if (!plan.IsLimited)
+        {
+            run.Report.AtMost(Name, $"{Report.N0(changes)} changes ({label}): connector peak RSS (VmHWM)", result.PeakRssMb, 150, v => Report.N0(v) + " MB",
+                $"**{Report.N0(result.PeakRssMb)} MB**", delivery: result.Delivery);
+            run.Report.Print(run.Progress);
+        }
+
+        run.Report.Add(Name, $"{Report.N0(changes)} changes ({label}): where the time went, process start → last accepted", $"{result.CpuSplit}; connector {result.RuntimeStats}",
+            delivery: result.Delivery);
         run.Report.Print(run.Progress);
     }
 
@@ -158,17 +191,5 @@ internal static class DrainScenario
         }
 
         await transaction.RollbackAsync();
-    }
-
-    private static async Task<long> WaitForEmptyStoreAsync(BenchDatabase database)
-    {
-        var waited = Stopwatch.StartNew();
-        long left;
-        while ((left = await database.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes")) > 0 && waited.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(20);
-        }
-
-        return left;
     }
 }

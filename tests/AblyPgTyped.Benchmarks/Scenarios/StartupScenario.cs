@@ -16,6 +16,8 @@ internal static class StartupScenario
 
     public static async Task RunAsync(BenchmarkRun run)
     {
+        // Start-up does not depend on the plan: the endpoint without limits, as in issue 5.
+        var endpoint = await run.Endpoints.UnmeteredAsync();
         await using var database = await run.Postgres.CreateDatabaseAsync();
         await run.InstallCaptureAsync(database);
 
@@ -25,8 +27,8 @@ internal static class StartupScenario
         for (var i = 0; i < run.Options.StartupRuns; i++)
         {
             await database.ExecuteAsync(BenchTables.InsertRows(BenchTables.Captured, "1"));
-            using var tracker = run.Endpoint.Track();
-            await using var child = ConnectorChild.Start(database.ConnectionString, run.Endpoint);
+            using var tracker = endpoint.Track();
+            await using var child = ConnectorChild.Start(database.ConnectionString, endpoint);
             var active = await child.WaitActiveAsync(TimeSpan.FromSeconds(60));
             if (!await tracker.WaitForAsync(1, TimeSpan.FromSeconds(60)))
             {
