@@ -26,4 +26,10 @@ internal interface ICaptureSource
 
     /// <summary>Waits until new changes may be available, or at most <paramref name="timeout"/>. Called when a read found nothing.</summary>
     Task WaitForChangesAsync(TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Shows the leader's session is alive while the drain has nothing else to ask of it (everything it may hold is in
+    /// flight), so a standby watching the lease does not take over a healthy leader that waits on Ably.
+    /// </summary>
+    Task KeepAliveAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -224,6 +224,8 @@ internal sealed class TriggerCaptureSource : ICaptureSource
         await transaction.CommitAsync(cancellationToken);
     }
 
+    public async Task KeepAliveAsync(CancellationToken cancellationToken) => await ExecuteAsync("SELECT 1", cancellationToken);
+
     public async Task WaitForChangesAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         if (!_listening)

@@ -37,6 +37,11 @@ internal sealed class ChangeDrain(
     /// <summary>How long stopping may spend forgetting what Ably already accepted.</summary>
     private static readonly TimeSpan ForgetOnStopTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often a full drain, waiting on Ably, shows the leader's session is alive (see <see cref="LeaderLease"/>).</summary>
+    private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(1);
+
+    private long _lastKeepAlive;
+
     /// <summary>Longest pause between reads while changes are in flight.</summary>
     private static readonly TimeSpan BusyPollCeiling = TimeSpan.FromMilliseconds(16);
 
@@ -161,6 +166,15 @@ internal sealed class ChangeDrain(
                 var pause = TimeSpan.FromMilliseconds(Math.Min(BusyPollCeiling.TotalMilliseconds, 1 << Math.Min(idleSteps, 4)));
                 idleSteps++;
                 await progress.WaitAsync(pause, stopping);
+                if (roomChanges <= 0 || roomBytes <= 0)
+                {
+                    // Full and waiting on Ably: nothing else touches the session, so show the lease it is alive.
+                    if (Stopwatch.GetElapsedTime(_lastKeepAlive) >= KeepAliveInterval)
+                    {
+                        await source.KeepAliveAsync(stopping);
+                        _lastKeepAlive = Stopwatch.GetTimestamp();
+                    }
+                }
             }
         }
     }
