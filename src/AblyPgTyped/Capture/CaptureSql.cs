@@ -82,11 +82,12 @@ internal sealed class TableCapture
 /// are recorded as a note of their size; and statements are split by bytes as well as rows.
 /// </para>
 /// <para>
-/// Wake-up is edge-triggered: a NOTIFY serialises commits database-wide, so writers notify only while the
-/// connector has armed the one-row <c>wakeup</c> table because it found nothing to do; the connector disarms it
-/// as soon as it reads again. Writers only read the flag, never lock it, so neither a writer idle in its
-/// transaction nor the connector ever waits on another for it, and every writer that commits while it is armed
-/// wakes the connector.
+/// Wake-up is edge-triggered: a NOTIFY serialises commits database-wide, so writers notify only when the
+/// connector has armed the one-row <c>wakeup</c> table because it found nothing to do. The first writer to
+/// disarm it notifies; every other writer, and every writer while the connector is busy or stopped, only reads
+/// the flag. SKIP LOCKED keeps writers from ever waiting on each other for it, and the connector arms and
+/// disarms it with SKIP LOCKED too: a writer idle in its transaction while holding it only makes the connector
+/// poll (every <c>IdleWakeupTimeout</c>) until it commits.
 /// </para>
 /// </remarks>
 internal static class CaptureSql

@@ -64,8 +64,14 @@ internal sealed class TriggerBody
         }
 
         return body
+            // The first writer to find the flag armed disarms it and notifies; SKIP LOCKED keeps writers from waiting on
+            // each other for it, and the connector never waits on it either (see TriggerCaptureSource).
             .Append("    IF (SELECT w.armed FROM ").Append(_wakeup).Append(" w) THEN\n")
-            .Append("        PERFORM pg_notify(").Append(CaptureSql.QuoteLiteral(_notifyChannel)).Append(", '');\n")
+            .Append("        PERFORM 1 FROM ").Append(_wakeup).Append(" w WHERE w.armed FOR UPDATE SKIP LOCKED;\n")
+            .Append("        IF FOUND THEN\n")
+            .Append("            UPDATE ").Append(_wakeup).Append(" SET armed = false;\n")
+            .Append("            PERFORM pg_notify(").Append(CaptureSql.QuoteLiteral(_notifyChannel)).Append(", '');\n")
+            .Append("        END IF;\n")
             .Append("    END IF;\n")
             .Append("    RETURN NULL;\n")
             .Append("END\n")

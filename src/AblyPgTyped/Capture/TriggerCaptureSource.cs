@@ -78,8 +78,9 @@ internal sealed class TriggerCaptureSource : ICaptureSource
             $"INSERT INTO {CaptureSql.QualifiedName(captureSchema, CaptureSql.DeadLettersTable)} " +
             "(change_id, change_index, table_schema, table_name, op, channel, reason, data) " +
             "SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::\"char\"[], $6::text[], $7::text[], $8::json[])";
-        _armSql = $"UPDATE {wakeup} SET armed = true";
-        _disarmSql = $"UPDATE {wakeup} SET armed = false WHERE armed";
+        // Never wait on the flag's row lock: a writer holding it is disarming it and will notify when it commits.
+        _armSql = $"UPDATE {wakeup} SET armed = true WHERE ctid IN (SELECT ctid FROM {wakeup} FOR UPDATE SKIP LOCKED)";
+        _disarmSql = $"UPDATE {wakeup} SET armed = false WHERE ctid IN (SELECT ctid FROM {wakeup} WHERE armed FOR UPDATE SKIP LOCKED)";
         _anySql = $"SELECT EXISTS (SELECT 1 FROM {changes})";
         _listenSql = "LISTEN " + CaptureSql.QuoteIdentifier(CaptureSql.WakeupChannel(captureSchema));
     }
@@ -236,8 +237,11 @@ internal sealed class TriggerCaptureSource : ICaptureSource
 
         if (!_armed)
         {
-            await ExecuteAsync(_armSql, cancellationToken);
-            _armed = true;
+            await using (var arm = new NpgsqlCommand(_armSql, _connection))
+            {
+                // 0 rows: a writer holds the flag (it notifies at its commit, which may be late); poll meanwhile.
+                _armed = await arm.ExecuteNonQueryAsync(cancellationToken) == 1;
+            }
 
             // A change that committed before the flag was set notified nobody: look once more.
             await using var any = new NpgsqlCommand(_anySql, _connection);
@@ -247,7 +251,7 @@ internal sealed class TriggerCaptureSource : ICaptureSource
             }
         }
 
-        // A writer that disarmed the flag notifies; the timeout covers one whose transaction rolled back.
+        // A writer that disarmed the flag notifies; the timeout covers one whose transaction rolled back or is still open.
         await _connection.WaitAsync(timeout, cancellationToken);
     }
 

@@ -28,7 +28,11 @@ BEGIN
     INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
     VALUES ('Sales $ablypg$ Data', 'Order ""Lines""; DROP TABLE x', 'U', 1, json_build_array(ablypg_data));
     IF (SELECT w.armed FROM ""ablypg"".""wakeup"" w) THEN
-        PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        PERFORM 1 FROM ""ablypg"".""wakeup"" w WHERE w.armed FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE ""ablypg"".""wakeup"" SET armed = false;
+            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        END IF;
     END IF;
     RETURN NULL;
 END
@@ -99,7 +103,11 @@ BEGIN
         END IF;
     END IF;
     IF (SELECT w.armed FROM ""ablypg"".""wakeup"" w) THEN
-        PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        PERFORM 1 FROM ""ablypg"".""wakeup"" w WHERE w.armed FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE ""ablypg"".""wakeup"" SET armed = false;
+            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        END IF;
     END IF;
     RETURN NULL;
 END

@@ -56,7 +56,11 @@ BEGIN
         END IF;
     END IF;
     IF (SELECT w.armed FROM ""ablypg"".""wakeup"" w) THEN
-        PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        PERFORM 1 FROM ""ablypg"".""wakeup"" w WHERE w.armed FOR UPDATE SKIP LOCKED;
+        IF FOUND THEN
+            UPDATE ""ablypg"".""wakeup"" SET armed = false;
+            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+        END IF;
     END IF;
     RETURN NULL;
 END
