@@ -120,12 +120,14 @@ internal sealed class ChangeDrain(
                 throw new InvalidOperationException("The publishing loop ended unexpectedly.");
             }
 
-            await ForgetFinishedAsync(source, progress, PartlyFinishedBefore(), stopping);
+            // Short statements on the leader's session run to the end: cancelling one mid-flight may break the session,
+            // and stopping still needs it to forget what Ably accepted (ForgetOnStopAsync). Stopping is seen between them.
+            await ForgetFinishedAsync(source, progress, PartlyFinishedBefore(), CancellationToken.None);
             var roomChanges = options.MaxChangesInFlight - progress.HeldChanges;
             var roomBytes = options.MaxBytesInFlight - progress.HeldBytes;
             if (roomChanges > 0 && roomBytes > 0)
             {
-                var rows = await source.ReadAsync((int)Math.Min(roomChanges, MaxChangesPerRead), Math.Min(roomBytes, MaxBytesPerRead), stopping);
+                var rows = await source.ReadAsync((int)Math.Min(roomChanges, MaxChangesPerRead), Math.Min(roomBytes, MaxBytesPerRead), CancellationToken.None);
                 if (rows.Count > 0)
                 {
                     idleSteps = 0;
