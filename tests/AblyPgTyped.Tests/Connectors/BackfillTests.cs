@@ -93,6 +93,7 @@ public sealed class BackfillTests(PostgresFixture postgres, ITestOutputHelper ou
         var lastPosition = new Dictionary<int, ChangePosition>();
         var snapshots = 0;
         var repeated = 0;
+        var delivered = new HashSet<ChangePosition>();
         foreach (var channel in h.Ably.GetChannelNames())
         {
             foreach (var message in h.Ably.GetMessages(channel))
@@ -100,18 +101,18 @@ public sealed class BackfillTests(PostgresFixture postgres, ITestOutputHelper ou
                 foreach (var change in ReadChanges(message.DataString!))
                 {
                     var id = change.Row.Id;
-                    if (lastPosition.TryGetValue(id, out var previous))
+                    if (lastPosition.TryGetValue(id, out var previous) && change.Position.CompareTo(previous) <= 0)
                     {
-                        if (change.Position.CompareTo(previous) <= 0)
-                        {
-                            // A change re-sent after a kill in a bundle cut differently: the same position again, never an older one.
-                            Assert.True(change.Position == previous || change.Kind != ChangeKind.Snapshot,
-                                $"row {id}: snapshot {change.Position} arrived after the newer change {previous}");
-                            repeated++;
-                            continue;
-                        }
+                        // After a kill, a bundle cut differently can carry again changes Ably accepted moments before,
+                        // under a new id. A subscriber skips them by position; what matters is that each was delivered
+                        // before, so no older value of a row ever arrives for the first time after a newer one.
+                        Assert.True(delivered.Contains(change.Position),
+                            $"row {id}: {change.Kind} {change.Position} arrived for the first time after the newer change {previous}");
+                        repeated++;
+                        continue;
                     }
 
+                    delivered.Add(change.Position);
                     lastPosition[id] = change.Position;
                     Assert.Equal($"bf:{change.Row.Bucket}", channel);
                     switch (change.Kind)
