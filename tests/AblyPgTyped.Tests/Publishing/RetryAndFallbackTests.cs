@@ -52,7 +52,8 @@ public sealed class RetryAndFallbackTests
             Assert.Equal(0, r.AcceptedCount);
             Assert.Equal(80000, r.Error!.Code);
         });
-        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(5));
+        // Full jitter can make the pauses short; the retries below say the budget was used, the bound that it ended.
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(40), TimeSpan.FromSeconds(5));
         Assert.True(logger.Count(3002) >= 2, "several retries inside the budget");
         Assert.Equal(1, logger.Count(3012));
 
