@@ -25,7 +25,7 @@ public sealed class FencingTests(PostgresFixture postgres)
         // The first leader reaches PostgreSQL through a proxy that can partition it, and publishes to an endpoint of
         // its own, so whatever it sends is seen apart from what its successor sends to the harness's endpoint.
         var database = new NpgsqlConnectionStringBuilder(h.ConnectionString);
-        await using var partition = TcpProxy.Start(database.Host!, database.Port);
+        await using var partition = new SilentPartitionProxy(database.Port); // the throwaway cluster listens on loopback
         await using var leadersAbly = await LocalAblyServer.StartAsync(new LocalAblyOptions { ApiKeys = { ConnectorHarness.ApiKey } });
         var leaderOptions = h.Options(AblyPgTables.User);
         leaderOptions.ConnectionString = new NpgsqlConnectionStringBuilder(h.ConnectionString) { Host = "127.0.0.1", Port = partition.Port }.ConnectionString;
@@ -47,7 +47,7 @@ public sealed class FencingTests(PostgresFixture postgres)
         await Eventually(() => leadersAbly.GetStats().InjectedFailures >= 2, seconds: 10);
 
         // Then it is partitioned from PostgreSQL, where its session is ended: the standby takes over.
-        partition.Freeze();
+        partition.Partition();
         await h.ExecuteAsync("""
             SELECT pg_terminate_backend(pid) FROM pg_locks
             WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
@@ -64,7 +64,7 @@ public sealed class FencingTests(PostgresFixture postgres)
         leadersAbly.Faults.Clear();
         await Task.Delay(TimeSpan.FromSeconds(6));
         Assert.Equal(requestsBefore, leadersAbly.GetStats().PublishRequests);
-        partition.Thaw();
+        partition.Heal();
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Equal(requestsBefore, leadersAbly.GetStats().PublishRequests);
         Assert.Equal(Rows, leadersAbly.AcceptedMessageCount);
