@@ -65,7 +65,7 @@ internal static class CaptureInstaller
     }
 
     /// <summary>Every mapped table must exist, be a table, and have every mapped column in a compatible type.</summary>
-    private static async Task ValidateAsync(NpgsqlConnection connection, IReadOnlyList<ChangeMapping> mappings, CancellationToken cancellationToken)
+    internal static async Task ValidateAsync(NpgsqlConnection connection, IReadOnlyList<ChangeMapping> mappings, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
         foreach (var mapping in mappings)
@@ -130,7 +130,7 @@ internal static class CaptureInstaller
         }
     }
 
-    private static async Task<List<(string Schema, string Table)>> InstalledTablesAsync(NpgsqlConnection connection, string mappingsTable, CancellationToken cancellationToken)
+    internal static async Task<List<(string Schema, string Table)>> InstalledTablesAsync(NpgsqlConnection connection, string mappingsTable, CancellationToken cancellationToken)
     {
         var tables = new List<(string, string)>();
         await using var command = new NpgsqlCommand($"SELECT DISTINCT table_schema, table_name FROM {mappingsTable}", connection);
@@ -143,7 +143,7 @@ internal static class CaptureInstaller
         return tables;
     }
 
-    private static async Task RecordMappingsAsync(NpgsqlConnection connection, string mappingsTable, IReadOnlyList<ChangeMapping> mappings, CancellationToken cancellationToken)
+    internal static async Task RecordMappingsAsync(NpgsqlConnection connection, string mappingsTable, IReadOnlyList<ChangeMapping> mappings, CancellationToken cancellationToken)
     {
         var rows = mappings
             .SelectMany(m => new[] { ChangeKind.Insert, ChangeKind.Update, ChangeKind.Delete }

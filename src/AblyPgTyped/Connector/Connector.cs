@@ -5,6 +5,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
+using AblyPgTyped.Capture.Logical;
 using AblyPgTyped.Draining;
 using AblyPgTyped.Publishing;
 using Microsoft.Extensions.Logging;
@@ -121,13 +122,13 @@ public sealed class Connector : IAsyncDisposable
         _sessions = CreateSessionSource();
         _publisher = new AblyRestPublisher(_options.Ably, _loggerFactory.CreateLogger<AblyRestPublisher>());
         LeaderSession? session;
-        string? installId = null;
+        Installation? installation = null;
         try
         {
             session = await LeaderSession.TryAcquireAsync(_sessions, _options.CaptureSchema, cancellationToken);
             if (session is not null)
             {
-                installId = await CaptureInstaller.InstallAsync(session.Connection, _options.CaptureSchema, _mappings, cancellationToken);
+                installation = await InstallAsync(session.Connection, cancellationToken);
             }
         }
         catch (Exception e) when (e is NpgsqlException or CaptureInstallException or TimeoutException or System.Net.Sockets.SocketException)
@@ -135,7 +136,7 @@ public sealed class Connector : IAsyncDisposable
             throw new ConnectorStartException(DescribeStartFailure(e), e);
         }
 
-        _running = Task.Run(() => RunAsync(session, installId, _stopping.Token), CancellationToken.None);
+        _running = Task.Run(() => RunAsync(session, installation, _stopping.Token), CancellationToken.None);
     }
 
     /// <summary>
@@ -167,6 +168,7 @@ public sealed class Connector : IAsyncDisposable
     {
         await using var source = CreateSessionSource();
         await using var connection = await source.OpenConnectionAsync(cancellationToken);
+        await LogicalCaptureInstaller.UninstallAsync(connection, _options.CaptureSchema, cancellationToken);
         await CaptureInstaller.UninstallAsync(connection, _options.CaptureSchema, cancellationToken);
     }
 
@@ -183,7 +185,7 @@ public sealed class Connector : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private async Task RunAsync(LeaderSession? session, string? installId, CancellationToken stopping)
+    private async Task RunAsync(LeaderSession? session, Installation? installation, CancellationToken stopping)
     {
         var mappings = _mappings.ToDictionary(m => (m.Schema, m.TableName));
         var failures = 0;
@@ -207,7 +209,7 @@ public sealed class Connector : IAsyncDisposable
                         continue;
                     }
 
-                    installId = await CaptureInstaller.InstallAsync(session.Connection, _options.CaptureSchema, _mappings, stopping);
+                    installation = await InstallAsync(session.Connection, stopping);
                 }
 
                 _isActive = true;
@@ -215,8 +217,21 @@ public sealed class Connector : IAsyncDisposable
                 ConnectorLog.BecameActive(_logger, _options.CaptureSchema, _mappings.Count);
                 failures = 0;
                 await using var fence = new LeaderFence(_sessions!, session.Connection.ProcessID, _options.CaptureSchema);
-                var drain = new ChangeDrain(_options, mappings, _publisher!, fence, installId!, _logger);
-                await drain.RunAsync(new TriggerCaptureSource(session.Connection, _options.CaptureSchema), stopping);
+                var drain = new ChangeDrain(_options, mappings, _publisher!, fence, installation!.InstallId, _logger);
+                ICaptureSource source = installation.Logical is { } logical
+                    ? await LogicalCaptureSource.StartAsync(_options.ConnectionString!, _sessions!, session.Connection, logical, mappings, _options.CaptureSchema, _logger, stopping)
+                    : new TriggerCaptureSource(session.Connection, _options.CaptureSchema);
+                try
+                {
+                    await drain.RunAsync(source, stopping);
+                }
+                finally
+                {
+                    if (source is IAsyncDisposable disposable)
+                    {
+                        await disposable.DisposeAsync();
+                    }
+                }
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -259,6 +274,22 @@ public sealed class Connector : IAsyncDisposable
         }
 
         ConnectorLog.Stopped(_logger);
+    }
+
+    /// <summary>What the active connector installed: the id that prefixes message ids and, in logical-replication mode, the slot's setup.</summary>
+    private sealed record Installation(string InstallId, LogicalSetup? Logical);
+
+    /// <summary>Installs or reconciles capture in the configured mode, on the leader's session.</summary>
+    private async Task<Installation> InstallAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        if (_options.Capture == CaptureMode.LogicalReplication)
+        {
+            var setup = await LogicalCaptureInstaller.InstallAsync(connection, _options.CaptureSchema, _mappings, _logger, cancellationToken);
+            return new Installation(setup.InstallId, setup);
+        }
+
+        await LogicalCaptureInstaller.RefuseTriggersOverSlotAsync(connection, _options.CaptureSchema, cancellationToken);
+        return new Installation(await CaptureInstaller.InstallAsync(connection, _options.CaptureSchema, _mappings, cancellationToken), null);
     }
 
     /// <summary>Unpooled, so that closing the leader's connection ends its session and releases leadership.</summary>

@@ -17,6 +17,13 @@ public sealed class ConnectorOptions
     /// <summary>The schema that holds the capture store, control table and trigger functions. Default <c>ablypg</c>.</summary>
     public string CaptureSchema { get; set; } = CaptureSql.DefaultSchema;
 
+    /// <summary>
+    /// How changes are captured: <see cref="CaptureMode.Triggers"/> (the default: no server settings needed) or
+    /// <see cref="CaptureMode.LogicalReplication"/> (writers pay nothing; needs <c>wal_level = logical</c> and a role with
+    /// <c>REPLICATION</c>). Both publish the same messages with the same guarantees.
+    /// </summary>
+    public CaptureMode Capture { get; set; } = CaptureMode.Triggers;
+
     /// <summary>Where and how to publish.</summary>
     public AblyOptions Ably { get; set; } = new();
 
@@ -64,6 +71,11 @@ public sealed class ConnectorOptions
     /// </summary>
     public string GetInstallSql()
     {
+        if (Capture == CaptureMode.LogicalReplication)
+        {
+            return global::AblyPgTyped.Capture.Logical.LogicalCaptureInstaller.GetInstallSql(this);
+        }
+
         var sql = new System.Text.StringBuilder(CaptureSql.InstallStore(CaptureSchema));
         foreach (var table in Tables)
         {
@@ -79,7 +91,9 @@ public sealed class ConnectorOptions
     }
 
     /// <summary>The DDL that removes everything a connector with these options installs.</summary>
-    public string GetUninstallSql() => CaptureSql.UninstallStore(CaptureSchema);
+    public string GetUninstallSql() => Capture == CaptureMode.LogicalReplication
+        ? global::AblyPgTyped.Capture.Logical.LogicalCaptureInstaller.GetUninstallSql(CaptureSchema, ConnectionString)
+        : CaptureSql.UninstallStore(CaptureSchema);
 
     /// <summary>Checks every setting; the exception names the setting and the problem.</summary>
     /// <exception cref="AblyConfigurationException">A setting is missing or out of range.</exception>
@@ -98,6 +112,11 @@ public sealed class ConnectorOptions
         if (Tables.Count == 0 && UntypedMappings.Count == 0)
         {
             throw new AblyConfigurationException("No table is mapped: add AblyPgTables.All (or single mappings) to ConnectorOptions.Tables.");
+        }
+
+        if (!Enum.IsDefined(Capture))
+        {
+            throw new AblyConfigurationException($"Capture '{Capture}' is not a capture mode: use Triggers or LogicalReplication.");
         }
 
         Positive(MaxChangesInFlight, nameof(MaxChangesInFlight));

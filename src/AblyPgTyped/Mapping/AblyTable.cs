@@ -84,6 +84,15 @@ public abstract class AblyTable
     /// <summary>The DDL that removes this table's capture triggers and functions. Idempotent.</summary>
     public string GetUninstallSql(string captureSchema = CaptureSql.DefaultSchema) => CaptureSql.UninstallTable(captureSchema, Schema, Name);
 
+    /// <summary>
+    /// What <c>old</c> carries with <see cref="CaptureMode.LogicalReplication"/> capture, as
+    /// <see cref="AblyTableAttribute.ReplicaIdentity"/> sets it. Read from the attribute once; generated code may override it.
+    /// </summary>
+    public virtual ReplicaIdentity ReplicaIdentity =>
+        _replicaIdentity ??= (System.Reflection.CustomAttributeExtensions.GetCustomAttribute<AblyTableAttribute>(RowType, inherit: false)?.ReplicaIdentity ?? AblyPgTyped.ReplicaIdentity.Key);
+
+    private ReplicaIdentity? _replicaIdentity;
+
     /// <summary>The connector's view of this mapping.</summary>
     internal abstract ChangeMapping CreateMapping();
 

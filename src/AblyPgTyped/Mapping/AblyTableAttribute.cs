@@ -35,4 +35,11 @@ public sealed class AblyTableAttribute : Attribute
     /// <summary>Channel that receives deleted rows; <see langword="null"/> leaves deletes uncaptured.
     /// Placeholders resolve against the deleted (old) row.</summary>
     public string? Delete { get; set; }
+
+    /// <summary>
+    /// What <c>old</c> carries with <see cref="CaptureMode.LogicalReplication"/> capture: the key (the default) or the whole
+    /// previous row (<see cref="AblyPgTyped.ReplicaIdentity.Full"/>, which sets <c>REPLICA IDENTITY FULL</c> on the table).
+    /// Trigger capture always has the whole old row.
+    /// </summary>
+    public ReplicaIdentity ReplicaIdentity { get; set; }
 }
