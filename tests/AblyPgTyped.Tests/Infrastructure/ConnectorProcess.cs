@@ -29,13 +29,27 @@ public sealed class ConnectorProcess : IDisposable
 
     public bool IsActive => _state == "ACTIVE";
 
-    public static ConnectorProcess Start(ConnectorHarness harness)
+    /// <summary>A connector for the harness's database and endpoint, in the harness's capture mode.</summary>
+    /// <param name="harness">The database and endpoint.</param>
+    /// <param name="maxChangesPerMessage">Bundling; null keeps the default.</param>
+    /// <param name="plan">The Ably plan it paces to; null keeps the default.</param>
+    public static ConnectorProcess Start(ConnectorHarness harness, int? maxChangesPerMessage = null, string? plan = null)
     {
         var host = RepositoryPaths.BuiltProgram("tests/AblyPgTyped.Tests.Host", "AblyPgTyped.Tests.Host");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { host, harness.ConnectionString, harness.Ably.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), ConnectorHarness.ApiKey })
+        foreach (var argument in new[] { host, harness.ConnectionString, harness.Ably.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), ConnectorHarness.ApiKey, harness.Capture.ToString() })
         {
             start.ArgumentList.Add(argument);
+        }
+
+        if (maxChangesPerMessage is not null || plan is not null)
+        {
+            start.ArgumentList.Add((maxChangesPerMessage ?? 500).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (plan is not null)
+        {
+            start.ArgumentList.Add(plan);
         }
 
         return new ConnectorProcess(Process.Start(start)!);
