@@ -121,7 +121,7 @@ public sealed class Connector : IAsyncDisposable
 
         _sessions = CreateSessionSource();
         _publisher = new AblyRestPublisher(_options.Ably, _loggerFactory.CreateLogger<AblyRestPublisher>());
-        LeaderSession? session;
+        LeaderSession? session = null;
         Installation? installation = null;
         try
         {
@@ -133,6 +133,11 @@ public sealed class Connector : IAsyncDisposable
         }
         catch (Exception e) when (e is NpgsqlException or CaptureInstallException or TimeoutException or System.Net.Sockets.SocketException)
         {
+            if (session is not null)
+            {
+                await session.DisposeAsync(); // leadership goes with it: another instance may start
+            }
+
             throw new ConnectorStartException(DescribeStartFailure(e), e);
         }
 

@@ -36,11 +36,12 @@ internal static class LogicalCaptureInstaller
             await ExecuteAsync(connection, "SET LOCAL lock_timeout = '30s'", cancellationToken);
             await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({CaptureSql.InstallLockKey(captureSchema)})", cancellationToken);
             await ExecuteAsync(connection, CaptureSql.InstallStore(captureSchema) + PublicationSql.InstallPublications(captureSchema), cancellationToken);
+            await RefuseTriggerBacklogAsync(connection, captureSchema, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
         // 2. The slot, outside any transaction (PostgreSQL creates it only there).
-        await EnsureSlotAsync(connection, slotName, stateTable, logger, cancellationToken);
+        var created = await EnsureSlotAsync(connection, slotName, stateTable, logger, cancellationToken);
 
         // 3. The tables join their publications, and the triggers of an earlier installation go, in one transaction.
         var mappingsTable = CaptureSql.QualifiedName(captureSchema, CaptureSql.MappingsTable);
@@ -64,17 +65,21 @@ internal static class LogicalCaptureInstaller
 
             await ExecuteAsync(connection, sql.ToString(), cancellationToken);
 
-            // The triggers are gone (their tables are locked until commit): what they captured must be published first.
-            await using (var pending = new NpgsqlCommand($"SELECT count(*) FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable)}", connection))
+            // The triggers are gone (their tables are locked until commit); a row they captured since the check above
+            // must be published first. A slot made for this switch goes too, or trigger capture would refuse to start.
+            try
             {
-                var count = (long)(await pending.ExecuteScalarAsync(cancellationToken))!;
-                if (count > 0)
+                await RefuseTriggerBacklogAsync(connection, captureSchema, cancellationToken);
+            }
+            catch (CaptureInstallException)
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                if (created)
                 {
-                    throw new CaptureInstallException(
-                        $"Capture was not switched to logical replication: {count} capture row(s) recorded by the triggers in " +
-                        $"{CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable)} are not published yet. " +
-                        "Run the connector with Capture = Triggers until that table is empty, then switch.");
+                    await ExecuteAsync(connection, PublicationSql.DropSlot(slotName), cancellationToken);
                 }
+
+                throw;
             }
 
             sql.Clear();
@@ -97,13 +102,23 @@ internal static class LogicalCaptureInstaller
     public static async Task UninstallAsync(NpgsqlConnection connection, string captureSchema, CancellationToken cancellationToken)
     {
         var slotName = PublicationSql.SlotName(captureSchema, connection.Database);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await ExecuteAsync(connection, PublicationSql.DropSlot(slotName), cancellationToken);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse)
-        {
-            throw new CaptureInstallException($"Replication slot \"{slotName}\" is in use by a running connector: stop the connectors first ({e.MessageText}).");
+            try
+            {
+                await ExecuteAsync(connection, PublicationSql.DropSlot(slotName), cancellationToken);
+                break;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse)
+            {
+                // A connector that just stopped: its walsender ends a moment later.
+                if (attempt == 30)
+                {
+                    throw new CaptureInstallException($"Replication slot \"{slotName}\" is in use by a running connector: stop the connectors first ({e.MessageText}).");
+                }
+
+                await Task.Delay(100, cancellationToken);
+            }
         }
 
         await ExecuteAsync(connection, PublicationSql.UninstallPublications(captureSchema), cancellationToken);
@@ -212,7 +227,22 @@ internal static class LogicalCaptureInstaller
         return new ServerFacts(version, database);
     }
 
-    private static async Task EnsureSlotAsync(NpgsqlConnection connection, string slotName, string stateTable, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>What the triggers captured must be published before logical replication takes over.</summary>
+    private static async Task RefuseTriggerBacklogAsync(NpgsqlConnection connection, string captureSchema, CancellationToken cancellationToken)
+    {
+        var changes = CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable);
+        await using var pending = new NpgsqlCommand($"SELECT count(*) FROM {changes}", connection);
+        var count = (long)(await pending.ExecuteScalarAsync(cancellationToken))!;
+        if (count > 0)
+        {
+            throw new CaptureInstallException(
+                $"Capture was not switched to logical replication: {count} capture row(s) recorded by the triggers in {changes} " +
+                "are not published yet. Run the connector with Capture = Triggers until that table is empty, then switch.");
+        }
+    }
+
+    /// <summary>Creates the slot unless it exists; true when it was created now.</summary>
+    private static async Task<bool> EnsureSlotAsync(NpgsqlConnection connection, string slotName, string stateTable, ILogger logger, CancellationToken cancellationToken)
     {
         string? plugin = null, database = null, walStatus = null;
         await using (var command = new NpgsqlCommand(
@@ -251,7 +281,7 @@ internal static class LogicalCaptureInstaller
                     $"Drop it (SELECT pg_drop_replication_slot('{slotName}'), or uninstall capture) and start the connector again: capture resumes from then.");
             }
 
-            return;
+            return false;
         }
 
         try
@@ -274,6 +304,7 @@ internal static class LogicalCaptureInstaller
         record.Parameters.Add(new NpgsqlParameter<string> { TypedValue = slotName });
         await record.ExecuteNonQueryAsync(cancellationToken);
         ConnectorLog.SlotCreated(logger, slotName);
+        return true;
     }
 
     /// <summary>
