@@ -46,8 +46,14 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
     /// <summary>The replication session's settings that fix the text forms <see cref="PgJson"/> reads.</summary>
     private const string SessionOptions = "-c DateStyle=ISO -c IntervalStyle=postgres -c TimeZone=UTC -c extra_float_digits=1 -c bytea_output=hex";
 
-    /// <summary>How often the confirmed position is sent to the server.</summary>
+    /// <summary>How often the confirmed position is sent to the server at least.</summary>
     private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How soon an advanced position is sent at most: a crash re-sends what was accepted since the last one, and Ably
+    /// de-duplicates re-sends for two minutes only.
+    /// </summary>
+    private static readonly TimeSpan PromptStatus = TimeSpan.FromMilliseconds(100);
 
     /// <summary>How often the slot's lag is read (and a heartbeat considered).</summary>
     private static readonly TimeSpan MaintenanceInterval = TimeSpan.FromSeconds(10);
@@ -82,6 +88,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
     private long _nextRowId;
     private long _lastMaintenance = Stopwatch.GetTimestamp();
     private long _lastProgress = Stopwatch.GetTimestamp();
+    private long _lastStatus;
     private bool _streaming;
 
     private LogicalCaptureSource(NpgsqlConnection session, LogicalSetup setup, LogicalReplicationConnection replication, PgTypeCatalog types,
@@ -175,6 +182,18 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
         if (_position.Complete(rowIds) is { } confirmed)
         {
             Confirm(confirmed);
+            if (Stopwatch.GetElapsedTime(_lastStatus) >= PromptStatus && _streaming)
+            {
+                _lastStatus = Stopwatch.GetTimestamp();
+                try
+                {
+                    await _replication.SendStatusUpdate(cancellationToken);
+                }
+                catch (InvalidOperationException)
+                {
+                    // The stream has just ended; the pump reports why.
+                }
+            }
         }
 
         await MaintainAsync(cancellationToken);
