@@ -29,6 +29,9 @@ public sealed class ConnectorProcess : IDisposable
 
     public bool IsActive => _state == "ACTIVE";
 
+    /// <summary>The process id, to read its memory use.</summary>
+    public int Id => _process.Id;
+
     /// <summary>A connector for the harness's database and endpoint, in the harness's capture mode.</summary>
     /// <param name="harness">The database and endpoint.</param>
     /// <param name="maxChangesPerMessage">Bundling; null keeps the default.</param>

@@ -6,8 +6,8 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Npgsql.Replication;
+using Npgsql.Replication.Internal;
 using Npgsql.Replication.PgOutput;
-using Npgsql.Replication.PgOutput.Messages;
 using NpgsqlTypes;
 
 namespace AblyPgTyped.Capture.Logical;
@@ -65,6 +65,9 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
 
     /// <summary>How long a previous leader's walsender may keep the slot before it is ended.</summary>
     private static readonly TimeSpan SlotReleaseWait = TimeSpan.FromSeconds(3);
+
+    /// <summary>PostgreSQL's timestamps count microseconds from 2000-01-01 UTC.</summary>
+    private static readonly DateTime PostgresEpoch = new(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
     private readonly NpgsqlConnection _session;
     private readonly LogicalSetup _setup;
@@ -317,12 +320,23 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
     }
 
     /// <summary>Reads the stream into capture rows, as long as the drain keeps up.</summary>
+    /// <remarks>
+    /// The pgoutput messages (protocol version 1: Begin, Relation, Insert, Update, Delete, Commit; Type, Origin and
+    /// Truncate are skipped) are parsed here from each XLogData payload, read whole: Npgsql's message objects read value
+    /// by value, which cost several times the rendering.
+    /// </remarks>
     private async Task PumpAsync(CancellationToken stopping)
     {
         var slot = new PgOutputReplicationSlot(_setup.SlotName);
+
         // Protocol 1, text values, no streaming of uncommitted transactions: see the remarks on this class.
-        var options = new PgOutputReplicationOptions(_setup.Publications, PgOutputProtocolVersion.V1);
+        KeyValuePair<string, string?>[] options =
+        [
+            new("proto_version", "1"),
+            new("publication_names", "\"" + string.Join("\",\"", _setup.Publications) + "\""),
+        ];
         var plans = new Dictionary<uint, RelationPlan>();
+        var reader = new WireReader();
         var old = new RawTuple();
         var row = new RawTuple();
         var chunk = new Chunk();
@@ -332,17 +346,21 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
         try
         {
             _streaming = true;
-            await foreach (var message in _replication.StartReplication(slot, options, stopping))
+            await foreach (var data in _replication.StartLogicalReplication(slot, stopping, options: options))
             {
-                switch (message)
+                await reader.StartAsync(data.Data, data.Data.Length, stopping);
+                await reader.EnsureAsync(1, stopping);
+                switch ((char)reader.ReadByte())
                 {
-                    case BeginMessage begin:
-                        commitLsn = (ulong)begin.TransactionFinalLsn;
-                        commitTime = begin.TransactionCommitTimestamp;
+                    case 'B':
+                        await reader.EnsureAsync(20, stopping);
+                        commitLsn = (ulong)reader.ReadInt64();
+                        commitTime = PostgresEpoch.AddTicks(reader.ReadInt64() * 10);
                         index = 0;
                         _position.Begin(commitTime);
                         break;
-                    case RelationMessage relation:
+                    case 'R':
+                        var relation = await ReadRelationAsync(reader, stopping);
                         var (plan, warning) = await _renderer.PlanAsync(relation, stopping);
                         plans[relation.RelationId] = plan;
                         var table = CaptureSql.QualifiedName(plan.Schema, plan.Table);
@@ -357,36 +375,52 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
                         }
 
                         break;
-                    case InsertMessage insert:
-                        await row.ReadAsync(insert.NewRow, CaptureSql.MaxRowBytes, stopping);
-                        _renderer.RenderInsert(await NextAsync(plans[insert.Relation.RelationId], 'I'), row, chunk.Data);
+                    case 'I':
+                    {
+                        await reader.EnsureAsync(5, stopping);
+                        var target = plans[(uint)reader.ReadInt32()];
+                        reader.Advance(1); // 'N'
+                        await row.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
+                        _renderer.RenderInsert(await NextAsync(target, 'I'), row, chunk.Data);
                         break;
-                    case FullUpdateMessage update:
-                        await old.ReadAsync(update.OldRow, CaptureSql.MaxRowBytes, stopping);
-                        await row.ReadAsync(update.NewRow, CaptureSql.MaxRowBytes, stopping);
-                        _renderer.RenderUpdate(await NextAsync(plans[update.Relation.RelationId], 'U'), old, false, row, chunk.Data);
+                    }
+
+                    case 'U':
+                    {
+                        await reader.EnsureAsync(5, stopping);
+                        var target = plans[(uint)reader.ReadInt32()];
+                        var kind = reader.ReadByte();
+                        RawTuple? before = null;
+                        if (kind is (byte)'K' or (byte)'O')
+                        {
+                            await old.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
+                            before = old;
+                            await reader.EnsureAsync(1, stopping);
+                            reader.Advance(1); // 'N'
+                        }
+
+                        await row.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
+                        _renderer.RenderUpdate(await NextAsync(target, 'U'), before, kind == (byte)'K', row, chunk.Data);
                         break;
-                    case IndexUpdateMessage update:
-                        await old.ReadAsync(update.Key, CaptureSql.MaxRowBytes, stopping);
-                        await row.ReadAsync(update.NewRow, CaptureSql.MaxRowBytes, stopping);
-                        _renderer.RenderUpdate(await NextAsync(plans[update.Relation.RelationId], 'U'), old, true, row, chunk.Data);
+                    }
+
+                    case 'D':
+                    {
+                        await reader.EnsureAsync(5, stopping);
+                        var target = plans[(uint)reader.ReadInt32()];
+                        var kind = reader.ReadByte();
+                        await old.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
+                        _renderer.RenderDelete(await NextAsync(target, 'D'), old, kind == (byte)'K', chunk.Data);
                         break;
-                    case DefaultUpdateMessage update:
-                        await row.ReadAsync(update.NewRow, CaptureSql.MaxRowBytes, stopping);
-                        _renderer.RenderUpdate(await NextAsync(plans[update.Relation.RelationId], 'U'), null, false, row, chunk.Data);
-                        break;
-                    case FullDeleteMessage delete:
-                        await old.ReadAsync(delete.OldRow, CaptureSql.MaxRowBytes, stopping);
-                        _renderer.RenderDelete(await NextAsync(plans[delete.Relation.RelationId], 'D'), old, false, chunk.Data);
-                        break;
-                    case KeyDeleteMessage delete:
-                        await old.ReadAsync(delete.Key, CaptureSql.MaxRowBytes, stopping);
-                        _renderer.RenderDelete(await NextAsync(plans[delete.Relation.RelationId], 'D'), old, true, chunk.Data);
-                        break;
-                    case CommitMessage commit:
+                    }
+
+                    case 'C':
+                        await reader.EnsureAsync(25, stopping);
+                        reader.Advance(9); // flags, commit LSN
+                        var endLsn = (ulong)reader.ReadInt64();
                         await FlushAsync();
                         Reveal();
-                        if (_position.Commit((ulong)commit.TransactionEndLsn) is { } confirmed)
+                        if (_position.Commit(endLsn) is { } confirmed)
                         {
                             Confirm(confirmed); // a transaction with nothing published
                         }
@@ -448,6 +482,29 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
             _position.Add(captured.Id);
             await EnqueueAsync(captured, stopping);
         }
+    }
+
+    /// <summary>A Relation message: id, schema, name, replica identity, and per column its flags, name, type and modifier.</summary>
+    private static async Task<RelationInfo> ReadRelationAsync(WireReader reader, CancellationToken cancellationToken)
+    {
+        await reader.EnsureAsync(4, cancellationToken);
+        var id = (uint)reader.ReadInt32();
+        var ns = await reader.ReadStringAsync(cancellationToken);
+        var name = await reader.ReadStringAsync(cancellationToken);
+        await reader.EnsureAsync(3, cancellationToken);
+        var identity = (char)reader.ReadByte();
+        var columns = new (string Name, uint TypeOid, bool IsKey)[reader.ReadInt16()];
+        for (var i = 0; i < columns.Length; i++)
+        {
+            await reader.EnsureAsync(1, cancellationToken);
+            var flags = reader.ReadByte();
+            var column = await reader.ReadStringAsync(cancellationToken);
+            await reader.EnsureAsync(8, cancellationToken);
+            columns[i] = (column, (uint)reader.ReadInt32(), (flags & 1) != 0);
+            reader.Advance(4); // type modifier
+        }
+
+        return new RelationInfo(id, ns, name, identity, columns);
     }
 
     /// <summary>Hands a row to the drain; waits while too much is waiting already (the stream then waits in the server).</summary>

@@ -4,9 +4,16 @@ using System.Linq;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using Npgsql.Replication.PgOutput.Messages;
 
 namespace AblyPgTyped.Capture.Logical;
+
+/// <summary>A pgoutput relation message: a table as the changes that follow it were made, in the historic catalog.</summary>
+/// <param name="RelationId">The table's OID.</param>
+/// <param name="Namespace">Its schema.</param>
+/// <param name="Name">Its name.</param>
+/// <param name="ReplicaIdentity"><c>d</c> default, <c>n</c> nothing, <c>f</c> full, <c>i</c> index.</param>
+/// <param name="Columns">The published columns: name, type OID, and whether it is in the replica identity.</param>
+internal sealed record RelationInfo(uint RelationId, string Namespace, string Name, char ReplicaIdentity, (string Name, uint TypeOid, bool IsKey)[] Columns);
 
 /// <summary>One column a relation's changes are rendered with: where it is in the tuple, its JSON key, type and rendering.</summary>
 internal readonly record struct OutputColumn(int Source, string Name, byte[] Key, PgType Type, ColumnCapture Capture);
@@ -56,21 +63,21 @@ internal sealed class PgOutputRenderer(
 
     /// <summary>Works out how the relation's changes are rendered, and what (if anything) is wrong with it.</summary>
     /// <returns>The plan, and a warning worth logging even when its changes are published (a type changed compatibly).</returns>
-    public async Task<(RelationPlan Plan, string? Warning)> PlanAsync(RelationMessage relation, CancellationToken cancellationToken)
+    public async Task<(RelationPlan Plan, string? Warning)> PlanAsync(RelationInfo relation, CancellationToken cancellationToken)
     {
-        var count = relation.Columns.Count;
-        var columnTypes = await types.GetAsync(relation.Columns.Select(c => c.DataTypeId).ToArray(), cancellationToken);
+        var count = relation.Columns.Length;
+        var columnTypes = await types.GetAsync(relation.Columns.Select(c => c.TypeOid).ToArray(), cancellationToken);
         var all = new OutputColumn[count];
         var isKey = new bool[count];
         for (var i = 0; i < count; i++)
         {
             var column = relation.Columns[i];
-            all[i] = new OutputColumn(i, column.ColumnName, PgTypeCatalog.JsonKey(column.ColumnName), columnTypes[i], ColumnCapture.Value);
-            isKey[i] = (column.Flags & RelationMessage.Column.ColumnFlags.PartOfKey) != 0;
+            all[i] = new OutputColumn(i, column.Name, PgTypeCatalog.JsonKey(column.Name), columnTypes[i], ColumnCapture.Value);
+            isKey[i] = column.IsKey;
         }
 
-        var qualified = CaptureSql.QualifiedName(relation.Namespace, relation.RelationName);
-        mappings.TryGetValue((relation.Namespace, relation.RelationName), out var mapping);
+        var qualified = CaptureSql.QualifiedName(relation.Namespace, relation.Name);
+        mappings.TryGetValue((relation.Namespace, relation.Name), out var mapping);
         setup.Tables.TryGetValue(relation.RelationId, out var installed);
         if (mapping is null && installed is not null && mappings.TryGetValue((installed.Schema, installed.Table), out var renamed))
         {
@@ -85,7 +92,7 @@ internal sealed class PgOutputRenderer(
         if (mapping is null)
         {
             // No mapping: the decoder dead-letters these as it does rows captured for a table no longer mapped.
-            return (new RelationPlan { Schema = relation.Namespace, Table = relation.RelationName, Columns = all, AllColumns = all, IsKey = isKey }, null);
+            return (new RelationPlan { Schema = relation.Namespace, Table = relation.Name, Columns = all, AllColumns = all, IsKey = isKey }, null);
         }
 
         var problems = new List<string>();
@@ -136,9 +143,10 @@ internal sealed class PgOutputRenderer(
         }
 
         string? oldRowProblem = null;
-        if (mapping.ReplicaIdentity == ReplicaIdentity.Full && relation.ReplicaIdentity != RelationMessage.ReplicaIdentitySetting.AllColumns)
+        if (mapping.ReplicaIdentity == ReplicaIdentity.Full && relation.ReplicaIdentity != 'f')
         {
-            oldRowProblem = $"{qualified} has replica identity {relation.ReplicaIdentity}, but {mapping.MappedBy} asks for the whole old row " +
+            var identity = relation.ReplicaIdentity switch { 'd' => "DEFAULT", 'n' => "NOTHING", 'i' => "USING INDEX", _ => relation.ReplicaIdentity.ToString() };
+            oldRowProblem = $"{qualified} has replica identity {identity}, but {mapping.MappedBy} asks for the whole old row " +
                             $"(ReplicaIdentity.Full): run ALTER TABLE {qualified} REPLICA IDENTITY FULL, or restart the connector, which sets it";
         }
 

@@ -1,7 +1,6 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
-using Npgsql.Replication.PgOutput;
 
 namespace AblyPgTyped.Capture.Logical;
 
@@ -15,12 +14,14 @@ internal enum RawKind : byte
 }
 
 /// <summary>
-/// One pgoutput tuple, copied out of the replication stream (whose buffer moves on with the next message), so that an
-/// update's new row can take unchanged TOASTed values from its old row. The buffers are reused from row to row.
+/// One pgoutput tuple (<c>TupleData</c>: a count, then per column <c>n</c>, <c>u</c>, or <c>t</c> with a length and the
+/// text). Its values are slices of the message buffer when the message was read whole, else copies; a value longer
+/// than capture records is skipped and marked too large. Reused from row to row.
 /// </summary>
 internal sealed class RawTuple
 {
-    private byte[] _bytes = new byte[1024];
+    private byte[] _own = new byte[1024];
+    private byte[] _source = [];
     private RawKind[] _kinds = new RawKind[16];
     private int[] _starts = new int[16];
     private int[] _lengths = new int[16];
@@ -29,58 +30,74 @@ internal sealed class RawTuple
 
     public RawKind Kind(int column) => _kinds[column];
 
-    public ReadOnlySpan<byte> Text(int column) => _bytes.AsSpan(_starts[column], _lengths[column]);
+    public ReadOnlySpan<byte> Text(int column) => _source.AsSpan(_starts[column], _lengths[column]);
 
     /// <summary>The length of the value's text as PostgreSQL sent it (for a <see cref="RawKind.TooLarge"/> value, not kept).</summary>
     public int Length(int column) => _lengths[column];
 
-    /// <summary>Reads every column; a text value longer than <paramref name="maxValueBytes"/> is skipped and marked too large.</summary>
-    public async ValueTask ReadAsync(ReplicationTuple tuple, int maxValueBytes, CancellationToken cancellationToken)
+    public async ValueTask ReadAsync(WireReader reader, int maxValueBytes, CancellationToken cancellationToken)
     {
-        Count = 0;
-        var used = 0;
-        await foreach (var value in tuple.WithCancellation(cancellationToken))
+        await reader.EnsureAsync(2, cancellationToken);
+        Count = reader.ReadInt16();
+        if (Count > _kinds.Length)
         {
-            if (Count == _kinds.Length)
-            {
-                Array.Resize(ref _kinds, Count * 2);
-                Array.Resize(ref _starts, Count * 2);
-                Array.Resize(ref _lengths, Count * 2);
-            }
+            Array.Resize(ref _kinds, Count);
+            Array.Resize(ref _starts, Count);
+            Array.Resize(ref _lengths, Count);
+        }
 
-            var i = Count++;
-            _starts[i] = used;
+        _source = reader.IsWhole ? reader.Buffer : _own;
+        var used = 0;
+        for (var i = 0; i < Count; i++)
+        {
+            await reader.EnsureAsync(1, cancellationToken);
+            var kind = reader.ReadByte();
+            _starts[i] = 0;
             _lengths[i] = 0;
-            switch (value.Kind)
+            switch (kind)
             {
-                case TupleDataKind.Null:
+                case (byte)'n':
                     _kinds[i] = RawKind.Null;
-                    break;
-                case TupleDataKind.UnchangedToastedValue:
+                    continue;
+                case (byte)'u':
                     _kinds[i] = RawKind.UnchangedToast;
-                    break;
-                case TupleDataKind.TextValue when value.Length > maxValueBytes:
-                    _kinds[i] = RawKind.TooLarge;
-                    _lengths[i] = value.Length;
-                    break;
-                case TupleDataKind.TextValue:
-                    _kinds[i] = RawKind.Text;
-                    if (used + value.Length > _bytes.Length)
-                    {
-                        Array.Resize(ref _bytes, Math.Max(used + value.Length, _bytes.Length * 2));
-                    }
-
-                    await using (var stream = value.GetStream())
-                    {
-                        await stream.ReadExactlyAsync(_bytes.AsMemory(used, value.Length), cancellationToken);
-                    }
-
-                    _lengths[i] = value.Length;
-                    used += value.Length;
+                    continue;
+                case (byte)'t':
                     break;
                 default:
-                    throw new NotSupportedException($"pgoutput sent a {value.Kind} value; the connector asks for text values only.");
+                    throw new NotSupportedException($"pgoutput sent a value of kind '{(char)kind}'; the connector asks for text values only.");
             }
+
+            await reader.EnsureAsync(4, cancellationToken);
+            var length = reader.ReadInt32();
+            _lengths[i] = length;
+            if (length > maxValueBytes)
+            {
+                _kinds[i] = RawKind.TooLarge;
+                await reader.SkipAsync(length, cancellationToken);
+                continue;
+            }
+
+            _kinds[i] = RawKind.Text;
+            await reader.EnsureAsync(length, cancellationToken);
+            if (reader.IsWhole)
+            {
+                _starts[i] = reader.Position;
+            }
+            else
+            {
+                if (used + length > _own.Length)
+                {
+                    Array.Resize(ref _own, Math.Max(used + length, _own.Length * 2));
+                    _source = _own;
+                }
+
+                reader.Buffer.AsSpan(reader.Position, length).CopyTo(_own.AsSpan(used));
+                _starts[i] = used;
+                used += length;
+            }
+
+            reader.Advance(length);
         }
     }
 }
