@@ -146,11 +146,6 @@ internal static class LogicalCaptureInstaller
     public static string GetInstallSql(ConnectorOptions options)
     {
         var sql = new StringBuilder(CaptureSql.InstallStore(options.CaptureSchema)).Append('\n').Append(PublicationSql.InstallPublications(options.CaptureSchema));
-        var database = DatabaseOf(options.ConnectionString);
-        sql.Append("-- The replication slot (needs the REPLICATION attribute; outside any transaction that has written):\n")
-           .Append(database is null
-               ? "-- SELECT pg_create_logical_replication_slot('<the name the connector derives from the database and capture schema>', 'pgoutput');\n\n"
-               : PublicationSql.CreateSlot(PublicationSql.SlotName(options.CaptureSchema, database)) + "\n");
         foreach (var table in options.Tables)
         {
             var mapping = table.CreateMapping();
@@ -162,6 +157,12 @@ internal static class LogicalCaptureInstaller
             sql.Append(PublicationSql.InstallTable(options.CaptureSchema, mapping.Capture, mapping.ReplicaIdentity == ReplicaIdentity.Full));
         }
 
+        // Last, after the publications exist, and on its own: PostgreSQL creates a slot only outside a transaction that wrote.
+        var database = DatabaseOf(options.ConnectionString);
+        sql.Append("-- The replication slot (the role needs the REPLICATION attribute; run it on its own, not in a transaction):\n")
+           .Append(database is null
+               ? "-- SELECT pg_create_logical_replication_slot('<the name the connector derives from the database and capture schema>', 'pgoutput');\n"
+               : PublicationSql.CreateSlot(PublicationSql.SlotName(options.CaptureSchema, database)));
         return sql.ToString();
     }
 

@@ -251,6 +251,103 @@ public sealed class LogicalReplicationTests(PostgresFixture postgres)
         Assert.Contains("or use Capture = Triggers", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_DDL_a_DBA_applies_by_hand_is_what_the_connector_would_install()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, CaptureMode.LogicalReplication, Schemas.Users, Notes);
+        var options = h.Options(AblyPgTables.User, AblyPgTables.Note);
+        var sql = new AblyPgTyped.Connector(options).GetInstallSql();
+        Assert.Contains("CREATE PUBLICATION \"ablypg_insert_update_delete\" WITH (publish = 'insert, update, delete', publish_via_partition_root = true);", sql, StringComparison.Ordinal);
+        Assert.Contains("pg_create_logical_replication_slot('ablypg_", sql, StringComparison.Ordinal);
+        Assert.DoesNotContain("CREATE TRIGGER", sql, StringComparison.Ordinal);
+
+        // As psql -f runs it: the slot is created last, outside the transaction that wrote everything else.
+        var slot = sql.IndexOf("-- The replication slot", StringComparison.Ordinal);
+        await h.ExecuteAsync(sql[..slot]);
+        await h.ExecuteAsync(sql[slot..]);
+        await h.ExecuteAsync(sql[..slot]); // applying it again changes nothing
+        await h.ExecuteAsync(sql[slot..]);
+        Assert.Equal("f", await h.ScalarAsync<string>("SELECT relreplident::text FROM pg_class WHERE oid = 'users'::regclass"));
+        Assert.Equal("d", await h.ScalarAsync<string>("SELECT relreplident::text FROM pg_class WHERE oid = 'notes'::regclass"));
+        await h.StartConnectorAsync(options);
+        await h.ExecuteAsync("""INSERT INTO notes VALUES (1, 'after a DBA installed it', NULL, NULL)""");
+
+        Assert.Single(await h.WaitForMessagesAsync(1));
+        Assert.DoesNotContain(h.Logs.Entries, e => e.EventId == 1150); // the DBA's slot was used
+    }
+
+    [Fact]
+    public async Task The_slot_lag_is_measured_on_the_AblyPgTyped_meter()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, CaptureMode.LogicalReplication, Schemas.Users);
+        await h.StartConnectorAsync(h.Options(AblyPgTables.User));
+        var slot = await h.ScalarAsync<string>("SELECT slot_name::text FROM pg_replication_slots WHERE database = current_database()");
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, double>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "AblyPgTyped")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Record(instrument.Name, value, tags));
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Record(instrument.Name, value, tags));
+        listener.Start();
+
+        await Eventually(() =>
+        {
+            listener.RecordObservableInstruments(); // the stream starts in the background
+            return seen.ContainsKey("ablypg.replication_slot.lag");
+        });
+
+        Assert.Equal(0, seen["ablypg.replication_slot.lag_time"]);
+
+        void Record(string name, double value, ReadOnlySpan<System.Collections.Generic.KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "slot" && (string?)tag.Value == slot)
+                {
+                    seen[name] = value;
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_slot_dropped_by_hand_is_reported_and_created_again()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, CaptureMode.LogicalReplication, Schemas.Users);
+        var options = h.Options(AblyPgTables.User);
+        await h.StartConnectorAsync(options);
+        await h.ExecuteAsync("""INSERT INTO users VALUES (1, 'before', NULL)""");
+        await h.WaitForMessagesAsync(1);
+
+        await Eventually(async () =>
+        {
+            try
+            {
+                await h.ExecuteAsync(
+                    "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = current_database() AND active_pid IS NOT NULL; " +
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database()");
+                return await h.ScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE database = current_database()") == 0;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse)
+            {
+                return false;
+            }
+        });
+
+        await Eventually(() => h.Logs.Entries.Any(e => e.EventId == 1151));
+        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM pg_replication_slots WHERE database = current_database() AND active") == 1, seconds: 30);
+        await h.ExecuteAsync("""INSERT INTO users VALUES (2, 'after', NULL)""");
+        var messages = await h.WaitForMessagesAsync(2);
+
+        Assert.Equal("after", AblyPgTables.User.ReadChanges(messages[1].DataString!).Single().New!.Name);
+        Assert.Contains(h.Logs.Entries, e => e.EventId == 1002); // the stream's end was logged, and the connector went on
+    }
+
     private static async Task<string[]> ReasonsAsync(ConnectorHarness h)
     {
         await using var command = h.Database.CreateCommand("SELECT reason FROM ablypg.dead_letters ORDER BY change_id, change_index");
