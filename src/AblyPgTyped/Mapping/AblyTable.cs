@@ -81,6 +81,14 @@ public abstract class AblyTable
     /// </summary>
     public string GetInstallSql(string captureSchema = CaptureSql.DefaultSchema) => CaptureSql.InstallTable(captureSchema, Capture);
 
+    /// <summary>
+    /// The DDL that publishes this table for logical-replication capture into <paramref name="captureSchema"/>'s
+    /// publications: its mapped operations, its columns (PostgreSQL 15+) and, with <see cref="AblyPgTyped.ReplicaIdentity.Full"/>,
+    /// <c>REPLICA IDENTITY FULL</c>. Idempotent; it expects the publications to exist (the connector installs both).
+    /// </summary>
+    public string GetPublicationSql(string captureSchema = CaptureSql.DefaultSchema) =>
+        global::AblyPgTyped.Capture.Logical.PublicationSql.InstallTable(captureSchema, Capture, ReplicaIdentity == AblyPgTyped.ReplicaIdentity.Full);
+
     /// <summary>The DDL that removes this table's capture triggers and functions. Idempotent.</summary>
     public string GetUninstallSql(string captureSchema = CaptureSql.DefaultSchema) => CaptureSql.UninstallTable(captureSchema, Schema, Name);
 

@@ -92,6 +92,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
     private long _lastMaintenance = Stopwatch.GetTimestamp();
     private long _lastProgress = Stopwatch.GetTimestamp();
     private long _lastStatus;
+    private bool _heartbeats = true;
     private bool _streaming;
 
     private LogicalCaptureSource(NpgsqlConnection session, LogicalSetup setup, LogicalReplicationConnection replication, PgTypeCatalog types,
@@ -573,12 +574,20 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
 
         // PostgreSQL sends a keepalive once the slot has caught up with the WAL, which KeepAsync confirms; a heartbeat
         // in this database covers a server that stays silent.
-        if (_position.OldestPendingCommit is null && LagBytes > HeartbeatLagBytes && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastProgress)) > HeartbeatAfter)
+        if (_heartbeats && _position.OldestPendingCommit is null && LagBytes > HeartbeatLagBytes && Stopwatch.GetElapsedTime(Interlocked.Read(ref _lastProgress)) > HeartbeatAfter)
         {
             await using var heartbeat = new NpgsqlCommand("SELECT pg_catalog.pg_logical_emit_message(false, 'ablypg.heartbeat', '')", _session);
-            await heartbeat.ExecuteNonQueryAsync(cancellationToken);
+            try
+            {
+                await heartbeat.ExecuteNonQueryAsync(cancellationToken);
+                ConnectorLog.Heartbeat(_logger, _setup.SlotName, LagBytes);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ReadOnlySqlTransaction)
+            {
+                _heartbeats = false; // keepalives still advance the slot; a heartbeat is only a safety net
+            }
+
             Interlocked.Exchange(ref _lastProgress, Stopwatch.GetTimestamp());
-            ConnectorLog.Heartbeat(_logger, _setup.SlotName, LagBytes);
         }
     }
 
