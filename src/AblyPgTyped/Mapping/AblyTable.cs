@@ -111,12 +111,9 @@ public abstract class AblyTable
 
     /// <summary>
     /// What <c>old</c> carries with <see cref="CaptureMode.LogicalReplication"/> capture, as
-    /// <see cref="AblyTableAttribute.ReplicaIdentity"/> sets it. Read from the attribute once; generated code may override it.
+    /// <see cref="AblyTableAttribute.ReplicaIdentity"/> sets it: generated code overrides it for <see cref="AblyPgTyped.ReplicaIdentity.Full"/>.
     /// </summary>
-    public virtual ReplicaIdentity ReplicaIdentity =>
-        _replicaIdentity ??= (System.Reflection.CustomAttributeExtensions.GetCustomAttribute<AblyTableAttribute>(RowType, inherit: false)?.ReplicaIdentity ?? AblyPgTyped.ReplicaIdentity.Key);
-
-    private ReplicaIdentity? _replicaIdentity;
+    public virtual ReplicaIdentity ReplicaIdentity => AblyPgTyped.ReplicaIdentity.Key;
 
     /// <summary>The connector's view of this mapping.</summary>
     internal abstract ChangeMapping CreateMapping();
