@@ -28,7 +28,7 @@ namespace AblyPgTyped;
 /// await connector.StartAsync();
 /// </code>
 /// </example>
-public sealed class Connector : IAsyncDisposable
+public sealed partial class Connector : IAsyncDisposable
 {
     private readonly ConnectorOptions _options;
     private readonly ILogger _logger;
