@@ -104,7 +104,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
         _replication = replication;
         _types = types;
         _renderer = new PgOutputRenderer(mappings, setup, types);
-        _deadLetters = new DeadLetterWriter(session, captureSchema);
+        _deadLetters = new DeadLetterWriter(captureSchema);
         _position = new SlotPosition(confirmed);
     }
 
@@ -183,7 +183,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
         _ = finished;
         if (deadLetters.Count > 0)
         {
-            await _deadLetters.WriteAsync(deadLetters, cancellationToken);
+            await _deadLetters.WriteAsync(_session, deadLetters, cancellationToken);
         }
 
         if (_position.Complete(rowIds) is { } confirmed)
