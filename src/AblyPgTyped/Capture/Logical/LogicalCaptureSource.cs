@@ -343,7 +343,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
         var reader = new WireReader();
         var old = new RawTuple();
         var row = new RawTuple();
-        var chunk = new Chunk();
+        var chunk = new CaptureChunk();
         ulong commitLsn = 0;
         var commitTime = DateTime.MinValue;
         var index = 0;
@@ -664,45 +664,5 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
                     "confirmed position are lost: uninstall capture (or drop the slot) and start the connector again.", e),
             _ => e,
         };
-    }
-
-    /// <summary>The capture row being filled: consecutive changes of one table and operation within a transaction.</summary>
-    private sealed class Chunk
-    {
-        public ByteBuilder Data { get; } = new(4096);
-
-        public RelationPlan? Plan { get; set; }
-
-        public char Op { get; private set; }
-
-        public int FirstIndex { get; private set; }
-
-        public int Count { get; set; }
-
-        public void Start(RelationPlan plan, char op, int firstIndex)
-        {
-            Plan = plan;
-            Op = op;
-            FirstIndex = firstIndex;
-            Count = 0;
-            Data.Clear();
-            Data.Append((byte)'[');
-        }
-    }
-}
-
-/// <summary>The replication stream failed; the message says why and, when known, what to do. The connector retries.</summary>
-public sealed class LogicalReplicationException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public LogicalReplicationException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Creates the exception with its cause.</summary>
-    public LogicalReplicationException(string message, Exception inner)
-        : base(message, inner)
-    {
     }
 }
