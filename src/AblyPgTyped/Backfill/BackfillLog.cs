@@ -22,7 +22,7 @@ internal static partial class BackfillLog
     public static partial void Failed(ILogger logger, long id, string table, string reason);
 
     [LoggerMessage(1125, LogLevel.Warning, "Backfills cannot run now; retrying in {Delay}. The drain goes on")]
-    public static partial void Failing(ILogger logger, TimeSpan delay, Exception exception);
+    public static partial void Failing(ILogger logger, Observability.HumanDuration delay, Exception exception);
 
     [LoggerMessage(1126, LogLevel.Information, "This connector's role may not run backfills ({Reason}); it publishes changes as usual. Run backfills with a connector whose role may read the tables FOR SHARE and write the store")]
     public static partial void NotPermitted(ILogger logger, string reason);
