@@ -37,10 +37,11 @@ internal sealed class ConnectorInstruments
         DeadLetters = meter.CreateCounter<long>(TelemetryNames.DeadLetters, "{change}", "Changes dead-lettered, by reason");
         Lag = Histogram(meter, TelemetryNames.Lag, "Time from a change's capture (in the writing transaction) to its acceptance by Ably",
             [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600]);
-        meter.CreateObservableGauge(TelemetryNames.Backlog, () => Read(s => s.LatestStore?.Changes), "{change}", "Changes in the capture store, not yet accepted by Ably or dead-lettered");
-        meter.CreateObservableGauge(TelemetryNames.OldestChangeAge, () => Read(s => s.LatestStore is { } store ? (store.OldestAge?.TotalSeconds ?? 0) : (double?)null), "s",
+        // The store's figures come from its active connector only, so that the standbys' do not add to them.
+        meter.CreateObservableGauge(TelemetryNames.Backlog, () => Read(s => Store(s)?.Changes), "{change}", "Changes in the capture store, not yet accepted by Ably or dead-lettered");
+        meter.CreateObservableGauge(TelemetryNames.OldestChangeAge, () => Read(s => Store(s) is { } store ? (store.OldestAge?.TotalSeconds ?? 0) : (double?)null), "s",
             "How long ago the oldest change in the capture store was captured (0 when it is empty)");
-        meter.CreateObservableGauge(TelemetryNames.StoreSize, () => Read(s => s.LatestStore?.Bytes), "By", "The capture store's size on disk, with its indexes and TOAST");
+        meter.CreateObservableGauge(TelemetryNames.StoreSize, () => Read(s => Store(s)?.Bytes), "By", "The capture store's size on disk, with its indexes and TOAST");
         meter.CreateObservableGauge(TelemetryNames.Active, () => Read(s => s.Role == ConnectorRole.Stopped ? null : s.Role == ConnectorRole.Active ? 1 : (int?)0), "{connector}",
             "1 for the active connector of a capture schema, 0 for a standby");
         meter.CreateObservableGauge(TelemetryNames.Health, () => Read(s => (int?)s.Evaluate().Status), "1", "0 healthy, 1 degraded, 2 unhealthy");
@@ -113,6 +114,8 @@ internal sealed class ConnectorInstruments
             }
         });
     }
+
+    private static StoreSnapshot? Store(ConnectorStatus status) => status.Role == ConnectorRole.Active ? status.LatestStore : null;
 
     private IEnumerable<Measurement<T>> Read<T>(Func<ConnectorStatus, T?> value)
         where T : struct

@@ -22,6 +22,9 @@ internal sealed class StoreMonitor(NpgsqlDataSource sessions, ConnectorOptions o
     /// <summary>Looks until <paramref name="stopping"/> is cancelled; never throws otherwise.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
+        // The looks belong to no caller's activity: without this, a traced database client would file every one of them
+        // under whatever activity called StartAsync, for as long as the connector runs.
+        System.Diagnostics.Activity.Current = null;
         var interval = options.Health.StoreCheckInterval < options.ProgressLogInterval ? options.Health.StoreCheckInterval : options.ProgressLogInterval;
         NpgsqlConnection? connection = null;
         try
