@@ -17,6 +17,7 @@ internal readonly record struct HumanDuration(TimeSpan Value)
         var sign = Value < TimeSpan.Zero ? "-" : "";
         var text = t.TotalSeconds switch
         {
+            0 => "0 s",
             < 1 => F("{0:0} ms", t.TotalMilliseconds),
             < 10 => F("{0:0.#} s", Math.Floor(t.TotalSeconds * 10) / 10),
             < 60 => F("{0:0} s", Math.Floor(t.TotalSeconds)),

@@ -71,8 +71,8 @@ public sealed class HealthTests(PostgresFixture postgres)
             Assert.InRange(degraded.OldestChangeAge!.Value, TimeSpan.Zero, TimeSpan.FromSeconds(30));
 
             // The database goes away too: degraded while the connector reconnects, unhealthy once the grace is over.
-            await cluster.StopAsync();
             var stopped = Stopwatch.StartNew();
+            await cluster.StopAsync();
             await Eventually(() => connector.Health.Problems.Any(p => p.Contains("database", StringComparison.Ordinal)), seconds: 10);
             Assert.Equal(ConnectorHealthStatus.Degraded, connector.Health.Status);
             await Eventually(() => connector.Health.Status == ConnectorHealthStatus.Unhealthy, seconds: 20);

@@ -37,7 +37,8 @@ public sealed class MetricsTests(PostgresFixture postgres)
 
         var inserts = h.Ably.GetMessages("users");
         var bundles = inserts.Count(m => AblyPgTables.User.ReadChanges(m.DataString!).Count > 1);
-        Assert.InRange(bundles, 1, inserts.Count - 1);
+        Assert.InRange(inserts.Count, 1, 299);
+        Assert.InRange(bundles, 1, inserts.Count);
         Assert.Equal(306, metrics.Sum(TelemetryNames.ChangesRead, Schema));
         Assert.Equal(300, metrics.Sum(TelemetryNames.ChangesPublished, Schema, (TelemetryNames.Destination, "users")));
         Assert.Equal(5, metrics.Sum(TelemetryNames.ChangesPublished, Schema, (TelemetryNames.Destination, "users:{Id}")));
@@ -89,7 +90,7 @@ public sealed class MetricsTests(PostgresFixture postgres)
 
         h.Ably.Faults.FailAll();
         await h.ExecuteAsync("""INSERT INTO users SELECT g, 'u' || g, NULL FROM generate_series(1, 40) g""");
-        await Eventually(() => Read(metrics, TelemetryNames.Backlog).SequenceEqual([40.0]));
+        await Eventually(() => Read(metrics, TelemetryNames.Backlog).SequenceEqual([40.0]) && active.Health.Problems.Count > 0);
 
         // The store's gauges come from the active connector alone; each connector reports its role and health.
         var gauges = metrics.Collect();
