@@ -22,6 +22,7 @@ internal static class BacklogDrain
         var timeout = TimeSpan.FromSeconds(Math.Max(120, changes / 2_000.0));
         var done = await tracker.WaitForAsync(changes, timeout);
         var peakRss = child.PeakRssBytes();
+        var connectorCpu = cpu.ConnectorSeconds();
         var cpuSplit = cpu.Describe();
         var delivery = await Delivery.SinceAsync(endpoint, before, tracker.Count);
         var left = await WaitForEmptyStoreAsync(database);
@@ -32,7 +33,7 @@ internal static class BacklogDrain
             BenchmarkRun.Seconds(child.StartedTimestamp, tracker.LastTimestamp),
             tracker.MarkTimestamp == 0 ? double.NaN : (changes - (changes / 2)) / BenchmarkRun.Seconds(tracker.MarkTimestamp, tracker.LastTimestamp),
             tracker.Count == 0 ? 0 : tracker.Bytes / (double)tracker.Count,
-            peakRss, cpuSplit, child.RuntimeStats, delivery, left);
+            peakRss, cpuSplit, child.RuntimeStats, delivery, left, connectorCpu);
     }
 
     private static async Task<long> WaitForEmptyStoreAsync(BenchDatabase database)
@@ -55,9 +56,10 @@ internal static class BacklogDrain
 /// <param name="SecondHalfRate">Changes per second over the second half of the changes, once the connector's JIT has mostly settled.</param>
 /// <param name="BytesPerChange">Accepted message bytes (Ably's size rule) per change.</param>
 /// <param name="StoreRowsLeft">Store rows left once the connector had a moment to forget what was accepted.</param>
+/// <param name="ConnectorCpuSeconds">CPU time of the connector process, from its start to the last change accepted.</param>
 internal sealed record DrainResult(
     bool Done, int Changes, long Accepted, TimeSpan Timeout, double Seconds, double FromStart, double SecondHalfRate, double BytesPerChange,
-    long PeakRssBytes, string CpuSplit, string? RuntimeStats, Delivery Delivery, long StoreRowsLeft)
+    long PeakRssBytes, string CpuSplit, string? RuntimeStats, Delivery Delivery, long StoreRowsLeft, double ConnectorCpuSeconds = double.NaN)
 {
     public double Rate => Changes / Seconds;
 
