@@ -34,6 +34,12 @@ internal sealed class ConnectorTelemetry : IDisposable
 
     public void Observe() => _observation ??= _instruments.Observe(Status);
 
+    /// <summary>
+    /// Reports a replication slot's lag through the connector's meter (<c>ablypg.replication_slot.lag</c> and
+    /// <c>ablypg.replication_slot.lag_time</c>) until the result is disposed: the seam for a capture mode that reads one.
+    /// </summary>
+    public IDisposable AddSlotLag(ISlotLagSource source) => _instruments.AddSlotLag(source);
+
     public void DeadLettered(DeadLetter deadLetter)
     {
         Metrics.DeadLettered(deadLetter.Cause);
