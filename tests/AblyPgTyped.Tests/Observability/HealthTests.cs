@@ -173,6 +173,22 @@ public sealed class HealthTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_channel_held_to_its_rate_with_changes_piling_up_degrades_the_health_until_it_catches_up()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        var connector = await h.StartConnectorAsync(h.Options(AblyPgTables.User)); // bundling off: one message per change
+
+        // 400 changes on one channel allowed 50 messages/s: Ably's channel limit is the bottleneck for seconds.
+        await h.ExecuteAsync("""INSERT INTO users SELECT g, 'u' || g, NULL FROM generate_series(1, 400) g""");
+        await Eventually(() => connector.Health.Status == ConnectorHealthStatus.Degraded, seconds: 15);
+
+        var problem = Assert.Single(connector.Health.Problems);
+        Assert.Matches(@"^channel users is held to Ably's 50 messages/s per channel, with \d+ change\(s\) waiting on it$", problem);
+        await h.WaitForMessagesAsync(400);
+        await Eventually(() => connector.Health.Status == ConnectorHealthStatus.Healthy, seconds: 20);
+    }
+
+    [Fact]
     public void Health_options_out_of_range_are_refused_with_their_name()
     {
         static string Refusal(Action<ConnectorOptions> change)
