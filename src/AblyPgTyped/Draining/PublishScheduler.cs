@@ -43,6 +43,7 @@ internal sealed class PublishScheduler
     private int _failures;
     private bool _failing;
     private long _failingSince;
+    private bool _failingUnauthorized;
     private long _lastBottleneckCheck;
     private long _accountLimitedAt;
     private long _accountWarned;
@@ -612,22 +613,24 @@ internal sealed class PublishScheduler
         _pausedUntil = Math.Max(_pausedUntil, now + Ticks(delay));
         _observer.Retrying(error, channel: false);
         _observer.Paused(error, unauthorized, Describe(error));
+        // One line per burst of failures, however many retries it takes (PublishRecovered ends it), and one more if
+        // the key comes to be refused within it.
+        if (unauthorized && !_failingUnauthorized)
+        {
+            ConnectorLog.Unauthorized(_logger, Describe(error), delay);
+        }
+        else if (!_failing)
+        {
+            ConnectorLog.PublishRetry(_logger, Describe(error), delay);
+        }
+
         if (!_failing)
         {
-            // One line per burst of failures, however many retries it takes; PublishRecovered ends it.
-            if (unauthorized)
-            {
-                ConnectorLog.Unauthorized(_logger, Describe(error), delay);
-            }
-            else
-            {
-                ConnectorLog.PublishRetry(_logger, Describe(error), delay);
-            }
-
             _failingSince = now;
         }
 
         _failing = true;
+        _failingUnauthorized |= unauthorized;
     }
 
     private void Recovered()
@@ -638,6 +641,7 @@ internal sealed class PublishScheduler
         }
 
         _failing = false;
+        _failingUnauthorized = false;
         _failures = 0;
     }
 
@@ -669,6 +673,7 @@ internal sealed class PublishScheduler
         _lastBottleneckCheck = now;
         var queued = 0;
         var channels = 0;
+        var heldBack = false;
         foreach (var lane in _listed)
         {
             queued += lane.Count;
@@ -678,8 +683,12 @@ internal sealed class PublishScheduler
                 continue;
             }
 
-            _observer.HeldBack(string.Create(CultureInfo.InvariantCulture,
-                $"channel {lane.Channel} is held to Ably's {lane.Budget.Limit} messages/s per channel, with {lane.Count} change(s) waiting on it"));
+            if (!heldBack)
+            {
+                heldBack = true; // the health names one such channel
+                _observer.HeldBack(string.Create(CultureInfo.InvariantCulture,
+                    $"channel {lane.Channel} is held to Ably's {lane.Budget.Limit} messages/s per channel, with {lane.Count} change(s) waiting on it"));
+            }
 
             if (lane.LastWarned == 0 || Stopwatch.GetElapsedTime(lane.LastWarned, now) >= TimeSpan.FromMinutes(1))
             {
