@@ -23,6 +23,8 @@ internal sealed class BenchmarkOptions
           fanout    one drain of changes that each have a channel of their own: changes/s, requests/s
           startup   process start -> first message accepted, capture already installed
           backfill  BackfillAsync of an existing table at the Standard plan, bundling on: rows/s until all accepted
+          telemetry the drain's bulk backlog drained with and without a metrics and tracing listener, alternately,
+                    under unlimited (or the first plan given): the drain rate each way and the difference
 
         drain, sharded, latency and fanout run once per plan, quiet once per limited plan. Under a plan the local
         endpoint enforces that plan's limits and the connector paces itself to the same plan, bundling as it does by
@@ -33,9 +35,10 @@ internal sealed class BenchmarkOptions
           --smoke                  every scenario at tiny sizes, fewer plans, shapes and rates (under a minute)
           --seconds N              write: seconds per pgbench run (8); latency: seconds per rate (15);
                                    quiet: seconds alone and seconds beside the hot channel (25 each)
-          --repeats N              write: uncaptured/captured pairs per workload (3; the median pair is reported)
+          --repeats N              write: uncaptured/captured pairs per workload (3; the median pair is reported);
+                                   telemetry: unlistened/listened pairs (2; --smoke: 1)
           --changes N              drain and sharded: captured changes (drain: 1000000 under unlimited, 300000 under
-                                   a limited plan; sharded: 1000000); backfill: rows (1000000)
+                                   a limited plan; sharded: 1000000); backfill: rows (1000000); telemetry: 200000
           --drain-shapes a,b       drain: bulk (100-row statements) and/or single (1-row statements) (bulk,single;
                                    --smoke: bulk)
           --explain                drain: log EXPLAIN (ANALYZE, BUFFERS) of the drain's read and delete first
@@ -55,7 +58,7 @@ internal sealed class BenchmarkOptions
           ABLYPG_TEST_CONNECTION_STRING=...  use an existing PostgreSQL server instead of a throwaway one
         """;
 
-    public static readonly string[] AllScenarios = ["write", "drain", "sharded", "latency", "quiet", "fanout", "startup", "backfill"];
+    public static readonly string[] AllScenarios = ["write", "drain", "sharded", "latency", "quiet", "fanout", "startup", "backfill", "telemetry"];
 
     public List<string> Scenarios { get; } = [];
 
@@ -115,6 +118,10 @@ internal sealed class BenchmarkOptions
     public int DrainChanges(BenchPlan plan) => Changes ?? (Smoke ? 5_000 : plan.IsLimited ? 300_000 : 1_000_000);
 
     public int ShardedChanges => Changes ?? (Smoke ? 10_000 : 1_000_000);
+
+    public int TelemetryChanges => Changes ?? (Smoke ? 5_000 : 200_000);
+
+    public int TelemetryPairs => Repeats ?? (Smoke ? 1 : 2);
 
     public int ShardCount => Shards ?? 100;
 

@@ -22,7 +22,7 @@ internal static partial class BackfillLog
     public static partial void Failed(ILogger logger, long id, string table, string reason);
 
     [LoggerMessage(1125, LogLevel.Warning, "Backfills cannot run now; retrying in {Delay}. The drain goes on")]
-    public static partial void Failing(ILogger logger, TimeSpan delay, Exception exception);
+    public static partial void Failing(ILogger logger, Observability.HumanDuration delay, Exception exception);
 
     [LoggerMessage(1127, LogLevel.Information, "Backfill {Id} of {Table} cancelled after {Done} row(s); those recorded are still published")]
     public static partial void Cancelled(ILogger logger, long id, string table, long done);

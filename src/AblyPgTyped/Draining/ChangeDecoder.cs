@@ -32,7 +32,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
         {
             // The row's JSON cannot even be split into changes: all of it is one dead letter.
             deadLetters.Add(new DeadLetter(row.PositionOf(0), row.Schema, row.Table, row.Op, null,
-                $"the captured row ({row.Count} change(s)) is not a readable JSON array: {e.Message}", Encoding.UTF8.GetString(row.Data)));
+                $"the captured row ({row.Count} change(s)) is not a readable JSON array: {e.Message}", Encoding.UTF8.GetString(row.Data), DeadLetterCause.UnreadableRow));
             return;
         }
 
@@ -48,7 +48,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
             if (mapping is null)
             {
                 deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, null,
-                    "no mapping for this table is configured any more", captured.ToString()));
+                    "no mapping for this table is configured any more", captured.ToString(), DeadLetterCause.UnmappedTable));
                 continue;
             }
 
@@ -67,16 +67,17 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // A note in a row's place fails decoding like any non-object; it is looked for only then.
+                var note = CaptureNote(captured.Span);
                 deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, null,
-                    CaptureNote(captured.Span) is { } note ? "not captured: " + note : "the captured row does not fit the mapping: " + e.Message,
-                    captured.ToString()));
+                    note is not null ? "not captured: " + note : "the captured row does not fit the mapping: " + e.Message,
+                    captured.ToString(), note is not null ? DeadLetterCause.NotCaptured : DeadLetterCause.MappingMismatch));
                 continue;
             }
 
             if (ChannelProblem(change.Channel) is { } problem)
             {
                 deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, change.Channel,
-                    $"the resolved channel '{change.Channel}' is not valid: {problem}", captured.ToString()));
+                    $"the resolved channel '{change.Channel}' is not valid: {problem}", captured.ToString(), DeadLetterCause.InvalidChannel));
                 continue;
             }
 
@@ -84,7 +85,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
             if (size > maxMessageSize)
             {
                 deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, change.Channel,
-                    $"the message is {size} bytes; the maximum message size is {maxMessageSize}", captured.ToString()));
+                    $"the message is {size} bytes; the maximum message size is {maxMessageSize}", captured.ToString(), DeadLetterCause.TooLarge));
                 continue;
             }
 

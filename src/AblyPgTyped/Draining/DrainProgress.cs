@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
+using AblyPgTyped.Observability;
 using Microsoft.Extensions.Logging;
 
 namespace AblyPgTyped.Draining;
@@ -16,7 +17,7 @@ namespace AblyPgTyped.Draining;
 /// handed back too, to be marked in the store, so a restart does not send them again. Lanes finish changes from the
 /// publishing side; the reader takes what finished. Thread-safe.
 /// </summary>
-internal sealed class DrainProgress(ILogger logger)
+internal sealed class DrainProgress(ILogger logger, ConnectorTelemetry telemetry)
 {
     private readonly object _sync = new();
     private readonly Channel<PendingChange> _handlers = Channel.CreateUnbounded<PendingChange>(new UnboundedChannelOptions { SingleReader = true });
@@ -45,6 +46,7 @@ internal sealed class DrainProgress(ILogger logger)
         foreach (var deadLetter in deadLetters)
         {
             ConnectorLog.DeadLettered(logger, deadLetter.Position, deadLetter.Schema + "." + deadLetter.Table, deadLetter.Reason);
+            telemetry.DeadLettered(deadLetter);
         }
 
         lock (_sync)
@@ -88,6 +90,7 @@ internal sealed class DrainProgress(ILogger logger)
     {
         var deadLetter = change.DeadLetter(channel, reason);
         ConnectorLog.DeadLettered(logger, deadLetter.Position, deadLetter.Schema + "." + deadLetter.Table, deadLetter.Reason);
+        telemetry.DeadLettered(deadLetter);
         lock (_sync)
         {
             (change.Row.DeadLetters ??= []).Add(deadLetter);

@@ -12,5 +12,5 @@ namespace AblyPgTyped.Draining;
 internal sealed record PendingChange(DecodedChange Change, CapturedJson Captured, OutboundMessage Message, int Size, HeldRow Row)
 {
     public DeadLetter DeadLetter(string channel, string reason) => new(
-        Change.Position, Change.Mapping.Schema, Change.Mapping.TableName, ChangeDecoder.OpOf(Change.Kind), channel, reason, Captured.ToString());
+        Change.Position, Change.Mapping.Schema, Change.Mapping.TableName, ChangeDecoder.OpOf(Change.Kind), channel, reason, Captured.ToString(), DeadLetterCause.Rejected);
 }

@@ -47,6 +47,7 @@ internal sealed class AblyRestPublisher : IDisposable
     private readonly Dictionary<string, Uri> _messagesUris;
     private StickyHost? _sticky;
     private int _disposed;
+    private int _switchLogged;
 
     /// <summary>Creates a publisher; validates <paramref name="options"/> and copies them (later changes have no effect).</summary>
     /// <param name="options">Connection settings.</param>
@@ -242,7 +243,11 @@ internal sealed class AblyRestPublisher : IDisposable
                 break;
             }
 
-            _logger.FallbackSwitch(hosts[i], hosts[i + 1], result.Error!);
+            // Every request of an outage switches: one line for the outage, until a host answers again.
+            if (Interlocked.Exchange(ref _switchLogged, 1) == 0)
+            {
+                _logger.FallbackSwitch(hosts[i], hosts[i + 1], result.Error!);
+            }
         }
 
         return Outcome(result);
@@ -268,6 +273,7 @@ internal sealed class AblyRestPublisher : IDisposable
         switch (result.Kind)
         {
             case AttemptKind.Success:
+                Volatile.Write(ref _switchLogged, 0);
                 if (!string.Equals(host, _primaryHost, StringComparison.OrdinalIgnoreCase))
                 {
                     MarkSticky(host);

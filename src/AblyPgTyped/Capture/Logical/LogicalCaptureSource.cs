@@ -32,7 +32,7 @@ namespace AblyPgTyped.Capture.Logical;
 /// active connector only; dead letters, heartbeats and lag checks use the leader's session, from the drain's thread.
 /// </para>
 /// </remarks>
-internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
+internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, Observability.ISlotLagSource
 {
     /// <summary>Most changes read from the stream and not yet handed to the drain.</summary>
     private const int MaxQueuedChanges = 10_000;
@@ -76,6 +76,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
     private readonly PgTypeCatalog _types;
     private readonly PgOutputRenderer _renderer;
     private readonly DeadLetterWriter _deadLetters;
+    private readonly KeyValuePair<string, object?>[] _slotTags;
     private readonly SlotPosition _position;
     private readonly CancellationTokenSource _stop = new();
     private readonly object _sync = new();
@@ -105,6 +106,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
         _types = types;
         _renderer = new PgOutputRenderer(mappings, setup, types);
         _deadLetters = new DeadLetterWriter(captureSchema);
+        _slotTags = [new(Observability.TelemetryNames.CaptureSchema, captureSchema), new("ablypg.replication_slot", setup.SlotName)];
         _position = new SlotPosition(confirmed);
     }
 
@@ -116,6 +118,12 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
 
     /// <summary>The slot's name.</summary>
     public string SlotName => _setup.SlotName;
+
+    KeyValuePair<string, object?>[] Observability.ISlotLagSource.Tags => _slotTags;
+
+    long? Observability.ISlotLagSource.LagBytes => LagBytes;
+
+    TimeSpan? Observability.ISlotLagSource.LagTime => LagTime;
 
     /// <summary>Opens the replication connection and starts streaming from the slot's confirmed position.</summary>
     public static async Task<LogicalCaptureSource> StartAsync(
@@ -144,7 +152,6 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
         var source = new LogicalCaptureSource(session, setup, replication, types, mappings, captureSchema, confirmed, logger);
         source._pump = Task.Run(() => source.PumpAsync(source._stop.Token), CancellationToken.None);
         source._keeper = Task.Run(() => source.KeepAsync(source._stop.Token), CancellationToken.None);
-        SlotMetrics.Register(source);
         ConnectorLog.ReplicationStarted(logger, setup.SlotName, new NpgsqlLogSequenceNumber(confirmed).ToString());
         return source;
     }
@@ -232,7 +239,6 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
     /// <summary>Tells the server the confirmed position once more, then ends the stream.</summary>
     public async ValueTask DisposeAsync()
     {
-        SlotMetrics.Unregister(this);
         if (_streaming && _failure is null)
         {
             try
