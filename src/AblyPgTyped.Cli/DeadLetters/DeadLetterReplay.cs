@@ -1,0 +1,300 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using AblyPgTyped.Capture;
+using AblyPgTyped.Cli.Status;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AblyPgTyped.Cli.DeadLetters;
+
+/// <summary>
+/// Puts dead letters back into the capture store, so that a connector publishes them the way it publishes every change:
+/// decoded by its mappings, on their channels in position order, paced, bundled, fenced, with ids from their position,
+/// and dead-lettered again, with the reason, if they still cannot be published. Each batch moves its letters in one
+/// transaction: a letter is in the store or among the dead letters, never both and never neither.
+/// </summary>
+/// <remarks>
+/// Where in line they go depends on whether a connector leads the capture schema. When none does, the replay takes the
+/// leader's lock while it works and puts each change back at its original position: in its store row if that row still
+/// waits, else in a row re-created under the original id. The next connector reads the store from its start, so each
+/// change is published exactly where it would have been, before every later change of its row still waiting, and with
+/// its original position and message id. When a connector leads, it reads only rows newer than those it has seen, so
+/// the changes are appended as new store rows, in their original order: they are published after every change captured
+/// before the replay, with new positions.
+/// </remarks>
+internal sealed class DeadLetterReplay(NpgsqlConnection connection, string captureSchema)
+{
+    private const int MaxLettersPerBatch = 500;
+
+    private const long MaxBytesPerBatch = 16 * 1024 * 1024;
+
+    private readonly string _changes = CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable);
+    private readonly DeadLetterStore _store = new(connection, captureSchema);
+
+    public async Task<ReplayOutcome> RunAsync(DeadLetterSelection selection, CancellationToken cancellationToken = default)
+    {
+        await selection.CheckTableAsync(connection, _store.TableName, cancellationToken);
+        var lockKey = CaptureSql.LeaderLockKey(captureSchema);
+        var inPlace = await ScalarAsync<bool>($"SELECT pg_try_advisory_lock({lockKey})", cancellationToken);
+        try
+        {
+            var outcome = new ReplayOutcome(inPlace, inPlace ? LeaderStatus.None : await LeaderProbe.FindAsync(connection, captureSchema, cancellationToken));
+
+            // Letters dead-lettered again while this runs (by an active connector) are newer than this, and not taken again.
+            var newest = await ScalarAsync<long>($"SELECT coalesce(max(id), 0) FROM {_store.TableName}", cancellationToken);
+            var after = (ChangeId: long.MinValue, Index: int.MinValue, Id: long.MinValue);
+            while (true)
+            {
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                var batch = await NextBatchAsync(selection, newest, after, transaction, cancellationToken);
+                if (batch.Count == 0)
+                {
+                    break;
+                }
+
+                after = (batch[^1].ChangeId, batch[^1].ChangeIndex, batch[^1].Id);
+                var replay = new List<DeadLetter>();
+                foreach (var letter in batch)
+                {
+                    outcome.Seen.Add(letter.Id);
+                    (letter.Replayable ? replay : outcome.Left).Add(letter);
+                }
+
+                var moved = inPlace
+                    ? await RestoreAsync(replay, outcome, transaction, cancellationToken)
+                    : await AppendAsync(replay, outcome, transaction, cancellationToken);
+                await ExecuteAsync($"DELETE FROM {_store.TableName} WHERE id = ANY($1)", transaction, cancellationToken, moved.Select(l => l.Id).ToArray());
+                await ExecuteAsync(
+                    $"SELECT pg_notify($1, '') FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.WakeupTable)} w WHERE w.armed",
+                    transaction, cancellationToken, CaptureSql.WakeupChannel(captureSchema));
+                await transaction.CommitAsync(cancellationToken);
+                outcome.Replayed.AddRange(moved);
+            }
+
+            return outcome;
+        }
+        finally
+        {
+            if (inPlace)
+            {
+                await ScalarAsync<bool>($"SELECT pg_advisory_unlock({lockKey})", CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>The next letters in position order, locked, bounded in count and in bytes (but at least one).</summary>
+    private async Task<List<DeadLetter>> NextBatchAsync(
+        DeadLetterSelection selection, long newest, (long ChangeId, int Index, long Id) after, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand { Connection = connection, Transaction = transaction };
+        var condition = selection.Condition(command);
+        var first = command.Parameters.Count + 1;
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = newest });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.ChangeId });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = after.Index });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = after.Id });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = MaxLettersPerBatch });
+        command.CommandText =
+            $"SELECT {DeadLetterStore.SelectList(command, "d.data::text")} FROM {_store.TableName} d " +
+            $"WHERE {condition} AND d.id <= ${first} AND (d.change_id, d.change_index, d.id) > (${first + 1}, ${first + 2}, ${first + 3}) " +
+            $"ORDER BY d.change_id, d.change_index, d.id LIMIT ${first + 4} FOR UPDATE OF d";
+        var letters = await DeadLetterStore.ReadAllAsync(command, cancellationToken);
+        long bytes = 0;
+        var count = 0;
+        while (count < letters.Count && (count == 0 || bytes + letters[count].DataBytes <= MaxBytesPerBatch))
+        {
+            bytes += letters[count++].DataBytes;
+        }
+
+        return letters.GetRange(0, count);
+    }
+
+    /// <summary>
+    /// Puts each change back at its position: into its store row when that still waits (where a finished change is JSON
+    /// null), else into a row re-created under the original id. A position that is taken is left as a conflict.
+    /// </summary>
+    private async Task<List<DeadLetter>> RestoreAsync(List<DeadLetter> letters, ReplayOutcome outcome, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        var free = await FreeIndexesAsync(letters.Select(l => l.ChangeId).Distinct().ToArray(), transaction, cancellationToken);
+        var taken = new HashSet<(long, int)>();
+        var intoRows = new List<DeadLetter>();
+        var newRows = new List<DeadLetter>();
+        foreach (var letter in letters)
+        {
+            var fits = free.TryGetValue(letter.ChangeId, out var indexes)
+                ? indexes is not null && letter.Kind != DeadLetterKinds.Unreadable && indexes.Contains(letter.ChangeIndex)
+                : letter.Kind != DeadLetterKinds.Unreadable || letter.ChangeIndex == 0;
+            if (!fits || !taken.Add((letter.ChangeId, letter.ChangeIndex)))
+            {
+                outcome.Conflicts.Add(letter);
+                continue;
+            }
+
+            (indexes is null ? newRows : intoRows).Add(letter);
+        }
+
+        if (intoRows.Count > 0)
+        {
+            // Only the finished (null) elements at the letters' indexes change; the others keep their place and their value.
+            await ExecuteAsync(
+                $"UPDATE {_changes} c SET data = r.data FROM (" +
+                "SELECT s.id, json_agg(coalesce(u.data, t.e) ORDER BY t.o) AS data " +
+                $"FROM {_changes} s CROSS JOIN LATERAL json_array_elements(s.data) WITH ORDINALITY t(e, o) " +
+                "LEFT JOIN unnest($1::bigint[], $2::int[], $3::json[]) u(id, idx, data) ON u.id = s.id AND u.idx = t.o - 1 " +
+                "WHERE s.id = ANY($1) GROUP BY s.id) r WHERE c.id = r.id",
+                transaction, cancellationToken,
+                intoRows.Select(l => l.ChangeId).ToArray(), intoRows.Select(l => l.ChangeIndex).ToArray(), Json(intoRows.Select(l => l.Data!)));
+        }
+
+        var rows = newRows.GroupBy(l => l.ChangeId).Select(row => row.ToList()).ToList();
+        if (rows.Count > 0)
+        {
+            await InsertAsync(
+                withIds: true, rows.Select(r => r[0].ChangeId).ToArray(), rows.Select(r => r[0]).ToList(),
+                rows.Select(r => r[0].Kind == DeadLetterKinds.Unreadable ? -1 : r.Max(l => l.ChangeIndex) + 1).ToArray(),
+                rows.Select(RowData).ToArray(), transaction, cancellationToken);
+        }
+
+        return [.. intoRows, .. newRows];
+    }
+
+    /// <summary>Appends each change as a new store row, in the letters' order; the store gives them new positions.</summary>
+    private async Task<List<DeadLetter>> AppendAsync(List<DeadLetter> letters, ReplayOutcome outcome, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (letters.Count == 0)
+        {
+            return letters;
+        }
+
+        var ids = await InsertAsync(
+            withIds: false, [], letters, letters.Select(l => l.Kind == DeadLetterKinds.Unreadable ? -1 : 1).ToArray(),
+            letters.Select(l => RowData([l])).ToArray(), transaction, cancellationToken);
+        outcome.FirstNewRow ??= ids.Min();
+        outcome.LastNewRow = ids.Max();
+        return letters;
+    }
+
+    /// <summary>
+    /// Inserts store rows, in the order given (so identities rise in it). A count of -1 is the length of a whole row
+    /// dead-lettered as unreadable, which PostgreSQL measures if it can.
+    /// </summary>
+    private async Task<List<long>> InsertAsync(
+        bool withIds, long[] ids, List<DeadLetter> first, int[] counts, string[] data, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            $"INSERT INTO {_changes} ({(withIds ? "id, " : "")}table_schema, table_name, op, n, data)" + (withIds ? " OVERRIDING SYSTEM VALUE" : "") +
+            $" SELECT {(withIds ? "u.id, " : "")}u.s, u.t, u.op, " +
+            "CASE WHEN u.n >= 0 THEN u.n WHEN json_typeof(u.data) = 'array' THEN json_array_length(u.data) ELSE 1 END, u.data " +
+            "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::\"char\"[], $5::int[], $6::json[]) WITH ORDINALITY u(id, s, t, op, n, data, o) " +
+            "ORDER BY u.o RETURNING id",
+            connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = withIds ? ids : new long[first.Count] });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = first.Select(l => l.Schema).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = first.Select(l => l.Table).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<char[]> { TypedValue = first.Select(l => l.Op).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.InternalChar });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = counts });
+        command.Parameters.Add(Json(data));
+        var inserted = new List<long>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            inserted.Add(reader.GetInt64(0));
+        }
+
+        return inserted;
+    }
+
+    /// <summary>
+    /// For each store row of <paramref name="ids"/> that still exists: the indexes of its finished changes (null when its
+    /// data is not an array, so nothing fits in it).
+    /// </summary>
+    private async Task<Dictionary<long, HashSet<int>?>> FreeIndexesAsync(long[] ids, NpgsqlTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT c.id, CASE WHEN json_typeof(c.data) = 'array' THEN ARRAY(SELECT (t.o - 1)::int " +
+            "FROM json_array_elements(c.data) WITH ORDINALITY t(e, o) WHERE json_typeof(t.e) = 'null') END " +
+            $"FROM {_changes} c WHERE c.id = ANY($1) FOR UPDATE",
+            connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
+        var free = new Dictionary<long, HashSet<int>?>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            free[reader.GetInt64(0)] = reader.IsDBNull(1) ? null : [.. reader.GetFieldValue<int[]>(1)];
+        }
+
+        return free;
+    }
+
+    /// <summary>
+    /// A store row's data holding <paramref name="letters"/> (of one row) at their indexes, JSON null elsewhere; or, for
+    /// a whole row dead-lettered as unreadable, that row as it was.
+    /// </summary>
+    private static string RowData(List<DeadLetter> letters)
+    {
+        if (letters[0].Kind == DeadLetterKinds.Unreadable)
+        {
+            return letters[0].Data!;
+        }
+
+        var byIndex = letters.ToDictionary(l => l.ChangeIndex, l => l.Data!);
+        var data = new StringBuilder("[");
+        var last = letters.Max(l => l.ChangeIndex);
+        for (var index = 0; index <= last; index++)
+        {
+            data.Append(index == 0 ? "" : ", ").Append(byIndex.GetValueOrDefault(index, "null"));
+        }
+
+        return data.Append(']').ToString();
+    }
+
+    private static NpgsqlParameter<string[]> Json(IEnumerable<string> values) =>
+        new() { TypedValue = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json };
+
+    private async Task ExecuteAsync(string sql, NpgsqlTransaction transaction, CancellationToken cancellationToken, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(parameter as NpgsqlParameter ?? new NpgsqlParameter { Value = parameter });
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+}
+
+/// <summary>What a replay did: which letters went back into the store, where, and which stayed, and why.</summary>
+internal sealed class ReplayOutcome(bool inPlace, LeaderStatus connector)
+{
+    /// <summary>Whether no connector was active, so the changes went back to their original positions.</summary>
+    public bool InPlace { get; } = inPlace;
+
+    /// <summary>The connector that was active (when not <see cref="InPlace"/>).</summary>
+    public LeaderStatus Connector { get; } = connector;
+
+    public List<DeadLetter> Replayed { get; } = [];
+
+    /// <summary>Letters that cannot be replayed: capture never recorded their row.</summary>
+    public List<DeadLetter> Left { get; } = [];
+
+    /// <summary>Letters whose original position is taken in the store (another letter of the same position went first).</summary>
+    public List<DeadLetter> Conflicts { get; } = [];
+
+    /// <summary>Every letter the selection picked.</summary>
+    public HashSet<long> Seen { get; } = [];
+
+    /// <summary>The first and last new store rows, when appended.</summary>
+    public long? FirstNewRow { get; set; }
+
+    public long? LastNewRow { get; set; }
+}
