@@ -182,6 +182,14 @@ public sealed class DeadLettersCommandTests(PostgresFixture postgres, ITestOutpu
         async Task<long[]> Remaining() => (await OperationsConfig.RunJsonAsync("dead-letters", "list", "--json", ops)).GetProperty("deadLetters")
             .EnumerateArray().Select(l => l.GetProperty("data").GetProperty("id").GetInt64()).ToArray();
         Assert.Equal(new long[] { 1L, 2, 3, 4, 5, 6 }, await Remaining());
+        using (var text = await CliProcess.RunAsync("dead-letters", "list", "--table", "public.users", "--limit", "2", ops))
+        {
+            Assert.Equal((0, ""), (text.ExitCode, text.Error));
+            Assert.StartsWith("3 dead letter(s) in \"ablypg\", the first 2 in position order (--limit N for more):\n", text.Output, StringComparison.Ordinal);
+            Assert.Contains("  public.users insert at position 10.0, failed ", text.Output, StringComparison.Ordinal);
+            Assert.Contains("    refused by Ably: Ably rejected the message: 40160\n    data: {\"id\": 1}\n", text.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("position 12.0", text.Output, StringComparison.Ordinal);
+        }
 
         async Task<(int, string, string)> Purge(params string[] args)
         {

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
@@ -106,25 +108,64 @@ public sealed class StatusCommandTests(PostgresFixture postgres, ITestOutputHelp
     }
 
     [Fact]
-    public async Task Status_of_a_schema_that_is_not_installed_says_so_and_uninstall_needs_no_key()
+    public async Task An_abandoned_capture_schema_is_found_by_its_status_and_removed_alone_with_no_config_file()
     {
         await using var h = await ConnectorHarness.StartAsync(postgres, ConfigFileTests.UsersTable);
         using var folder = new ConfigFolder();
+        using var oldFolder = new ConfigFolder();
         var target = ConfigTarget.Of(h);
-        var path = folder.WriteJsonExample("all-operations/default.json", target);
-        await using (var connector = new Connector(path))
+        foreach (var path in new[]
+                 {
+                     folder.WriteJsonExample("all-operations/default.json", target),
+                     oldFolder.WriteJsonExample("all-operations/default.json", target, root => root["captureSchema"] = "old_capture"),
+                 })
         {
+            await using var connector = new Connector(path);
             await connector.StartAsync();
+        }
+
+        // Both stores capture the write; nobody drains either.
+        await h.ExecuteAsync("INSERT INTO users VALUES (1, 'Ada')");
+        var environment = new Dictionary<string, string>
+        {
+            ["DB_HOST"] = target.Host,
+            ["DB_PORT"] = target.Port.ToString(CultureInfo.InvariantCulture),
+            ["DB_USER"] = target.User,
+            ["DB_PASSWORD"] = target.Password ?? "",
+            ["DB_NAME"] = target.Database,
+            ["ABLYPG_CAPTURE_SCHEMA"] = "old_capture",
+        };
+        using (var status = CliProcess.Start(environment, "status", "--json"))
+        {
+            Assert.Equal(0, await status.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            using var json = JsonDocument.Parse(status.Output);
+            var root = json.RootElement;
+            Assert.Equal((true, "old_capture", false), (root.GetProperty("installed").GetBoolean(), root.GetProperty("captureSchema").GetString(),
+                root.GetProperty("connector").GetProperty("active").GetBoolean()));
+            Assert.Equal(1, root.GetProperty("backlog").GetProperty("changes").GetInt64());
+            Assert.Equal("users", Assert.Single(root.GetProperty("capturedTables").EnumerateArray()).GetProperty("table").GetString());
         }
 
         var elsewhere = await OperationsConfig.RunJsonAsync("status", "--json", OperationsConfig.WriteJson(folder, target, "elsewhere/default.json", captureSchema: "elsewhere"));
         Assert.Equal((false, "elsewhere"), (elsewhere.GetProperty("installed").GetBoolean(), elsewhere.GetProperty("captureSchema").GetString()));
         Assert.Equal(JsonValueKind.Null, elsewhere.GetProperty("backlog").ValueKind);
 
-        // The store and triggers go with a config that has neither tables nor a key.
+        // The runbook's removal: from the environment, with no config file; the other capture schema is untouched.
+        using (var uninstall = CliProcess.Start(environment, "uninstall"))
+        {
+            Assert.Equal(0, await uninstall.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal("", uninstall.Error);
+        }
+
+        Assert.Equal(0L, await h.ScalarAsync<long>("SELECT count(*) FROM pg_namespace WHERE nspname = 'old_capture'"));
+        Assert.Equal(3L, await h.ScalarAsync<long>("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'users'::regclass"));
         var ops = OperationsConfig.WriteJson(folder, target);
-        using var uninstall = await CliProcess.RunAsync("uninstall", ops);
-        Assert.Equal((0, ""), (uninstall.ExitCode, uninstall.Error));
+        var kept = await OperationsConfig.RunJsonAsync("status", "--json", ops);
+        Assert.Equal((true, 1L), (kept.GetProperty("installed").GetBoolean(), kept.GetProperty("backlog").GetProperty("changes").GetInt64()));
+
+        // A config with neither tables nor a key removes the other one too.
+        using var last = await CliProcess.RunAsync("uninstall", ops);
+        Assert.Equal((0, ""), (last.ExitCode, last.Error));
         Assert.Equal(0L, await h.ScalarAsync<long>("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'users'::regclass"));
         Assert.False((await OperationsConfig.RunJsonAsync("status", "--json", ops)).GetProperty("installed").GetBoolean());
     }
