@@ -1,13 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
 using AblyPgTyped.Cli.Status;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AblyPgTyped.Cli.DeadLetters;
 
@@ -32,8 +30,8 @@ internal sealed class DeadLetterReplay(NpgsqlConnection connection, string captu
 
     private const long MaxBytesPerBatch = 16 * 1024 * 1024;
 
-    private readonly string _changes = CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable);
     private readonly DeadLetterStore _store = new(connection, captureSchema);
+    private readonly StoreRows _rows = new(connection, captureSchema);
 
     public async Task<ReplayOutcome> RunAsync(DeadLetterSelection selection, CancellationToken cancellationToken = default)
     {
@@ -119,7 +117,7 @@ internal sealed class DeadLetterReplay(NpgsqlConnection connection, string captu
     /// </summary>
     private async Task<List<DeadLetter>> RestoreAsync(List<DeadLetter> letters, ReplayOutcome outcome, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        var free = await FreeIndexesAsync(letters.Select(l => l.ChangeId).Distinct().ToArray(), transaction, cancellationToken);
+        var free = await _rows.FreeIndexesAsync(letters.Select(l => l.ChangeId).Distinct().ToArray(), transaction, cancellationToken);
         var taken = new HashSet<(long, int)>();
         var intoRows = new List<DeadLetter>();
         var newRows = new List<DeadLetter>();
@@ -139,24 +137,13 @@ internal sealed class DeadLetterReplay(NpgsqlConnection connection, string captu
 
         if (intoRows.Count > 0)
         {
-            // Only the finished (null) elements at the letters' indexes change; the others keep their place and their value.
-            await ExecuteAsync(
-                $"UPDATE {_changes} c SET data = r.data FROM (" +
-                "SELECT s.id, json_agg(coalesce(u.data, t.e) ORDER BY t.o) AS data " +
-                $"FROM {_changes} s CROSS JOIN LATERAL json_array_elements(s.data) WITH ORDINALITY t(e, o) " +
-                "LEFT JOIN unnest($1::bigint[], $2::int[], $3::json[]) u(id, idx, data) ON u.id = s.id AND u.idx = t.o - 1 " +
-                "WHERE s.id = ANY($1) GROUP BY s.id) r WHERE c.id = r.id",
-                transaction, cancellationToken,
-                intoRows.Select(l => l.ChangeId).ToArray(), intoRows.Select(l => l.ChangeIndex).ToArray(), Json(intoRows.Select(l => l.Data!)));
+            await _rows.RestoreIntoAsync(intoRows, transaction, cancellationToken);
         }
 
-        var rows = newRows.GroupBy(l => l.ChangeId).Select(row => row.ToList()).ToList();
+        var rows = newRows.GroupBy(l => l.ChangeId).Select(row => StoreRows.AtPositions(row.ToList())).ToList();
         if (rows.Count > 0)
         {
-            await InsertAsync(
-                withIds: true, rows.Select(r => r[0].ChangeId).ToArray(), rows.Select(r => r[0]).ToList(),
-                rows.Select(r => r[0].Kind == DeadLetterKinds.Unreadable ? -1 : r.Max(l => l.ChangeIndex) + 1).ToArray(),
-                rows.Select(RowData).ToArray(), transaction, cancellationToken);
+            await _rows.InsertAsync(rows, keepIds: true, transaction, cancellationToken);
         }
 
         return [.. intoRows, .. newRows];
@@ -170,90 +157,11 @@ internal sealed class DeadLetterReplay(NpgsqlConnection connection, string captu
             return letters;
         }
 
-        var ids = await InsertAsync(
-            withIds: false, [], letters, letters.Select(l => l.Kind == DeadLetterKinds.Unreadable ? -1 : 1).ToArray(),
-            letters.Select(l => RowData([l])).ToArray(), transaction, cancellationToken);
+        var ids = await _rows.InsertAsync(letters.Select(StoreRows.Alone).ToList(), keepIds: false, transaction, cancellationToken);
         outcome.FirstNewRow ??= ids.Min();
         outcome.LastNewRow = ids.Max();
         return letters;
     }
-
-    /// <summary>
-    /// Inserts store rows, in the order given (so identities rise in it). A count of -1 is the length of a whole row
-    /// dead-lettered as unreadable, which PostgreSQL measures if it can.
-    /// </summary>
-    private async Task<List<long>> InsertAsync(
-        bool withIds, long[] ids, List<DeadLetter> first, int[] counts, string[] data, NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            $"INSERT INTO {_changes} ({(withIds ? "id, " : "")}table_schema, table_name, op, n, data)" + (withIds ? " OVERRIDING SYSTEM VALUE" : "") +
-            $" SELECT {(withIds ? "u.id, " : "")}u.s, u.t, u.op, " +
-            "CASE WHEN u.n >= 0 THEN u.n WHEN json_typeof(u.data) = 'array' THEN json_array_length(u.data) ELSE 1 END, u.data " +
-            "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::\"char\"[], $5::int[], $6::json[]) WITH ORDINALITY u(id, s, t, op, n, data, o) " +
-            "ORDER BY u.o RETURNING id",
-            connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = withIds ? ids : new long[first.Count] });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = first.Select(l => l.Schema).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = first.Select(l => l.Table).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<char[]> { TypedValue = first.Select(l => l.Op).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.InternalChar });
-        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = counts });
-        command.Parameters.Add(Json(data));
-        var inserted = new List<long>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            inserted.Add(reader.GetInt64(0));
-        }
-
-        return inserted;
-    }
-
-    /// <summary>
-    /// For each store row of <paramref name="ids"/> that still exists: the indexes of its finished changes (null when its
-    /// data is not an array, so nothing fits in it).
-    /// </summary>
-    private async Task<Dictionary<long, HashSet<int>?>> FreeIndexesAsync(long[] ids, NpgsqlTransaction transaction, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            "SELECT c.id, CASE WHEN json_typeof(c.data) = 'array' THEN ARRAY(SELECT (t.o - 1)::int " +
-            "FROM json_array_elements(c.data) WITH ORDINALITY t(e, o) WHERE json_typeof(t.e) = 'null') END " +
-            $"FROM {_changes} c WHERE c.id = ANY($1) FOR UPDATE",
-            connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
-        var free = new Dictionary<long, HashSet<int>?>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            free[reader.GetInt64(0)] = reader.IsDBNull(1) ? null : [.. reader.GetFieldValue<int[]>(1)];
-        }
-
-        return free;
-    }
-
-    /// <summary>
-    /// A store row's data holding <paramref name="letters"/> (of one row) at their indexes, JSON null elsewhere; or, for
-    /// a whole row dead-lettered as unreadable, that row as it was.
-    /// </summary>
-    private static string RowData(List<DeadLetter> letters)
-    {
-        if (letters[0].Kind == DeadLetterKinds.Unreadable)
-        {
-            return letters[0].Data!;
-        }
-
-        var byIndex = letters.ToDictionary(l => l.ChangeIndex, l => l.Data!);
-        var data = new StringBuilder("[");
-        var last = letters.Max(l => l.ChangeIndex);
-        for (var index = 0; index <= last; index++)
-        {
-            data.Append(index == 0 ? "" : ", ").Append(byIndex.GetValueOrDefault(index, "null"));
-        }
-
-        return data.Append(']').ToString();
-    }
-
-    private static NpgsqlParameter<string[]> Json(IEnumerable<string> values) =>
-        new() { TypedValue = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json };
 
     private async Task ExecuteAsync(string sql, NpgsqlTransaction transaction, CancellationToken cancellationToken, params object[] parameters)
     {
@@ -271,30 +179,4 @@ internal sealed class DeadLetterReplay(NpgsqlConnection connection, string captu
         await using var command = new NpgsqlCommand(sql, connection);
         return (T)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
-}
-
-/// <summary>What a replay did: which letters went back into the store, where, and which stayed, and why.</summary>
-internal sealed class ReplayOutcome(bool inPlace, LeaderStatus connector)
-{
-    /// <summary>Whether no connector was active, so the changes went back to their original positions.</summary>
-    public bool InPlace { get; } = inPlace;
-
-    /// <summary>The connector that was active (when not <see cref="InPlace"/>).</summary>
-    public LeaderStatus Connector { get; } = connector;
-
-    public List<DeadLetter> Replayed { get; } = [];
-
-    /// <summary>Letters that cannot be replayed: capture never recorded their row.</summary>
-    public List<DeadLetter> Left { get; } = [];
-
-    /// <summary>Letters whose original position is taken in the store (another letter of the same position went first).</summary>
-    public List<DeadLetter> Conflicts { get; } = [];
-
-    /// <summary>Every letter the selection picked.</summary>
-    public HashSet<long> Seen { get; } = [];
-
-    /// <summary>The first and last new store rows, when appended.</summary>
-    public long? FirstNewRow { get; set; }
-
-    public long? LastNewRow { get; set; }
 }

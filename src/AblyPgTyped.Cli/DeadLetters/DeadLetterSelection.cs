@@ -20,9 +20,6 @@ namespace AblyPgTyped.Cli.DeadLetters;
 /// <param name="OlderThan">Letters that failed longer ago than this (measured on the database's clock).</param>
 internal sealed partial record DeadLetterSelection(string? Table, IReadOnlyList<long>? Ids, bool All, DateTimeOffset? Before, TimeSpan? OlderThan)
 {
-    /// <summary>Whether a letter is chosen (beyond <see cref="Table"/>, which only narrows).</summary>
-    public bool Chooses => Ids is not null || All || Before is not null || OlderThan is not null;
-
     /// <summary>
     /// The condition on the letters aliased <c>d</c>, its parameters added to <paramref name="command"/> (numbered from
     /// its current count).

@@ -111,6 +111,40 @@ public sealed class DeadLettersCommandTests(PostgresFixture postgres, ITestOutpu
     }
 
     [Fact]
+    public async Task Replay_in_place_puts_a_change_back_into_its_store_row_that_still_waits_for_a_typed_connector()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, MoreSchemas.Rooms);
+        using var folder = new ConfigFolder();
+        var ops = OperationsConfig.WriteEnv(folder, ConfigTarget.Of(h));
+        var connector = await h.StartConnectorAsync(h.Options(AblyPgTables.Room));
+
+        // One statement, one store row, two channels: "secret" is refused for good, "lobby" is failing for now.
+        h.Ably.Faults.FailAll(400, 40160, "capability denied", channel: "secret");
+        h.Ably.Faults.FailAll(503, 50300, "unavailable", channel: "lobby");
+        await h.ExecuteAsync("INSERT INTO rooms VALUES (1, 'secret'), (2, 'lobby')");
+        var row = await h.ScalarAsync<long>("SELECT id FROM ablypg.changes");
+        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 1 &&
+                                     await h.ScalarAsync<string>("SELECT json_typeof(data->0) FROM ablypg.changes") == "null");
+        await connector.StopAsync();
+        h.Ably.Faults.Clear();
+
+        using var replay = await CliProcess.RunAsync("dead-letters", "replay", "--all", ops);
+        output.WriteLine(replay.Output + replay.Error);
+        Assert.Equal((0, ""), (replay.ExitCode, replay.Error));
+        Assert.Contains("each at its original position (no connector was active)", replay.Output, StringComparison.Ordinal);
+        Assert.Equal((1L, row), (await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes"), await h.ScalarAsync<long>("SELECT id FROM ablypg.changes")));
+        Assert.Equal("secret", await h.ScalarAsync<string>("SELECT data->0->>'Name' FROM ablypg.changes"));
+
+        await h.StartConnectorAsync(h.Options(AblyPgTables.Room));
+        await h.WaitForMessagesAsync(2);
+        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes") == 0);
+        var installId = await h.ScalarAsync<string>("SELECT value FROM ablypg.state WHERE key = 'install_id'");
+        Assert.Equal($"{installId}-{row}-0", Assert.Single(h.Ably.GetMessages("secret")).Id);
+        Assert.Equal($"{installId}-{row}-1", Assert.Single(h.Ably.GetMessages("lobby")).Id);
+        Assert.Equal(0L, await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters"));
+    }
+
+    [Fact]
     public async Task A_replay_that_cannot_succeed_says_why_and_a_change_that_fails_again_returns_to_the_dead_letters()
     {
         await using var h = await ConnectorHarness.StartAsync(postgres, "CREATE TABLE users (id integer, name text, doc jsonb)");
@@ -121,19 +155,21 @@ public sealed class DeadLettersCommandTests(PostgresFixture postgres, ITestOutpu
         await using var connector = new Connector(path, h.Logs);
         await connector.StartAsync();
 
-        // Too deep for the reader; over the 64 KiB message limit; over the 1 MiB capture records.
+        // Too deep for the mapping's reader; over the 64 KiB message limit; over the 1 MiB capture records; a store row
+        // nested deeper than the drain splits at all.
         const int Depth = 70;
         await h.ExecuteAsync("INSERT INTO users VALUES (1, 'deep', $1::jsonb)", new string('[', Depth) + new string(']', Depth));
         await h.ExecuteAsync("INSERT INTO users VALUES (2, repeat('x', 70000), NULL)");
         await h.ExecuteAsync("INSERT INTO users VALUES (3, repeat('y', 1100000), NULL)");
-        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 3);
+        await h.ExecuteAsync("INSERT INTO users VALUES (4, 'deeper', $1::jsonb)", new string('[', 5000) + new string(']', 5000));
+        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 4);
         var before = await LettersAsync(ops);
-        Assert.Equal(["does-not-fit", "too-large", "not-captured"], before.Select(l => l.Kind));
+        Assert.Equal(["does-not-fit", "too-large", "not-captured", "unreadable"], before.Select(l => l.Kind));
 
         using var replay = await CliProcess.RunAsync("dead-letters", "replay", "--all", ops);
         output.WriteLine(replay.Output + replay.Error);
         Assert.Equal(1, replay.ExitCode);
-        Assert.Contains("replayed 2 dead letter(s) as new changes", replay.Output, StringComparison.Ordinal);
+        Assert.Contains("replayed 3 dead letter(s) as new changes", replay.Output, StringComparison.Ordinal);
         var notCaptured = before[2];
         Assert.Contains(
             $"ablypg: error: dead letter {notCaptured.Id} (insert of public.users at position {notCaptured.Position}) was not replayed: capture never recorded " +
@@ -144,16 +180,17 @@ public sealed class DeadLettersCommandTests(PostgresFixture postgres, ITestOutpu
                         "(the message is ", replay.Error, StringComparison.Ordinal);
         Assert.Contains("it is dead-lettered again, with that reason, unless the connector now allows larger messages", replay.Error, StringComparison.Ordinal);
 
-        // Both replayed changes failed again, for the same reasons, and are dead letters again, with the same data: none was lost or sent.
+        // The replayed changes failed again, for the same reasons, and are dead letters again, with the same data: none was lost or sent.
         await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes") == 0 &&
-                                     await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 3);
+                                     await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 4);
         var after = await LettersAsync(ops);
-        Assert.Equal(["not-captured", "does-not-fit", "too-large"], after.Select(l => l.Kind));
+        Assert.Equal(["not-captured", "does-not-fit", "too-large", "unreadable"], after.Select(l => l.Kind));
         Assert.Equal(notCaptured, after[0]);
-        Assert.Equal(before.Take(2).Select(l => l.Data), after.Skip(1).Select(l => l.Data));
+        Assert.Equal(new[] { before[0], before[1], before[3] }.Select(l => l.Data), after.Skip(1).Select(l => l.Data));
         Assert.StartsWith("the captured row does not fit the mapping: ", after[1].Reason, StringComparison.Ordinal);
         Assert.EndsWith(" bytes; the maximum message size is 65536", after[2].Reason, StringComparison.Ordinal);
         Assert.All(after.Skip(1), l => Assert.True(l.ChangeId > before.Max(b => b.ChangeId)));
+        Assert.StartsWith("the captured row (1 change(s)) is not a readable JSON array: ", after[3].Reason, StringComparison.Ordinal);
         Assert.Equal(0L, h.Ably.AcceptedMessageCount);
     }
 

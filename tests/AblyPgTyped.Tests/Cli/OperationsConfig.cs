@@ -50,7 +50,7 @@ internal static class OperationsConfig
     {
         using var cli = await CliProcess.RunAsync(args);
         Assert.True(cli.ExitCode == 0 && cli.Error.Length == 0, $"ablypg {string.Join(' ', args)} exited {cli.ExitCode}.\nstdout:\n{cli.Output}\nstderr:\n{cli.Error}");
-        using var document = JsonDocument.Parse(cli.Output, new JsonDocumentOptions { MaxDepth = 256 }); // a poison change may be deep
+        using var document = JsonDocument.Parse(cli.Output, new JsonDocumentOptions { MaxDepth = 10_000 }); // a poison change may be deep
         return document.RootElement.Clone();
     }
 }

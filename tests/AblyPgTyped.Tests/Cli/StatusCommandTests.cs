@@ -107,6 +107,14 @@ public sealed class StatusCommandTests(PostgresFixture postgres, ITestOutputHelp
         Assert.Contains("No connector is active: changes wait in the store until one starts", idle.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>The query docs/operations.md gives for finding capture schemas, as written there.</summary>
+    private static string RunbookQuery()
+    {
+        var doc = System.IO.File.ReadAllText(RepositoryPaths.Combine("docs", "operations.md"));
+        var from = doc.IndexOf("```sql\n", doc.IndexOf("**Find them.**", StringComparison.Ordinal), StringComparison.Ordinal) + "```sql\n".Length;
+        return doc[from..doc.IndexOf("```", from, StringComparison.Ordinal)].Trim().TrimEnd(';');
+    }
+
     [Fact]
     public async Task An_abandoned_capture_schema_is_found_by_its_status_and_removed_alone_with_no_config_file()
     {
@@ -124,8 +132,20 @@ public sealed class StatusCommandTests(PostgresFixture postgres, ITestOutputHelp
             await connector.StartAsync();
         }
 
-        // Both stores capture the write; nobody drains either.
+        // Both stores capture the write; nobody drains either. The runbook's query finds both, and what they capture.
         await h.ExecuteAsync("INSERT INTO users VALUES (1, 'Ada')");
+        await using (var find = h.Database.CreateCommand(RunbookQuery() + " ORDER BY 1"))
+        await using (var reader = await find.ExecuteReaderAsync())
+        {
+            var found = new List<(string, string)>();
+            while (await reader.ReadAsync())
+            {
+                found.Add((reader.GetString(0), reader.GetString(1)));
+            }
+
+            Assert.Equal([("ablypg", "users"), ("old_capture", "users")], found);
+        }
+
         var environment = new Dictionary<string, string>
         {
             ["DB_HOST"] = target.Host,
