@@ -14,6 +14,14 @@ internal static class DeadLettersCommand
     {
         var settings = CliDatabase.Settings(commandLine.ConfigPath);
         await using var connection = await CliDatabase.OpenAsync(settings);
+        if (!await CliDatabase.IsInstalledAsync(connection, settings.CaptureSchema))
+        {
+            Console.Error.WriteLine(
+                $"ablypg: error: database {CaptureSql.QuoteIdentifier(connection.Database)} has no capture store in schema " +
+                $"{CaptureSql.QuoteIdentifier(settings.CaptureSchema)}, so it has no dead letters: check the capture schema (captureSchema, ABLYPG_CAPTURE_SCHEMA).");
+            return ExitCodes.Failure;
+        }
+
         var selection = commandLine.Selection!;
         var store = new DeadLetterStore(connection, settings.CaptureSchema);
         switch (commandLine.Action)

@@ -23,7 +23,7 @@ internal sealed class StatusReader(NpgsqlConnection connection, string captureSc
     {
         var checkedAt = DateTimeOffset.UtcNow;
         var connector = await LeaderProbe.FindAsync(connection, captureSchema, cancellationToken);
-        var installed = await InstalledAsync(cancellationToken);
+        var installed = await CliDatabase.IsInstalledAsync(connection, captureSchema, cancellationToken);
         if (!installed)
         {
             return new StoreStatus(checkedAt, connection.Database, captureSchema, false, null, connector, null, null, null, null, null, _unreadable);
@@ -59,16 +59,6 @@ internal sealed class StatusReader(NpgsqlConnection connection, string captureSc
     }
 
     private string Table(string name) => CaptureSql.QualifiedName(captureSchema, name);
-
-    private async Task<bool> InstalledAsync(CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " +
-            "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'r')", connection);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = captureSchema });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = CaptureSql.ChangesTable });
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
 
     private async Task<string> InstallIdAsync(CancellationToken cancellationToken)
     {

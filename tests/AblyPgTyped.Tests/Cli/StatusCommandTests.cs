@@ -178,6 +178,13 @@ public sealed class StatusCommandTests(PostgresFixture postgres, ITestOutputHelp
         }
 
         Assert.Equal(0L, await h.ScalarAsync<long>("SELECT count(*) FROM pg_namespace WHERE nspname = 'old_capture'"));
+        using (var gone = CliProcess.Start(environment, "dead-letters", "list"))
+        {
+            Assert.Equal(1, await gone.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal($"ablypg: error: database \"{target.Database}\" has no capture store in schema \"old_capture\", so it has no dead letters: " +
+                         "check the capture schema (captureSchema, ABLYPG_CAPTURE_SCHEMA).\n", gone.Error);
+        }
+
         Assert.Equal(3L, await h.ScalarAsync<long>("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'users'::regclass"));
         var ops = OperationsConfig.WriteJson(folder, target);
         var kept = await OperationsConfig.RunJsonAsync("status", "--json", ops);
