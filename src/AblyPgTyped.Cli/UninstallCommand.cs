@@ -1,6 +1,7 @@
 using System;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
+using AblyPgTyped.Capture.Logical;
 
 namespace AblyPgTyped.Cli;
 
@@ -14,6 +15,8 @@ internal static class UninstallCommand
     {
         var settings = CliDatabase.Settings(configPath);
         await using var connection = await CliDatabase.OpenAsync(settings);
+        // As Connector.UninstallAsync: logical replication's slot and publications first (none exist in trigger mode), then the store.
+        await LogicalCaptureInstaller.UninstallAsync(connection, settings.CaptureSchema, default);
         var kept = await CaptureInstaller.UninstallAsync(connection, settings.CaptureSchema, default);
         Console.Out.WriteLine("ablypg: uninstalled: the capture triggers, their functions and the capture store are gone.");
         if (kept.Count > 0)

@@ -22,6 +22,9 @@ internal abstract class ChangeMapping
     /// <summary>The mapped columns, to check against the table before installing; null captures whole rows.</summary>
     public abstract IReadOnlyList<AblyColumn>? Columns { get; }
 
+    /// <summary>What <c>old</c> carries with logical-replication capture (the replica identity the table needs).</summary>
+    public abstract ReplicaIdentity ReplicaIdentity { get; }
+
     /// <summary>What the control table records as the row type.</summary>
     public abstract string RowType { get; }
 
@@ -34,7 +37,8 @@ internal abstract class ChangeMapping
     public abstract string? ChannelTemplate(ChangeKind kind);
 
     /// <summary>
-    /// Decodes one captured change: a row object for inserts and deletes, an <c>[old, new]</c> array for updates.
+    /// Decodes one captured change: a row object for inserts and deletes, an <c>[old, new]</c> array for updates
+    /// (<c>old</c> may be <c>null</c>: logical replication with key-only replica identity does not log it).
     /// </summary>
     /// <exception cref="JsonException">The captured JSON does not fit the mapping.</exception>
     public abstract DecodedChange Decode(ReadOnlySpan<byte> element, ChangeKind kind, ChangePosition position, DateTimeOffset capturedAt);

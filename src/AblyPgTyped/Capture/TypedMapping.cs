@@ -24,6 +24,8 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
 
     public override IReadOnlyList<AblyColumn>? Columns => Table.Columns;
 
+    public override ReplicaIdentity ReplicaIdentity => Table.ReplicaIdentity;
+
     public override string RowType => typeof(T).FullName ?? typeof(T).Name;
 
     public override ColumnNaming ColumnNaming => Table.ColumnNaming;
@@ -56,7 +58,7 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
                     throw new JsonException("An update must be captured as [old, new].");
                 }
 
-                oldRow = Table.Read(ref reader);
+                oldRow = reader.TokenType == JsonTokenType.Null ? default : Table.Read(ref reader);
                 reader.Read();
                 newRow = Table.Read(ref reader);
                 break;

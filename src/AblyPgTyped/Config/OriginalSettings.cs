@@ -34,6 +34,8 @@ internal sealed class OriginalSettings
 
     public string CaptureSchema { get; set; } = CaptureSql.DefaultSchema;
 
+    public CaptureMode Capture { get; set; }
+
     public required IReadOnlyList<ConnectorEntry> Entries { get; init; }
 
     /// <summary>The Npgsql connection string, built field by field (values are escaped by the builder).</summary>
@@ -70,6 +72,7 @@ internal sealed class OriginalSettings
                 : Database.Length > 0 ? new NpgsqlConnectionStringBuilder { Database = Database }.ConnectionString
                 : null,
             CaptureSchema = CaptureSchema,
+            Capture = Capture,
             CompatibleMessages = CompatibleMessages,
         };
         options.Ably.ApiKey = ApiKey;

@@ -31,7 +31,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             // The row's JSON cannot even be split into changes: all of it is one dead letter.
-            deadLetters.Add(new DeadLetter(new ChangePosition(row.Id, 0), row.Schema, row.Table, row.Op, null,
+            deadLetters.Add(new DeadLetter(row.PositionOf(0), row.Schema, row.Table, row.Op, null,
                 $"the captured row ({row.Count} change(s)) is not a readable JSON array: {e.Message}", Encoding.UTF8.GetString(row.Data)));
             return;
         }
@@ -44,7 +44,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
                 continue; // finished before a restart, while others of the row were still on their way
             }
 
-            var position = new ChangePosition(row.Id, index);
+            var position = row.PositionOf(index);
             if (mapping is null)
             {
                 deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, null,
