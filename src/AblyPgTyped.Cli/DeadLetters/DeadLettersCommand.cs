@@ -39,6 +39,16 @@ internal static class DeadLettersCommand
                 Console.Out.WriteLine($"ablypg: purged {purged.Count} dead letter(s)" + (purged.Count == 0 ? "." : ": " + Ids(purged) + "."));
                 return ReportMissing(selection, purged.ToHashSet());
             default:
+                if (await Status.ReplicationSlotProbe.FindAsync(connection, settings.CaptureSchema) is { } slot)
+                {
+                    // Logical replication decodes the slot and never reads the store, where a replay puts changes.
+                    Console.Error.WriteLine(
+                        $"ablypg: error: capture schema {CaptureSql.QuoteIdentifier(settings.CaptureSchema)} uses logical replication (slot {slot.Name}), " +
+                        "which does not read the capture store that a replay puts changes into: nothing was replayed. List and purge work; " +
+                        "to publish a row again, change it (or publish its current state some other way).");
+                    return ExitCodes.Failure;
+                }
+
                 var outcome = await new DeadLetterReplay(connection, settings.CaptureSchema).RunAsync(selection);
                 ReplayReport.Write(outcome, CaptureSql.QuoteIdentifier(settings.CaptureSchema));
                 var missing = ReportMissing(selection, outcome.Seen);

@@ -24,7 +24,9 @@ internal static class StatusJson
             json.WriteString("captureSchema", status.CaptureSchema);
             json.WriteBoolean("installed", status.Installed);
             json.WriteStringOrNull("installId", status.InstallId);
+            json.WriteString("capture", status.Slot is null ? "triggers" : "logical-replication");
             WriteConnector(json, status.Connector);
+            WriteSlot(json, status.Slot);
             WriteBacklog(json, status.Backlog);
             WriteDeadLetters(json, status.DeadLetters);
             WriteBackfills(json, status.Backfills);
@@ -53,6 +55,24 @@ internal static class StatusJson
         json.WriteTimeOrNull("since", leader.Since);
         json.WriteStringOrNull("state", leader.State);
         json.WriteNumberOrNull("silentSeconds", leader.SilentSeconds);
+        json.WriteEndObject();
+    }
+
+    private static void WriteSlot(Utf8JsonWriter json, ReplicationSlotStatus? slot)
+    {
+        if (slot is null)
+        {
+            json.WriteNull("replicationSlot");
+            return;
+        }
+
+        json.WriteStartObject("replicationSlot");
+        json.WriteString("name", slot.Name);
+        json.WriteBoolean("active", slot.Active);
+        json.WriteNumberOrNull("activePid", slot.ActivePid);
+        json.WriteStringOrNull("walStatus", slot.WalStatus);
+        json.WriteNumberOrNull("unconfirmedBytes", slot.UnconfirmedBytes);
+        json.WriteNumberOrNull("safeWalSizeBytes", slot.SafeWalSizeBytes);
         json.WriteEndObject();
     }
 

@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.Backfilling;
 using AblyPgTyped.Capture;
+using AblyPgTyped.Capture.Logical;
 using AblyPgTyped.Cli.DeadLetters;
 using Npgsql;
 
@@ -26,8 +27,10 @@ internal sealed class StatusReader(NpgsqlConnection connection, string captureSc
         var installed = await CliDatabase.IsInstalledAsync(connection, captureSchema, cancellationToken);
         if (!installed)
         {
-            return new StoreStatus(checkedAt, connection.Database, captureSchema, false, null, connector, null, null, null, null, null, _unreadable);
+            return new StoreStatus(checkedAt, connection.Database, captureSchema, false, null, connector, null, null, null, null, null, null, _unreadable);
         }
+
+        var slot = await ReplicationSlotProbe.FindAsync(connection, captureSchema, cancellationToken);
 
         return new StoreStatus(
             checkedAt,
@@ -36,11 +39,12 @@ internal sealed class StatusReader(NpgsqlConnection connection, string captureSc
             true,
             await SectionAsync("install id", InstallIdAsync, cancellationToken),
             connector,
-            await SectionAsync("backlog", BacklogAsync, cancellationToken),
+            slot,
+            slot is null ? await SectionAsync("backlog", BacklogAsync, cancellationToken) : null,
             await SectionAsync("dead letters", DeadLettersAsync, cancellationToken),
             await SectionAsync("backfills", BackfillsAsync, cancellationToken),
             await SectionAsync("store size", SizeAsync, cancellationToken),
-            await SectionAsync("captured tables", CapturedTablesAsync, cancellationToken),
+            await SectionAsync<IReadOnlyList<CapturedTable>>("captured tables", slot is null ? CapturedTablesAsync : PublishedTablesAsync, cancellationToken),
             _unreadable);
     }
 
@@ -190,6 +194,12 @@ internal sealed class StatusReader(NpgsqlConnection connection, string captureSc
             connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = captureSchema });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = CaptureObjects.FunctionPrefix.Replace("_", "\\_", StringComparison.Ordinal) + "%" });
+        return await ReadTablesAsync(command, cancellationToken);
+    }
+
+    /// <summary>Reads rows of (schema, table, insert, update, delete).</summary>
+    private static async Task<IReadOnlyList<CapturedTable>> ReadTablesAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         var tables = new List<CapturedTable>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -214,6 +224,22 @@ internal sealed class StatusReader(NpgsqlConnection connection, string captureSc
         }
 
         return tables;
+    }
+
+    /// <summary>In logical-replication mode, the tables in the capture schema's publications, and the operations they publish.</summary>
+    private async Task<IReadOnlyList<CapturedTable>> PublishedTablesAsync(CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT pt.schemaname::text, pt.tablename::text, bool_or(p.pubinsert), bool_or(p.pubupdate), bool_or(p.pubdelete)
+            FROM pg_catalog.pg_publication p JOIN pg_catalog.pg_publication_tables pt ON pt.pubname = p.pubname
+            WHERE p.pubname = ANY($1)
+            GROUP BY pt.schemaname, pt.tablename
+            ORDER BY pt.schemaname, pt.tablename
+            """,
+            connection);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = PublicationSql.PublicationNames(captureSchema).ToArray() });
+        return await ReadTablesAsync(command, cancellationToken);
     }
 
     /// <summary>Ages to a tenth of a second; a clock a little behind the captures' never gives a negative age.</summary>

@@ -29,6 +29,14 @@ internal static class StatusText
             return text.ToString();
         }
 
+        if (status.Slot is { } slot)
+        {
+            text.Append("Capture:       logical replication, slot ").Append(slot.Name).Append(slot.Active ? ", streaming to backend " + slot.ActivePid : ", not streaming")
+                .Append(slot.WalStatus is { } wal ? ", WAL " + wal : "").Append('\n')
+                .Append("Backlog:       ").Append(slot.UnconfirmedBytes is { } bytes ? Size(bytes) : "unknown").Append(" of WAL not yet confirmed")
+                .Append(slot.SafeWalSizeBytes is { } safe ? "; " + Size(safe) + " more before the slot is at risk (max_slot_wal_keep_size)" : "").Append('\n');
+        }
+
         Backlog(text, status.Backlog);
         DeadLetters(text, status.DeadLetters);
         if (status.Backfills is { } backfills)
@@ -144,6 +152,12 @@ internal static class StatusText
                 ? "No connector is active and changes have waited for over an hour: if this capture schema is abandoned, every write to the captured\n" +
                   "tables still adds to its store. Start a connector (ablypg run), or remove capture with `ablypg uninstall` (see docs/operations.md).\n"
                 : "No connector is active: changes wait in the store until one starts (ablypg run), and are then published in order.\n");
+        }
+
+        if (!status.Connector.Active && status.Slot is { UnconfirmedBytes: > 0 })
+        {
+            text.Append('\n').Append("No connector is active: the replication slot keeps the WAL it has not confirmed, so the server's disk use grows until\n" +
+                                     "one starts (ablypg run). If this capture schema is abandoned, remove it and its slot with `ablypg uninstall`.\n");
         }
 
         if (status.DeadLetters is { Count: > 0 })

@@ -5,7 +5,8 @@ namespace AblyPgTyped.Cli.Status;
 
 /// <summary>
 /// What <c>ablypg status</c> reports about one capture schema. A section this role may not read is null, and
-/// <see cref="Unreadable"/> says why; sections of a schema that is not installed are null too.
+/// <see cref="Unreadable"/> says why; sections of a schema that is not installed are null too. In logical-replication
+/// mode (<see cref="Slot"/> set) the changes waiting are in the slot, and <see cref="Backlog"/> is null.
 /// </summary>
 internal sealed record StoreStatus(
     DateTimeOffset CheckedAt,
@@ -14,6 +15,7 @@ internal sealed record StoreStatus(
     bool Installed,
     string? InstallId,
     LeaderStatus Connector,
+    ReplicationSlotStatus? Slot,
     Backlog? Backlog,
     DeadLetterSummary? DeadLetters,
     IReadOnlyList<BackfillStatus>? Backfills,
