@@ -107,6 +107,38 @@ public sealed class StatusCommandTests(PostgresFixture postgres, ITestOutputHelp
         Assert.Contains("No connector is active: changes wait in the store until one starts", idle.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task As_the_connectors_least_privilege_role_status_names_what_it_may_not_read_and_purge_fails_cleanly()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, ConfigFileTests.UsersTable);
+        using var folder = new ConfigFolder();
+        var target = ConfigTarget.Of(h);
+        var path = folder.WriteJsonExample("all-operations/default.json", target);
+        await using (var connector = new Connector(path))
+        {
+            await connector.StartAsync();
+        }
+
+        const string Password = "reader-pa55";
+        var role = "ops_reader_" + Guid.NewGuid().ToString("N")[..8]; // roles are the cluster's, shared by every test
+        await h.ExecuteAsync($"CREATE ROLE {role} LOGIN PASSWORD '{Password}'");
+        using (var grants = await CliProcess.RunAsync("grants", "--role", role, path))
+        {
+            await h.ExecuteAsync(grants.Output);
+        }
+
+        await h.ExecuteAsync("INSERT INTO users VALUES (1, 'Ada')");
+        var ops = OperationsConfig.WriteJson(folder, target with { User = role, Password = Password }, "role/default.json");
+        var status = await OperationsConfig.RunJsonAsync("status", "--json", ops);
+        Assert.Equal(1, status.GetProperty("backlog").GetProperty("changes").GetInt64());
+        Assert.Equal(JsonValueKind.Null, status.GetProperty("deadLetters").ValueKind);
+        Assert.Contains("dead letters: permission denied for table dead_letters", status.GetProperty("unreadable").EnumerateArray().Select(u => u.GetString()));
+
+        using var purge = await CliProcess.RunAsync("dead-letters", "purge", "--all", ops);
+        Assert.Equal((1, "ablypg: error: PostgreSQL: 42501: permission denied for table dead_letters\n"), (purge.ExitCode, purge.Error));
+        Assert.DoesNotContain(Password, status.ToString() + purge.Output + purge.Error, StringComparison.Ordinal);
+    }
+
     /// <summary>The query docs/operations.md gives for finding capture schemas, as written there.</summary>
     private static string RunbookQuery()
     {
