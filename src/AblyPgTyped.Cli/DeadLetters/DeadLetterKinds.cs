@@ -6,27 +6,28 @@ namespace AblyPgTyped.Cli.DeadLetters;
 /// <summary>
 /// Why a change was dead-lettered, told apart by how its reason starts. The reasons are written by the drain
 /// (<c>ChangeDecoder</c> and <c>PublishScheduler</c>); the patterns below follow their wording, and the CLI's tests
-/// produce each through a running connector, so a reworded reason shows up as <see cref="Other"/> there.
+/// produce each through a running connector, so a reworded reason shows up as <see cref="Other"/> there. The names are
+/// the values of the reason tag on the dead-letter metric of issue 12 (<c>DeadLetterCause</c>, branch i12m), so the two agree.
 /// </summary>
 internal static class DeadLetterKinds
 {
     /// <summary>The capture trigger recorded a note instead of the row (too large to capture, or a column it could not read).</summary>
-    public const string NotCaptured = "not-captured";
+    public const string NotCaptured = "not_captured";
 
     /// <summary>The captured row does not fit the mapping (a value its property cannot hold, JSON too deep…).</summary>
-    public const string DoesNotFit = "does-not-fit";
+    public const string MappingMismatch = "mapping_mismatch";
 
     /// <summary>The store row as a whole could not be split into changes; its letter holds the whole row.</summary>
-    public const string Unreadable = "unreadable";
+    public const string UnreadableRow = "unreadable_row";
 
     /// <summary>The table was no longer mapped when its change was read.</summary>
-    public const string NoMapping = "no-mapping";
+    public const string UnmappedTable = "unmapped_table";
 
     /// <summary>A channel placeholder resolved to a name Ably does not accept.</summary>
-    public const string InvalidChannel = "invalid-channel";
+    public const string InvalidChannel = "invalid_channel";
 
     /// <summary>The message was larger than the connector's maximum message size.</summary>
-    public const string TooLarge = "too-large";
+    public const string TooLarge = "too_large";
 
     /// <summary>Ably refused the message for good (a 4xx such as 40160 capability denied).</summary>
     public const string Rejected = "rejected";
@@ -38,9 +39,9 @@ internal static class DeadLetterKinds
     private static readonly (string Kind, string Pattern)[] Patterns =
     [
         (NotCaptured, "not captured: %"),
-        (DoesNotFit, "the captured row does not fit the mapping: %"),
-        (Unreadable, "the captured row (% is not a readable JSON array%"),
-        (NoMapping, "no mapping for this table is configured any more%"),
+        (MappingMismatch, "the captured row does not fit the mapping: %"),
+        (UnreadableRow, "the captured row (% is not a readable JSON array%"),
+        (UnmappedTable, "no mapping for this table is configured any more%"),
         (InvalidChannel, "the resolved channel % is not valid: %"),
         (TooLarge, "the message is % bytes; the maximum message size is %"),
         (Rejected, "Ably rejected the message: %"),
@@ -50,9 +51,9 @@ internal static class DeadLetterKinds
     public static string Describe(string kind) => kind switch
     {
         NotCaptured => "not captured",
-        DoesNotFit => "does not fit the mapping",
-        Unreadable => "unreadable store row",
-        NoMapping => "table not mapped",
+        MappingMismatch => "does not fit the mapping",
+        UnreadableRow => "unreadable store row",
+        UnmappedTable => "table not mapped",
         InvalidChannel => "invalid channel",
         TooLarge => "message too large",
         Rejected => "refused by Ably",

@@ -124,8 +124,8 @@ internal sealed class DeadLetterReplay(NpgsqlConnection connection, string captu
         foreach (var letter in letters)
         {
             var fits = free.TryGetValue(letter.ChangeId, out var indexes)
-                ? indexes is not null && letter.Kind != DeadLetterKinds.Unreadable && indexes.Contains(letter.ChangeIndex)
-                : letter.Kind != DeadLetterKinds.Unreadable || letter.ChangeIndex == 0;
+                ? indexes is not null && letter.Kind != DeadLetterKinds.UnreadableRow && indexes.Contains(letter.ChangeIndex)
+                : letter.Kind != DeadLetterKinds.UnreadableRow || letter.ChangeIndex == 0;
             if (!fits || !taken.Add((letter.ChangeId, letter.ChangeIndex)))
             {
                 outcome.Conflicts.Add(letter);

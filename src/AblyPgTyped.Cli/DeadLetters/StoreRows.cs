@@ -90,7 +90,7 @@ internal sealed class StoreRows(NpgsqlConnection connection, string captureSchem
     public static NewRow AtPositions(IReadOnlyList<DeadLetter> letters)
     {
         var first = letters[0];
-        if (first.Kind == DeadLetterKinds.Unreadable)
+        if (first.Kind == DeadLetterKinds.UnreadableRow)
         {
             return new NewRow(first.ChangeId, first.Schema, first.Table, first.Op, -1, first.Data!);
         }
@@ -107,7 +107,7 @@ internal sealed class StoreRows(NpgsqlConnection connection, string captureSchem
     }
 
     /// <summary>A new store row holding <paramref name="letter"/>'s change alone (or its whole row, when unreadable).</summary>
-    public static NewRow Alone(DeadLetter letter) => letter.Kind == DeadLetterKinds.Unreadable
+    public static NewRow Alone(DeadLetter letter) => letter.Kind == DeadLetterKinds.UnreadableRow
         ? new NewRow(0, letter.Schema, letter.Table, letter.Op, -1, letter.Data!)
         : new NewRow(0, letter.Schema, letter.Table, letter.Op, 1, "[" + letter.Data + "]");
 

@@ -164,7 +164,7 @@ public sealed class DeadLettersCommandTests(PostgresFixture postgres, ITestOutpu
         await h.ExecuteAsync("INSERT INTO users VALUES (4, 'deeper', $1::jsonb)", new string('[', 5000) + new string(']', 5000));
         await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 4);
         var before = await LettersAsync(ops);
-        Assert.Equal(["does-not-fit", "too-large", "not-captured", "unreadable"], before.Select(l => l.Kind));
+        Assert.Equal(["mapping_mismatch", "too_large", "not_captured", "unreadable_row"], before.Select(l => l.Kind));
 
         using var replay = await CliProcess.RunAsync("dead-letters", "replay", "--all", ops);
         output.WriteLine(replay.Output + replay.Error);
@@ -184,7 +184,7 @@ public sealed class DeadLettersCommandTests(PostgresFixture postgres, ITestOutpu
         await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes") == 0 &&
                                      await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 4);
         var after = await LettersAsync(ops);
-        Assert.Equal(["not-captured", "does-not-fit", "too-large", "unreadable"], after.Select(l => l.Kind));
+        Assert.Equal(["not_captured", "mapping_mismatch", "too_large", "unreadable_row"], after.Select(l => l.Kind));
         Assert.Equal(notCaptured, after[0]);
         Assert.Equal(new[] { before[0], before[1], before[3] }.Select(l => l.Data), after.Skip(1).Select(l => l.Data));
         Assert.StartsWith("the captured row does not fit the mapping: ", after[1].Reason, StringComparison.Ordinal);
