@@ -62,6 +62,15 @@ internal abstract class DecodedChange(ChangeMapping mapping, ChangeKind kind, Ch
     /// <summary>Writes the data in the Node.js original's shape: <c>{"table","type","row"}</c>.</summary>
     public abstract void WriteCompatibleData(Utf8JsonWriter writer);
 
+    /// <summary>
+    /// For an update that moved its row to another per-row channel: the delete that the channel it left hears (its
+    /// <see cref="Moved"/> is true). Null for every other change.
+    /// </summary>
+    public DecodedChange? Departure { get; init; }
+
+    /// <summary>Whether this is the <see cref="Departure"/> of an update: a delete on the channel its row left.</summary>
+    public virtual bool Moved => false;
+
     /// <summary>Runs the application's handlers for this change.</summary>
     public abstract Task InvokeHandlersAsync(CancellationToken cancellationToken);
 

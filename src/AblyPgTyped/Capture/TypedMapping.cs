@@ -13,6 +13,9 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
 {
     private readonly List<Func<Change<T>, CancellationToken, Task>>[] _handlers = [[], [], [], [], []];
 
+    /// <summary>Whether the update channel has placeholders, so that an update may move its row to another channel.</summary>
+    private readonly bool _updateChannelVaries = table.UpdateChannel?.Contains('{', StringComparison.Ordinal) == true;
+
     public AblyTable<T> Table { get; } = table;
 
     public override string Schema => Table.Schema;
@@ -64,14 +67,38 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
 
         var change = new Change<T>(kind, Table.Schema, Table.Name, position, capturedAt, newRow, oldRow);
         var channel = kind == ChangeKind.Snapshot ? namedChannel ?? Table.ResolveChannel(ChangeKind.Insert, change.Row) : Table.ResolveChannel(kind, change.Row);
-        return new Decoded(this, change, channel);
+        return new Decoded(this, change, channel) { Departure = kind == ChangeKind.Update ? DepartureOf(change, channel) : null };
+    }
+
+    /// <summary>
+    /// The delete that the channel a row left hears when an update moved it to another per-row channel: the old row
+    /// alone (the new one belongs to the new channel's subscribers), at the update's position.
+    /// </summary>
+    private Decoded? DepartureOf(Change<T> update, string? channel)
+    {
+        if (channel is null || !_updateChannelVaries)
+        {
+            return null;
+        }
+
+        var left = Table.ResolveChannel(ChangeKind.Update, update.Old!);
+        if (left is null || string.Equals(left, channel, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var departure = new Change<T>(ChangeKind.Delete, update.Schema, update.Table, update.Position, update.CapturedAt, default, update.Old) { Moved = true };
+        return new Decoded(this, departure, left);
     }
 
 
     private sealed class Decoded(TypedMapping<T> mapping, Change<T> change, string? channel)
         : DecodedChange(mapping, change.Kind, change.Position, change.CapturedAt, channel)
     {
-        public override bool HasHandlers => mapping._handlers[(int)change.Kind].Count > 0;
+        /// <summary>Handlers run for the update, not for the delete its row's old channel hears.</summary>
+        public override bool HasHandlers => !change.Moved && mapping._handlers[(int)change.Kind].Count > 0;
+
+        public override bool Moved => change.Moved;
 
         public override void WriteData(Utf8JsonWriter writer)
         {
@@ -80,7 +107,8 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
                 writer, table.Schema, table.Name, change.Kind, change.Position, change.CapturedAt,
                 table.KeyColumns.Count > 0 ? w => table.WriteKey(w, change.Row) : null,
                 change.New is { } newRow ? w => table.Write(w, newRow) : null,
-                change.Old is { } oldRow ? w => table.Write(w, oldRow) : null);
+                change.Old is { } oldRow ? w => table.Write(w, oldRow) : null,
+                change.Moved);
         }
 
         public override void WriteCompatibleData(Utf8JsonWriter writer)

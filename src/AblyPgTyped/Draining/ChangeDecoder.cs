@@ -88,8 +88,33 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
                 continue;
             }
 
-            changes.Add(new PendingChange(change, captured, message, size, held));
+            if (Departure(change) is { } departure)
+            {
+                var parts = new ChangeParts();
+                changes.Add(new PendingChange(change, captured, message, size, held) { Parts = parts });
+                changes.Add(new PendingChange(departure.Change, captured, departure.Message, departure.Size, held) { Parts = parts });
+            }
+            else
+            {
+                changes.Add(new PendingChange(change, captured, message, size, held));
+            }
         }
+    }
+
+    /// <summary>
+    /// The departure of an update that moved its row to another channel, rendered; null when there is none, or when the
+    /// old channel is not a valid name (nothing of the row was ever published there) or the message would be too large.
+    /// </summary>
+    private (DecodedChange Change, OutboundMessage Message, int Size)? Departure(DecodedChange change)
+    {
+        if (change.Departure is not { Channel: { } channel } departure || ChannelProblem(channel) is not null)
+        {
+            return null;
+        }
+
+        var message = builder.Single(departure);
+        var size = AblyMessageSize.Of(message);
+        return size <= maxMessageSize ? (departure, message, size) : null;
     }
 
     /// <summary>
