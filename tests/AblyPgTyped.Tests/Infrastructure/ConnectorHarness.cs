@@ -30,10 +30,15 @@ public sealed class ConnectorHarness : IAsyncDisposable
 
     public TestLoggerFactory Logs { get; } = new();
 
-    public static async Task<ConnectorHarness> StartAsync(PostgresFixture postgres, params string[] schema)
+    public static Task<ConnectorHarness> StartAsync(PostgresFixture postgres, params string[] schema) => StartAsync(postgres, _ => { }, schema);
+
+    /// <summary>As <see cref="StartAsync(PostgresFixture, string[])"/>, with the local endpoint's options set by <paramref name="configureAbly"/>.</summary>
+    public static async Task<ConnectorHarness> StartAsync(PostgresFixture postgres, Action<LocalAblyOptions> configureAbly, params string[] schema)
     {
         var connectionString = await postgres.Server.CreateDatabaseAsync();
-        var ably = await LocalAblyServer.StartAsync(new LocalAblyOptions { ApiKeys = { ApiKey } });
+        var ablyOptions = new LocalAblyOptions { ApiKeys = { ApiKey } };
+        configureAbly(ablyOptions);
+        var ably = await LocalAblyServer.StartAsync(ablyOptions);
         var harness = new ConnectorHarness(connectionString, ably, NpgsqlDataSource.Create(connectionString));
         foreach (var statement in schema)
         {
