@@ -52,14 +52,14 @@ internal static partial class ReadmeSnippets
             var body = new StringBuilder();
             foreach (var text in code.Split('\n'))
             {
-                if (UsingDirective().Match(text) is { Success: true } match)
+                // A directive leaves an empty line, so the #line mapping stays exact.
+                var match = UsingDirective().Match(text);
+                if (match.Success)
                 {
                     usings.Add(match.Groups[1].Value);
                 }
-                else
-                {
-                    body.Append(text).Append('\n');
-                }
+
+                body.Append(match.Success ? "" : text).Append('\n');
             }
 
             var source = $"#line {line} \"README.md\"\n" + body;
