@@ -196,6 +196,68 @@ public sealed class ChangeSubscriberTests(PostgresFixture postgres, ITestOutputH
     }
 
     [Fact]
+    public async Task A_token_is_sent_as_a_bearer_and_one_Ably_does_not_know_fails_naming_the_fix_but_not_the_token()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await h.StartConnectorAsync(h.Options(AblyPgTables.User));
+        using var http = new HttpClient { BaseAddress = h.Ably.BaseAddress };
+        var token = await http.GetStringAsync("_local/token");
+
+        var good = Local(h.Ably.Port);
+        good.Token = token;
+        using var subscriber = new ChangeSubscriber(good);
+        await using var subscription = await subscriber.SubscribeAsync(AblyPgTables.User, ["users"]);
+        await using var reader = Reader.Start(subscription);
+        await h.ExecuteAsync("""INSERT INTO users VALUES (1, 'Ada', NULL)""");
+        await reader.WaitForAsync("users", 1);
+
+        var bad = Local(h.Ably.Port);
+        bad.Token = "made-up-token-value";
+        using var refused = new ChangeSubscriber(bad);
+        var error = await Assert.ThrowsAsync<ChangeSubscriptionException>(() => refused.SubscribeAsync(AblyPgTables.User, ["users"]));
+        Assert.Equal(40143, error.Code);
+        Assert.Contains("AuthCallback", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("made-up-token-value", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, null, "main.realtime.ably.net")]
+    [InlineData("main", null, "main.realtime.ably.net")]
+    [InlineData("nonprod:sandbox", null, "sandbox.realtime.ably-nonprod.net")]
+    [InlineData("ably.example.com", null, "ably.example.com")]
+    [InlineData("localhost", null, "localhost")]
+    [InlineData(null, "127.0.0.1", "127.0.0.1")]
+    public void Endpoint_and_RestHost_name_the_host_as_Ablys_SDKs_and_the_connector_do(string? endpoint, string? restHost, string host)
+    {
+        var options = new ChangeSubscriberOptions { Key = "app.key:secret", Endpoint = endpoint, RestHost = restHost };
+        options.Validate();
+        Assert.Equal(host, options.Host);
+        Assert.Equal($"https://{host}/", options.BaseAddress.ToString());
+    }
+
+    [Theory]
+    [InlineData("Key", "needs credentials")]
+    [InlineData("Both", "set Endpoint or RestHost, not both")]
+    [InlineData("Host", "is not a host name")]
+    [InlineData("Port", "is not a TCP port")]
+    [InlineData("IdleTimeout", "IdleTimeout must be positive")]
+    public void Options_that_cannot_work_are_refused_naming_the_setting(string wrong, string problem)
+    {
+        var options = new ChangeSubscriberOptions { Key = wrong == "Key" ? null : "app.key:secret" };
+        switch (wrong)
+        {
+            case "Both": (options.Endpoint, options.RestHost) = ("a.example.com", "b.example.com"); break;
+            case "Host": options.RestHost = "https://a.example.com/"; break;
+            case "Port": options.Port = 70000; break;
+            case "IdleTimeout": options.IdleTimeout = TimeSpan.Zero; break;
+        }
+
+        var error = Assert.Throws<AblyConfigurationException>(() => new ChangeSubscriber(options));
+        Assert.Contains(problem, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cancelling_ends_the_enumeration_at_once()
     {
         await using var h = await ConnectorHarness.StartAsync(postgres);
