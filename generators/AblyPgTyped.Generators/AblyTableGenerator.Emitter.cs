@@ -113,6 +113,9 @@ public sealed partial class AblyTableGenerator
              .Line()
              .Line("/// <summary>The DDL that removes this table's capture from the default capture schema. Idempotent.</summary>")
              .Line("public const string UninstallSql = " + Verbatim(CaptureSql.UninstallTable(CaptureSql.DefaultSchema, spec.Schema, spec.Table)) + ";")
+             .Line()
+             .Line($"/// <summary>The DDL that publishes this table for logical-replication capture in the default capture schema's publications. Idempotent.</summary>")
+             .Line("public const string PublicationSql = " + Verbatim(global::AblyPgTyped.Capture.Logical.PublicationSql.InstallTable(CaptureSql.DefaultSchema, capture, spec.ReplicaIdentity == ReplicaIdentity.Full)) + ";")
              .Line();
         }
 
@@ -236,6 +239,12 @@ public sealed partial class AblyTableGenerator
             }
 
             w.Line("_ => null,").Unindent().Line("};").Line();
+            if (spec.ReplicaIdentity == ReplicaIdentity.Full)
+            {
+                w.Line("/// <inheritdoc />")
+                 .Line("public override global::AblyPgTyped.ReplicaIdentity ReplicaIdentity => global::AblyPgTyped.ReplicaIdentity.Full;")
+                 .Line();
+            }
         }
 
         private static void EmitEnumMethods(SourceWriter w, EnumSpec e)

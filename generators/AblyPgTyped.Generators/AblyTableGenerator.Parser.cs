@@ -145,7 +145,8 @@ public sealed partial class AblyTableGenerator
                         construction,
                         CollectEnums(properties),
                         MappingVisibility.Internal,
-                        ColumnNaming.Exact);
+                        ColumnNaming.Exact,
+                        EnumArgument<ReplicaIdentity>("ReplicaIdentity") ?? ReplicaIdentity.Key);
                 }
 
                 return new ParsedTable(identity, draft, visibility, naming, notPublic, columnDrafts, _diagnostics.ToEquatableArray(), AttributeLocation());

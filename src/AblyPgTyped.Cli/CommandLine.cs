@@ -20,6 +20,9 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
     /// <summary>backfill --no-wait: return once the backfill is recorded.</summary>
     public bool NoWait { get; init; }
 
+    /// <summary>backfill --cancel ID: the backfill to cancel.</summary>
+    public long? Cancel { get; init; }
+
     public const string Usage = """
         ablypg: stream PostgreSQL row changes to Ably, configured like the Node.js ably-postgres-connector.
 
@@ -36,6 +39,8 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
                                             waits, printing progress, until every row is published (unless --no-wait).
                                             --where is an SQL condition you write, e.g. "created_at > '2026-01-01'".
           ablypg backfill --status [CONFIG] Print every backfill and where it stands.
+          ablypg backfill --cancel ID [CONFIG]
+                                            Stop backfill ID: no more rows are recorded; those recorded are published.
           ablypg uninstall [CONFIG]         Remove the capture triggers, their functions and the store tables (with
                                             changes not yet published), then the capture schema if nothing else is in it.
           ablypg --help | --version
@@ -128,6 +133,7 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
         problem = null;
         string? table = null, config = null, where = null, channel = null;
         bool status = false, noWait = false;
+        long? cancel = null;
         for (var i = 1; i < args.Count; i++)
         {
             var arg = args[i];
@@ -140,6 +146,16 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
                     continue;
                 case "--no-wait":
                     noWait = true;
+                    continue;
+                case "--cancel":
+                    if (i + 1 == args.Count || !long.TryParse(args[i + 1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+                    {
+                        problem = "--cancel needs the id of a backfill (a number; `ablypg backfill --status` lists them)";
+                        return null;
+                    }
+
+                    cancel = id;
+                    i++;
                     continue;
                 case "--where" or "--channel":
                     if (i + 1 == args.Count)
@@ -173,7 +189,7 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
                 problem = "unknown option '" + arg + "' for backfill";
                 return null;
             }
-            else if (table is null && !status)
+            else if (table is null && !status && cancel is null)
             {
                 table = arg;
             }
@@ -188,12 +204,18 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
             }
         }
 
-        if (!status && string.IsNullOrEmpty(table))
+        if (!status && cancel is null && string.IsNullOrEmpty(table))
         {
-            problem = "backfill needs the TABLE to backfill, or --status";
+            problem = "backfill needs the TABLE to backfill, or --status, or --cancel ID";
             return null;
         }
 
-        return new CommandLine("backfill", config, false) { Table = table, Where = where, Channel = channel, Status = status, NoWait = noWait };
+        if (cancel is not null && (status || table is not null || where is not null || channel is not null))
+        {
+            problem = "backfill --cancel ID takes only a CONFIG path besides";
+            return null;
+        }
+
+        return new CommandLine("backfill", config, false) { Table = table, Where = where, Channel = channel, Status = status, NoWait = noWait, Cancel = cancel };
     }
 }

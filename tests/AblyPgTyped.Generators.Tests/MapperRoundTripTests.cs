@@ -141,7 +141,7 @@ public sealed class MapperRoundTripTests
     [Fact]
     public void Registry_and_metadata_describe_the_mappings()
     {
-        Assert.Equal(5, AblyPgTables.All.Count);
+        Assert.Equal(6, AblyPgTables.All.Count);
         Assert.Same(AblyPgTables.User, AblyPgTables.All.Single(t => t.RowType == typeof(User)));
         Assert.Equal(["order id", "line"], AblyPgTables.OrderLine.KeyColumns.Select(c => c.Name));
         Assert.Equal("\"Sales Data\".\"Order Lines\"", AblyPgTables.OrderLine.QualifiedName);
@@ -159,6 +159,18 @@ public sealed class MapperRoundTripTests
         Assert.Equal(UserAblyTable.UninstallSql, AblyPgTables.User.GetUninstallSql());
         Assert.Equal(OrderLineAblyTable.InstallSql, AblyPgTables.OrderLine.GetInstallSql("ablypg"));
         Assert.Contains("\"custom\".\"changes\"", AblyPgTables.User.GetInstallSql("custom"), StringComparison.Ordinal);
+        Assert.Equal(UserAblyTable.PublicationSql, AblyPgTables.User.GetPublicationSql());
+        Assert.Equal(FullIdentityAuditAblyTable.PublicationSql, AblyPgTables.FullIdentityAudit.GetPublicationSql());
+    }
+
+    [Fact]
+    public void Replica_identity_comes_from_the_attribute_without_reflection()
+    {
+        Assert.Equal(ReplicaIdentity.Key, AblyPgTables.User.ReplicaIdentity);
+        Assert.Equal(ReplicaIdentity.Full, AblyPgTables.FullIdentityAudit.ReplicaIdentity);
+        Assert.Contains("REPLICA IDENTITY FULL", FullIdentityAuditAblyTable.PublicationSql, StringComparison.Ordinal);
+        Assert.DoesNotContain("REPLICA IDENTITY FULL", UserAblyTable.PublicationSql, StringComparison.Ordinal);
+        Assert.Contains("'ablypg_update_delete'", FullIdentityAuditAblyTable.PublicationSql, StringComparison.Ordinal);
     }
 
     private static AllTypes Sample(string name) => name switch

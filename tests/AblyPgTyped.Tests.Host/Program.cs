@@ -5,7 +5,7 @@ using System.Threading.Tasks;
 using AblyPgTyped;
 using AblyPgTyped.Tests.Host;
 
-// Usage: AblyPgTyped.Tests.Host <connection string> <ably port> <api key> [tables=users,counters,rooms] [bundle=N] [compatible=true] [backfill]
+// Usage: AblyPgTyped.Tests.Host <connection string> <ably port> <api key> [tables=users,counters,rooms] [bundle=N] [compatible=true] [capture=Triggers|LogicalReplication] [plan=Standard] [backfill]
 // Prints ACTIVE once this process is the active connector, STANDBY while another one is.
 // tables: the mappings (default users); bundle: MaxChangesPerMessage (default the product's); compatible: the original's message shape.
 // backfill: maps bf_rows instead of users, bundling on, and requests a backfill of it unless one exists.
@@ -18,7 +18,13 @@ var options = new ConnectorOptions
     StandbyRetryInterval = TimeSpan.FromMilliseconds(200),
     MaxRetryDelay = TimeSpan.FromSeconds(1),
     CompatibleMessages = settings.TryGetValue("compatible", out var compatible) && bool.Parse(compatible),
+    Capture = settings.TryGetValue("capture", out var capture) ? Enum.Parse<CaptureMode>(capture) : CaptureMode.Triggers,
 };
+if (settings.TryGetValue("plan", out var plan))
+{
+    options.Ably.Plan = Enum.Parse<AblyPgTyped.Publishing.AblyPlan>(plan);
+}
+
 if (settings.TryGetValue("bundle", out var bundle))
 {
     options.MaxChangesPerMessage = int.Parse(bundle, System.Globalization.CultureInfo.InvariantCulture);

@@ -14,6 +14,13 @@ internal enum ColumnNaming
     SnakeCase = 1,
 }
 
+/// <summary>The generator's copy of <c>AblyPgTyped.ReplicaIdentity</c>: same values.</summary>
+internal enum ReplicaIdentity
+{
+    Key = 0,
+    Full = 1,
+}
+
 /// <summary>The assembly's <c>[AblyTableDefaults]</c>, or the built-in defaults when it has none.</summary>
 internal sealed record MappingDefaults(MappingVisibility Visibility, ColumnNaming ColumnNaming)
 {

@@ -3,6 +3,7 @@ namespace AblyPgTyped.Generators.Model;
 /// <summary>Everything the emitter needs for one mapped type: names, columns, channels, construction. No symbols.</summary>
 /// <param name="Visibility">The accessibility of the mapping class, with the assembly's default applied.</param>
 /// <param name="ColumnNaming">The convention that named the columns, with the assembly's default applied.</param>
+/// <param name="ReplicaIdentity">What <c>old</c> carries with logical-replication capture.</param>
 internal sealed record TableSpec(
     string Namespace,
     string TypeName,
@@ -15,7 +16,8 @@ internal sealed record TableSpec(
     ConstructionSpec Construction,
     EquatableArray<EnumSpec> Enums,
     MappingVisibility Visibility,
-    ColumnNaming ColumnNaming)
+    ColumnNaming ColumnNaming,
+    ReplicaIdentity ReplicaIdentity)
 {
     public string DisplayName => Schema + "." + Table;
 }

@@ -24,6 +24,9 @@ internal static partial class BackfillLog
     [LoggerMessage(1125, LogLevel.Warning, "Backfills cannot run now; retrying in {Delay}. The drain goes on")]
     public static partial void Failing(ILogger logger, TimeSpan delay, Exception exception);
 
+    [LoggerMessage(1127, LogLevel.Information, "Backfill {Id} of {Table} cancelled after {Done} row(s); those recorded are still published")]
+    public static partial void Cancelled(ILogger logger, long id, string table, long done);
+
     [LoggerMessage(1126, LogLevel.Information, "This connector's role may not run backfills ({Reason}); it publishes changes as usual. Run backfills with a connector whose role may read the tables FOR SHARE and write the store")]
     public static partial void NotPermitted(ILogger logger, string reason);
 }

@@ -75,7 +75,7 @@ internal static class CaptureInstallScript
     /// Removes the capture of tables no longer mapped: every capture function not in <paramref name="functions"/>, and the
     /// triggers that run it. Only capture triggers and functions are dropped, never with CASCADE.
     /// </summary>
-    private static string DropOtherCaptureFunctions(string captureSchema, IReadOnlyList<string> functions)
+    public static string DropOtherCaptureFunctions(string captureSchema, IReadOnlyList<string> functions)
     {
         var keep = functions.Count == 0 ? "ARRAY[]::text[]" : "ARRAY[" + string.Join(", ", functions.Select(CaptureSql.QuoteLiteral)) + "]::text[]";
         var body =

@@ -27,27 +27,7 @@ internal static class CaptureInstaller
     public static async Task<CapturePlan> PrepareAsync(
         NpgsqlConnection connection, string captureSchema, IReadOnlyList<ChangeMapping> mappings, bool install, CancellationToken cancellationToken)
     {
-        if (CaptureSchemaRules.Problem(captureSchema) is { } reserved)
-        {
-            // Options are checked when the connector is made; this catches a schema changed on them afterwards.
-            throw new CaptureInstallException($"Capture schema {CaptureSql.QuoteIdentifier(captureSchema)} is not allowed: {reserved}; {CaptureSchemaRules.Advice}.");
-        }
-
-        var foreign = await CaptureObjects.ForeignAsync(connection, captureSchema, ForeignObjectsNamed + 1, cancellationToken);
-        if (foreign.Count > 0)
-        {
-            throw new CaptureInstallException(
-                $"Capture schema {CaptureSql.QuoteIdentifier(captureSchema)} holds objects the connector did not create: {List(foreign, ForeignObjectsNamed)}. " +
-                "The capture schema must be the connector's own, since uninstalling removes it: set CaptureSchema (captureSchema in the config file) " +
-                $"to a schema that does not exist yet, such as {CaptureSql.DefaultSchema}.");
-        }
-
-        var check = await MappingCheck.RunAsync(connection, captureSchema, mappings, cancellationToken);
-        if (check.Problems.Count > 0)
-        {
-            throw new CaptureInstallException("Capture was not installed: " + string.Join("; ", check.Problems) + ".");
-        }
-
+        var check = await CheckAsync(connection, captureSchema, mappings, cancellationToken);
         var keep = check.SetAside.Select(s => s.Mapping).ToList();
         await RequireGrantsAsync(connection, captureSchema, cancellationToken);
         var differences = await InstalledCapture.DifferencesAsync(connection, captureSchema, check.Present, keep, cancellationToken);
@@ -85,6 +65,37 @@ internal static class CaptureInstaller
         }
 
         return new CapturePlan(installId, check.SetAside, installed ? differences : []);
+    }
+
+    /// <summary>
+    /// The checks of either capture mode: the capture schema must be allowed and the connector's own, and every mapping
+    /// must fit its table. Returns which mappings are present and which are set aside.
+    /// </summary>
+    /// <exception cref="CaptureInstallException">The schema or a mapping does not allow capture.</exception>
+    public static async Task<MappingCheck> CheckAsync(NpgsqlConnection connection, string captureSchema, IReadOnlyList<ChangeMapping> mappings, CancellationToken cancellationToken)
+    {
+        if (CaptureSchemaRules.Problem(captureSchema) is { } reserved)
+        {
+            // Options are checked when the connector is made; this catches a schema changed on them afterwards.
+            throw new CaptureInstallException($"Capture schema {CaptureSql.QuoteIdentifier(captureSchema)} is not allowed: {reserved}; {CaptureSchemaRules.Advice}.");
+        }
+
+        var foreign = await CaptureObjects.ForeignAsync(connection, captureSchema, ForeignObjectsNamed + 1, cancellationToken);
+        if (foreign.Count > 0)
+        {
+            throw new CaptureInstallException(
+                $"Capture schema {CaptureSql.QuoteIdentifier(captureSchema)} holds objects the connector did not create: {List(foreign, ForeignObjectsNamed)}. " +
+                "The capture schema must be the connector's own, since uninstalling removes it: set CaptureSchema (captureSchema in the config file) " +
+                $"to a schema that does not exist yet, such as {CaptureSql.DefaultSchema}.");
+        }
+
+        var check = await MappingCheck.RunAsync(connection, captureSchema, mappings, cancellationToken);
+        if (check.Problems.Count > 0)
+        {
+            throw new CaptureInstallException("Capture was not installed: " + string.Join("; ", check.Problems) + ".");
+        }
+
+        return check;
     }
 
     /// <summary>

@@ -12,6 +12,16 @@ namespace AblyPgTyped.Capture;
 /// <param name="Data">A JSON array: rows for inserts and deletes, <c>[old, new]</c> pairs for updates.</param>
 internal sealed record CapturedRow(long Id, string Schema, string Table, char Op, int Count, DateTimeOffset CapturedAt, byte[] Data)
 {
+    /// <summary>
+    /// The position of the row's first change, when it is not <c>(Id, 0)</c>: a logical-replication row is a chunk of a
+    /// transaction, whose changes are at <c>(commit LSN, index in the transaction)</c>.
+    /// </summary>
+    public ChangePosition? FirstPosition { get; init; }
+
+    /// <summary>The durable position of the row's change number <paramref name="index"/>.</summary>
+    public ChangePosition PositionOf(int index) =>
+        FirstPosition is { } first ? new ChangePosition(first.CaptureId, first.Index + index) : new ChangePosition(Id, index);
+
     public ChangeKind Kind => Op switch
     {
         'I' => ChangeKind.Insert,

@@ -22,6 +22,9 @@ internal abstract class ChangeMapping
     /// <summary>The mapped columns, to check against the table before installing; null captures whole rows.</summary>
     public abstract IReadOnlyList<AblyColumn>? Columns { get; }
 
+    /// <summary>What <c>old</c> carries with logical-replication capture (the replica identity the table needs).</summary>
+    public abstract ReplicaIdentity ReplicaIdentity { get; }
+
     /// <summary>What the control table records as the row type.</summary>
     public abstract string RowType { get; }
 
@@ -34,7 +37,14 @@ internal abstract class ChangeMapping
     public abstract string? ChannelTemplate(ChangeKind kind);
 
     /// <summary>
-    /// Decodes one captured change: a row object for inserts and deletes, an <c>[old, new]</c> array for updates.
+    /// Whether every placeholder of the update channel names a key property, so that an old row holding only its key
+    /// (logical replication with key-only identity, when the key changed) still resolves the channel an update left.
+    /// </summary>
+    public virtual bool UpdateChannelNamesKeysOnly => false;
+
+    /// <summary>
+    /// Decodes one captured change: a row object for inserts and deletes, an <c>[old, new]</c> array for updates
+    /// (<c>old</c> may be <c>null</c>: logical replication with key-only replica identity does not log it).
     /// </summary>
     /// <exception cref="JsonException">The captured JSON does not fit the mapping.</exception>
     public abstract DecodedChange Decode(ReadOnlySpan<byte> element, ChangeKind kind, ChangePosition position, DateTimeOffset capturedAt);
@@ -64,9 +74,10 @@ internal abstract class DecodedChange(ChangeMapping mapping, ChangeKind kind, Ch
 
     /// <summary>
     /// For an update that moved its row to another per-row channel: the delete that the channel it left hears (its
-    /// <see cref="Moved"/> is true). Null for every other change.
+    /// <see cref="Moved"/> is true), resolved from the old row. Null for every other change, and when the old row is
+    /// not known.
     /// </summary>
-    public DecodedChange? Departure { get; init; }
+    public virtual DecodedChange? Departure() => null;
 
     /// <summary>Whether this is the <see cref="Departure"/> of an update: a delete on the channel its row left.</summary>
     public virtual bool Moved => false;

@@ -6,6 +6,8 @@ using System.Threading;
 using System.Threading.Tasks;
 
 
+using AblyPgTyped.Capture.Logical;
+
 namespace AblyPgTyped.Capture;
 
 /// <summary>A mapping generated for <typeparamref name="T"/>, with the application's typed handlers.</summary>
@@ -26,6 +28,8 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
     public override TableCapture Capture => Table.Capture;
 
     public override IReadOnlyList<AblyColumn>? Columns => Table.Columns;
+
+    public override ReplicaIdentity ReplicaIdentity => Table.ReplicaIdentity;
 
     public override string RowType => typeof(T).FullName ?? typeof(T).Name;
 
@@ -59,7 +63,7 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
                     throw new JsonException("An update must be captured as [old, new].");
                 }
 
-                oldRow = Table.Read(ref reader);
+                oldRow = reader.TokenType == JsonTokenType.Null ? default : Table.Read(ref reader);
                 reader.Read();
                 newRow = Table.Read(ref reader);
                 break;
@@ -67,8 +71,11 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
 
         var change = new Change<T>(kind, Table.Schema, Table.Name, position, capturedAt, newRow, oldRow);
         var channel = kind == ChangeKind.Snapshot ? namedChannel ?? Table.ResolveChannel(ChangeKind.Insert, change.Row) : Table.ResolveChannel(kind, change.Row);
-        return new Decoded(this, change, channel) { Departure = kind == ChangeKind.Update ? DepartureOf(change, channel) : null };
+        return new Decoded(this, change, channel);
     }
+
+    public override bool UpdateChannelNamesKeysOnly =>
+        LogicalCaptureInstaller.Placeholders(Table.UpdateChannel).All(p => Table.KeyColumns.Any(k => k.Property == p));
 
     /// <summary>
     /// The delete that the channel a row left hears when an update moved it to another per-row channel: the old row
@@ -76,7 +83,7 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
     /// </summary>
     private Decoded? DepartureOf(Change<T> update, string? channel)
     {
-        if (channel is null || !_updateChannelVaries)
+        if (channel is null || !_updateChannelVaries || update.Old is null)
         {
             return null;
         }
@@ -99,6 +106,8 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
         public override bool HasHandlers => !change.Moved && mapping._handlers[(int)change.Kind].Count > 0;
 
         public override bool Moved => change.Moved;
+
+        public override DecodedChange? Departure() => change.Kind == ChangeKind.Update ? mapping.DepartureOf(change, Channel) : null;
 
         public override void WriteData(Utf8JsonWriter writer)
         {

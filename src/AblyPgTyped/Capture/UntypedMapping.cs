@@ -36,6 +36,9 @@ internal sealed class UntypedMapping : ChangeMapping
 
     public override IReadOnlyList<AblyColumn>? Columns => null;
 
+    /// <summary>Whole old rows, as the original published them (and tables without a primary key need it to be published).</summary>
+    public override ReplicaIdentity ReplicaIdentity => _capture.Update || _capture.Delete ? ReplicaIdentity.Full : ReplicaIdentity.Key;
+
     public override string RowType => "json";
 
     public override string? ChannelTemplate(ChangeKind kind) => _channels[(int)kind];
@@ -71,7 +74,7 @@ internal sealed class UntypedMapping : ChangeMapping
                     throw new JsonException("An update must be captured as [old, new].");
                 }
 
-                oldRow = Object(root[0]);
+                oldRow = root[0].ValueKind == JsonValueKind.Null ? null : Object(root[0]);
                 newRow = Object(root[1]);
                 break;
         }

@@ -9,7 +9,7 @@ namespace AblyPgTyped.Config;
 /// Reads the original's environment variables, from a .env file or the process environment:
 /// <c>DB_HOST</c>, <c>DB_PORT</c>, <c>DB_USER</c>, <c>DB_PASSWORD</c>, <c>DB_NAME</c>, <c>ABLY_API_KEY</c>, <c>ABLY_CONNECTOR</c>,
 /// plus the optional <c>ABLY_REST_HOST</c>, <c>ABLY_PORT</c>, <c>ABLY_TLS_PORT</c>, <c>ABLY_TLS</c>,
-/// <c>ABLY_COMPATIBLE_MESSAGES</c> and <c>ABLYPG_CAPTURE_SCHEMA</c>. An empty value counts as unset.
+/// <c>ABLY_COMPATIBLE_MESSAGES</c>, <c>ABLYPG_CAPTURE_SCHEMA</c> and <c>ABLYPG_CAPTURE</c>. An empty value counts as unset.
 /// </summary>
 internal static class OriginalEnvConfig
 {
@@ -47,6 +47,7 @@ internal static class OriginalEnvConfig
         var captureSchema = Get("ABLYPG_CAPTURE_SCHEMA") is { } schema
             ? ConfigRules.CaptureSchema(source, "ABLYPG_CAPTURE_SCHEMA", schema)
             : Capture.CaptureSql.DefaultSchema;
+        var capture = Get("ABLYPG_CAPTURE") is { } captureText ? CaptureModeSetting.Parse(source, "ABLYPG_CAPTURE", captureText) : CaptureMode.Triggers;
 
         return new OriginalSettings
         {
@@ -62,6 +63,7 @@ internal static class OriginalEnvConfig
             Tls = tls,
             CompatibleMessages = compatible,
             CaptureSchema = captureSchema,
+            Capture = capture,
         };
 
         int? OptionalPort(string name) => Get(name) is { } text ? ConfigRules.Port(source, name, text) : null;

@@ -9,7 +9,7 @@ namespace AblyPgTyped.Config;
 /// Reads the original's <c>config/default.json</c>:
 /// <c>{"dbConfig": {"host", "port", "user", "password", "database"}, "connector": [{"tablename", "ablychannelname", "operation"}], "ably": {"apiKey"}}</c>,
 /// plus the optional <c>ably.restHost</c>, <c>ably.port</c>, <c>ably.tlsPort</c>, <c>ably.tls</c>, <c>ably.compatibleMessages</c>,
-/// <c>dbConfig.ssl</c> and <c>captureSchema</c>.
+/// <c>dbConfig.ssl</c>, <c>captureSchema</c> and <c>capture</c>.
 /// </summary>
 internal static class OriginalJsonConfig
 {
@@ -86,6 +86,9 @@ internal static class OriginalJsonConfig
             var captureSchema = top.OptionalString("captureSchema", "the schema for the connector's tables") is { } schemaText
                 ? ConfigRules.CaptureSchema(source, "captureSchema", schemaText)
                 : Capture.CaptureSql.DefaultSchema;
+            var capture = top.OptionalString("capture", "the capture mode: triggers (the default) or logical-replication") is { } captureText
+                ? CaptureModeSetting.Parse(source, "capture", captureText)
+                : CaptureMode.Triggers;
 
             return new OriginalSettings
             {
@@ -102,6 +105,7 @@ internal static class OriginalJsonConfig
                 Tls = tls,
                 CompatibleMessages = compatible ?? false,
                 CaptureSchema = captureSchema,
+                Capture = capture,
             };
         }
     }

@@ -33,6 +33,8 @@ internal sealed class OriginalSettings
 
     public string CaptureSchema { get; set; } = CaptureSql.DefaultSchema;
 
+    public CaptureMode Capture { get; set; }
+
     public required IReadOnlyList<ConnectorEntry> Entries { get; init; }
 
     /// <summary>The Npgsql connection string, built field by field (values are escaped by the builder).</summary>
@@ -67,6 +69,7 @@ internal sealed class OriginalSettings
         {
             ConnectionString = ConnectionString,
             CaptureSchema = CaptureSchema,
+            Capture = Capture,
             CompatibleMessages = CompatibleMessages,
         };
         options.Ably.ApiKey = ApiKey;

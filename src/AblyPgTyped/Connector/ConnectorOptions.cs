@@ -28,6 +28,13 @@ public sealed class ConnectorOptions
     /// <summary>The schema that holds the capture store, control table and trigger functions. Default <c>ablypg</c>.</summary>
     public string CaptureSchema { get; set; } = CaptureSql.DefaultSchema;
 
+    /// <summary>
+    /// How changes are captured: <see cref="CaptureMode.Triggers"/> (the default: no server settings needed) or
+    /// <see cref="CaptureMode.LogicalReplication"/> (writers pay nothing; needs <c>wal_level = logical</c> and a role with
+    /// <c>REPLICATION</c>). Both publish the same messages with the same guarantees.
+    /// </summary>
+    public CaptureMode Capture { get; set; } = CaptureMode.Triggers;
+
     /// <summary>Where and how to publish.</summary>
     public AblyOptions Ably { get; set; } = new();
 
@@ -91,13 +98,17 @@ public sealed class ConnectorOptions
     /// no longer mapped, and the record of the mappings. A connector that finds exactly this installed runs no DDL, so it
     /// may run as a role with only the grants of <see cref="GetGrantSql"/>. Needs no database and no API key.
     /// </summary>
-    public string GetInstallSql() => CaptureInstallScript.ForReview(CaptureSchema, Mappings());
+    public string GetInstallSql() => Capture == CaptureMode.LogicalReplication
+        ? global::AblyPgTyped.Capture.Logical.LogicalCaptureInstaller.GetInstallSql(this)
+        : CaptureInstallScript.ForReview(CaptureSchema, Mappings());
 
     /// <summary>
     /// The DDL that removes everything a connector with these options installs, and nothing else: the capture triggers
     /// and functions and the store's tables, then the capture schema if nothing else is left in it.
     /// </summary>
-    public string GetUninstallSql() => "BEGIN;\n\n" + CaptureObjects.UninstallSql(CaptureSchema) + "\nCOMMIT;\n";
+    public string GetUninstallSql() => Capture == CaptureMode.LogicalReplication
+        ? global::AblyPgTyped.Capture.Logical.LogicalCaptureInstaller.GetUninstallSql(CaptureSchema, EffectiveConnectionString)
+        : "BEGIN;\n\n" + CaptureObjects.UninstallSql(CaptureSchema) + "\nCOMMIT;\n";
 
     /// <summary>
     /// The GRANT script that lets <paramref name="role"/> run the connector and nothing more: use the capture store
@@ -155,6 +166,11 @@ public sealed class ConnectorOptions
         if (Tables.Count == 0 && UntypedMappings.Count == 0)
         {
             throw new AblyConfigurationException("No table is mapped: add AblyPgTables.All (or single mappings) to ConnectorOptions.Tables.");
+        }
+
+        if (!Enum.IsDefined(Capture))
+        {
+            throw new AblyConfigurationException($"Capture '{Capture}' is not a capture mode: use Triggers or LogicalReplication.");
         }
 
         Positive(MaxChangesInFlight, nameof(MaxChangesInFlight));

@@ -12,7 +12,8 @@ namespace AblyPgTyped.Draining;
 /// Turns a captured row into pending changes, each routed to its channel and rendered as a message. A change that
 /// cannot be decoded, routed or rendered is dead-lettered alone with its reason; the rest of the row goes on.
 /// </summary>
-internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string Table), ChangeMapping> mappings, MessageBuilder builder, int maxMessageSize)
+internal sealed class ChangeDecoder(
+    IReadOnlyDictionary<(string Schema, string Table), ChangeMapping> mappings, MessageBuilder builder, int maxMessageSize, CaptureMode capture)
 {
     /// <summary>Splitting a row into its changes only skips over values, so it may go deeper than a mapping reads.</summary>
     private static readonly JsonReaderOptions SplitOptions = new() { MaxDepth = 4096 };
@@ -31,7 +32,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             // The row's JSON cannot even be split into changes: all of it is one dead letter.
-            deadLetters.Add(new DeadLetter(new ChangePosition(row.Id, 0), row.Schema, row.Table, row.Op, null,
+            deadLetters.Add(new DeadLetter(row.PositionOf(0), row.Schema, row.Table, row.Op, null,
                 $"the captured row ({row.Count} change(s)) is not a readable JSON array: {e.Message}", Encoding.UTF8.GetString(row.Data)));
             return;
         }
@@ -44,7 +45,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
                 continue; // finished before a restart, while others of the row were still on their way
             }
 
-            var position = new ChangePosition(row.Id, index);
+            var position = row.PositionOf(index);
             if (mapping is null)
             {
                 deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, null,
@@ -102,12 +103,32 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
     }
 
     /// <summary>
-    /// The departure of an update that moved its row to another channel, rendered; null when there is none, or when the
-    /// old channel is not a valid name (nothing of the row was ever published there) or the message would be too large.
+    /// The departure of an update that moved its row to another channel, rendered; null when there is none, when the old
+    /// row cannot tell (logical replication with key-only identity logs the old key alone, and nothing when the key did
+    /// not change: a channel naming other properties needs <see cref="ReplicaIdentity.Full"/>), when the old channel
+    /// does not resolve or is not a valid name (nothing of the row was ever published there), or when the message would
+    /// be too large.
     /// </summary>
     private (DecodedChange Change, OutboundMessage Message, int Size)? Departure(DecodedChange change)
     {
-        if (change.Departure is not { Channel: { } channel } departure || ChannelProblem(channel) is not null)
+        var mapping = change.Mapping;
+        if (change.Kind != ChangeKind.Update
+            || (capture == CaptureMode.LogicalReplication && mapping.ReplicaIdentity != ReplicaIdentity.Full && !mapping.UpdateChannelNamesKeysOnly))
+        {
+            return null;
+        }
+
+        DecodedChange? departure;
+        try
+        {
+            departure = change.Departure();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null;
+        }
+
+        if (departure is not { Channel: { } channel } || ChannelProblem(channel) is not null)
         {
             return null;
         }

@@ -61,7 +61,7 @@ internal sealed class ChangeDrain(
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var progress = new DrainProgress(logger);
         var scheduler = new PublishScheduler(options, publisher, fence, progress, new MessageBuilder(installId, options.CompatibleMessages), logger);
-        var decoder = new ChangeDecoder(mappings, new MessageBuilder(installId, options.CompatibleMessages), options.Ably.Limits.MaxMessageSize);
+        var decoder = new ChangeDecoder(mappings, new MessageBuilder(installId, options.CompatibleMessages), options.Ably.Limits.MaxMessageSize, options.Capture);
         var publishing = Task.Run(() => scheduler.RunAsync(stop.Token), CancellationToken.None);
         var handling = Task.Run(() => RunHandlersAsync(progress, stop.Token), CancellationToken.None);
         try

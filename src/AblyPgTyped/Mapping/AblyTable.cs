@@ -98,8 +98,22 @@ public abstract class AblyTable
     /// </summary>
     public string GetInstallSql(string captureSchema = CaptureSql.DefaultSchema) => CaptureSql.InstallTable(captureSchema, Capture);
 
+    /// <summary>
+    /// The DDL that publishes this table for logical-replication capture into <paramref name="captureSchema"/>'s
+    /// publications: its mapped operations, its columns (PostgreSQL 15+) and, with <see cref="AblyPgTyped.ReplicaIdentity.Full"/>,
+    /// <c>REPLICA IDENTITY FULL</c>. Idempotent; it expects the publications to exist (the connector installs both).
+    /// </summary>
+    public string GetPublicationSql(string captureSchema = CaptureSql.DefaultSchema) =>
+        global::AblyPgTyped.Capture.Logical.PublicationSql.InstallTable(captureSchema, Capture, ReplicaIdentity == AblyPgTyped.ReplicaIdentity.Full);
+
     /// <summary>The DDL that removes this table's capture triggers and functions. Idempotent.</summary>
     public string GetUninstallSql(string captureSchema = CaptureSql.DefaultSchema) => CaptureSql.UninstallTable(captureSchema, Schema, Name);
+
+    /// <summary>
+    /// What <c>old</c> carries with <see cref="CaptureMode.LogicalReplication"/> capture, as
+    /// <see cref="AblyTableAttribute.ReplicaIdentity"/> sets it: generated code overrides it for <see cref="AblyPgTyped.ReplicaIdentity.Full"/>.
+    /// </summary>
+    public virtual ReplicaIdentity ReplicaIdentity => AblyPgTyped.ReplicaIdentity.Key;
 
     /// <summary>The connector's view of this mapping.</summary>
     internal abstract ChangeMapping CreateMapping();

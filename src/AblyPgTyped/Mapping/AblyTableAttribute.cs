@@ -48,4 +48,11 @@ public sealed class AblyTableAttribute : Attribute
     /// <see cref="AblyTableDefaultsAttribute.ColumnNaming"/> applies, else <see cref="ColumnNaming.Exact"/>.
     /// </summary>
     public ColumnNaming ColumnNaming { get; set; }
+
+    /// <summary>
+    /// What <c>old</c> carries with <see cref="CaptureMode.LogicalReplication"/> capture: the key (the default) or the whole
+    /// previous row (<see cref="AblyPgTyped.ReplicaIdentity.Full"/>, which sets <c>REPLICA IDENTITY FULL</c> on the table).
+    /// Trigger capture always has the whole old row.
+    /// </summary>
+    public ReplicaIdentity ReplicaIdentity { get; set; }
 }

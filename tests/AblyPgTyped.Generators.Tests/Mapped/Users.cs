@@ -41,3 +41,7 @@ public static class Outer
 /// <summary>Snake-case column names, with an explicit name that the convention does not touch.</summary>
 [AblyTable("orders", Insert = "orders", ColumnNaming = ColumnNaming.SnakeCase)]
 public sealed record SnakeCaseOrder(int OrderId, int CustomerId, [property: AblyColumn("HTTP")] int HttpStatus);
+
+/// <summary>A mapping whose updates and deletes carry the whole old row in logical-replication capture.</summary>
+[AblyTable("audit_entries", Update = "audit", Delete = "audit", ReplicaIdentity = ReplicaIdentity.Full)]
+public sealed record FullIdentityAudit([property: AblyKey] int Id, string Note);

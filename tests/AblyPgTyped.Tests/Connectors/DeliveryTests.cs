@@ -11,12 +11,15 @@ namespace AblyPgTyped.Tests.Connectors;
 
 /// <summary>What subscribers receive, against a real PostgreSQL and the local endpoint over real HTTP.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class DeliveryTests(PostgresFixture postgres)
+public class DeliveryTests(PostgresFixture postgres)
 {
+    /// <summary>The capture mode the tests run in; a subclass runs them all again in another.</summary>
+    protected virtual CaptureMode Capture => CaptureMode.Triggers;
+
     [Fact]
     public async Task Inserts_updates_and_deletes_arrive_in_the_typed_shape_and_read_back_as_changes()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         var handled = new ConcurrentQueue<Change<User>>();
         await h.StartConnectorAsync(h.Options(AblyPgTables.User), c => c
             .On<User>(ChangeKind.Insert, (change, _) => { handled.Enqueue(change); return Task.CompletedTask; })
@@ -67,7 +70,7 @@ public sealed class DeliveryTests(PostgresFixture postgres)
     [Fact]
     public async Task Message_ids_are_derived_from_durable_positions()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         await h.StartConnectorAsync(h.Options(AblyPgTables.User));
 
         await h.ExecuteAsync("""INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 3) g""");
@@ -81,7 +84,7 @@ public sealed class DeliveryTests(PostgresFixture postgres)
     [Fact]
     public async Task A_row_over_8000_bytes_is_delivered_and_does_not_fail_the_insert()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         await h.StartConnectorAsync(h.Options(AblyPgTables.User));
         var bio = string.Concat(Enumerable.Repeat("0123456789abcdef", 2000)); // 32,000 bytes of JSON
 
@@ -94,7 +97,7 @@ public sealed class DeliveryTests(PostgresFixture postgres)
     [Fact]
     public async Task An_oversize_change_is_dead_lettered_while_later_changes_flow()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         await h.StartConnectorAsync(h.Options(AblyPgTables.User));
 
         await h.ExecuteAsync("""INSERT INTO users VALUES (1, 'huge', repeat('x', 70000))""");
@@ -107,13 +110,13 @@ public sealed class DeliveryTests(PostgresFixture postgres)
         Assert.Matches("^the message is [0-9]+ bytes; the maximum message size is 65536$", reason);
         Assert.Equal("huge", await h.ScalarAsync<string>("""SELECT data->>'Name' FROM ablypg.dead_letters"""));
         Assert.Contains(h.Logs.Entries, e => e.EventId == 1101 && e.Text.Contains("dead-lettered", StringComparison.Ordinal));
-        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes") == 0);
+        await Eventually(async () => await h.BacklogAsync() == 0);
     }
 
     [Fact]
     public async Task Hostile_table_and_column_names_work_end_to_end()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.OrderLines);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.OrderLines);
         await h.StartConnectorAsync(h.Options(AblyPgTables.OrderLine));
 
         await h.ExecuteAsync(""""INSERT INTO "Sales Data"."Order ""Lines""; DROP" VALUES (7, 1, 'it''s "fine" \ here')"""");
@@ -128,14 +131,14 @@ public sealed class DeliveryTests(PostgresFixture postgres)
     [Fact]
     public async Task Bundling_packs_a_busy_channel_into_few_messages_that_read_back_in_order()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         var options = h.Options(AblyPgTables.User);
         options.MaxChangesPerMessage = 500; // the default: adaptive bundling on
         await h.StartConnectorAsync(options);
 
         // 5,000 changes at once on one channel: far more than 50 messages/s could carry one by one.
         await h.ExecuteAsync("""INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 5000) g""");
-        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes") == 0, seconds: 10);
+        await Eventually(async () => await h.BacklogAsync() == 0, seconds: 10);
         var messages = h.Ably.GetMessages();
 
         Assert.Contains(messages, m => m.Name == "bundle");
@@ -148,7 +151,7 @@ public sealed class DeliveryTests(PostgresFixture postgres)
     [Fact]
     public async Task A_throwing_handler_is_logged_and_the_stream_goes_on()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         var seen = new ConcurrentQueue<int>();
         await h.StartConnectorAsync(h.Options(AblyPgTables.User), c => c.On<User>(ChangeKind.Insert, (change, _) =>
         {
@@ -167,7 +170,7 @@ public sealed class DeliveryTests(PostgresFixture postgres)
     [Fact]
     public async Task Registering_a_handler_for_an_uncaptured_kind_fails_clearly()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Counters);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Counters);
         await using var connector = new Connector(h.Options(AblyPgTables.Counter));
 
         var error = Assert.Throws<InvalidOperationException>(() => connector.On<Counter>(ChangeKind.Delete, (_, _) => Task.CompletedTask));

@@ -10,12 +10,15 @@ namespace AblyPgTyped.Tests.Connectors;
 
 /// <summary>Nothing lost and nothing seen twice: stops, kills, endpoint outages, retries, standby takeover.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class DurabilityTests(PostgresFixture postgres)
+public class DurabilityTests(PostgresFixture postgres)
 {
+    /// <summary>The capture mode the tests run in; a subclass runs them all again in another.</summary>
+    protected virtual CaptureMode Capture => CaptureMode.Triggers;
+
     [Fact]
     public async Task Changes_made_while_the_connector_is_stopped_are_delivered_after_restart()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         var first = await h.StartConnectorAsync(h.Options(AblyPgTables.User));
         await h.ExecuteAsync("""INSERT INTO users SELECT g, 'a' || g FROM generate_series(1, 100) g""");
         await h.WaitForMessagesAsync(100);
@@ -36,7 +39,7 @@ public sealed class DurabilityTests(PostgresFixture postgres)
     [Fact]
     public async Task A_connector_killed_mid_batch_loses_nothing_and_subscribers_see_each_change_once()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         using (var victim = ConnectorProcess.Start(h))
         {
             await victim.WaitUntilActiveAsync();
@@ -50,7 +53,7 @@ public sealed class DurabilityTests(PostgresFixture postgres)
         await h.ExecuteAsync("""INSERT INTO users SELECT g, 'after' || g FROM generate_series(501, 600) g""");
         await h.StartConnectorAsync(h.Options(AblyPgTables.User));
         var messages = await h.WaitForMessagesAsync(600);
-        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes") == 0);
+        await Eventually(async () => await h.BacklogAsync() == 0);
         await Task.Delay(300);
 
         Assert.Equal(600, h.Ably.GetMessages().Count);
@@ -60,7 +63,7 @@ public sealed class DurabilityTests(PostgresFixture postgres)
     [Fact]
     public async Task Changes_made_while_the_endpoint_is_down_are_delivered_when_it_recovers()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         await h.StartConnectorAsync(h.Options(AblyPgTables.User));
         h.Ably.Faults.DropAll();
 
@@ -68,13 +71,13 @@ public sealed class DurabilityTests(PostgresFixture postgres)
         await Eventually(() => h.Ably.GetStats().DroppedConnections >= 3);
         await Eventually(() => h.Logs.Entries.Any(e => e.EventId == 1201));
         Assert.Equal(0, h.Ably.AcceptedMessageCount);
-        Assert.Equal(1L, await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes"));
+        Assert.Equal(1L, await h.BacklogAsync());
 
         h.Ably.Faults.Clear();
         var messages = await h.WaitForMessagesAsync(50);
 
         Assert.Equal(50, messages.Select(m => m.Id).Distinct().Count());
-        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes") == 0);
+        await Eventually(async () => await h.BacklogAsync() == 0);
     }
 
     [Theory]
@@ -83,7 +86,7 @@ public sealed class DurabilityTests(PostgresFixture postgres)
     [InlineData(429, 42913, 1)]
     public async Task Server_errors_and_rate_limits_are_retried_without_duplicates(int status, int code, int retryAfterSeconds)
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         await h.StartConnectorAsync(h.Options(AblyPgTables.User));
         h.Ably.Faults.FailNext(4, status, code, retryAfter: retryAfterSeconds > 0 ? TimeSpan.FromSeconds(retryAfterSeconds) : null);
 
@@ -100,7 +103,7 @@ public sealed class DurabilityTests(PostgresFixture postgres)
     [Fact]
     public async Task A_rejected_key_pauses_publishing_without_discarding_anything()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         var options = h.Options(AblyPgTables.User);
         options.Ably.ApiKey = "test.key:wrong-secret";
         await h.StartConnectorAsync(options);
@@ -108,7 +111,7 @@ public sealed class DurabilityTests(PostgresFixture postgres)
         await h.ExecuteAsync("""INSERT INTO users VALUES (1, 'kept', NULL)""");
         await Eventually(() => h.Logs.Entries.Any(e => e.EventId == 1202));
 
-        Assert.Equal(1L, await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes"));
+        Assert.Equal(1L, await h.BacklogAsync());
         Assert.Equal(0L, await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters"));
         Assert.DoesNotContain("wrong-secret", h.Logs.AllText, StringComparison.Ordinal);
         Assert.DoesNotContain("s3cr3t-value", h.Logs.AllText, StringComparison.Ordinal);
@@ -117,7 +120,7 @@ public sealed class DurabilityTests(PostgresFixture postgres)
     [Fact]
     public async Task A_standby_takes_over_within_seconds_when_the_active_process_is_killed()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         using var active = ConnectorProcess.Start(h);
         await active.WaitUntilActiveAsync();
         var standby = await h.StartConnectorAsync(h.Options(AblyPgTables.User));
@@ -140,7 +143,7 @@ public sealed class DurabilityTests(PostgresFixture postgres)
     [Fact]
     public async Task Only_one_of_two_connectors_is_active_and_stopping_it_hands_over()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         var first = await h.StartConnectorAsync(h.Options(AblyPgTables.User));
         var second = await h.StartConnectorAsync(h.Options(AblyPgTables.User));
         await Eventually(() => first.IsActive);

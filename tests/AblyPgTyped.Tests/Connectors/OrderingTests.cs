@@ -9,13 +9,16 @@ using Xunit;
 namespace AblyPgTyped.Tests.Connectors;
 
 [Collection(PostgresCollection.Name)]
-public sealed class OrderingTests(PostgresFixture postgres)
+public class OrderingTests(PostgresFixture postgres)
 {
+    /// <summary>The capture mode the tests run in; a subclass runs them all again in another.</summary>
+    protected virtual CaptureMode Capture => CaptureMode.Triggers;
+
     [Fact]
     public async Task Concurrent_writers_changes_to_each_row_arrive_on_its_channel_in_commit_order()
     {
         const int rows = 4, writers = 8, transactionsPerWriter = 100;
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Counters);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Counters);
         await h.StartConnectorAsync(h.Options(AblyPgTables.Counter));
         await h.ExecuteAsync($"""INSERT INTO counters SELECT g, 0, 0 FROM generate_series(1, {rows}) g""");
 

@@ -15,12 +15,18 @@ public sealed class ConnectorHarness : IAsyncDisposable
 
     private readonly List<Connector> _connectors = [];
 
-    private ConnectorHarness(string connectionString, LocalAblyServer ably, NpgsqlDataSource database)
+    private string _lastWrite = "0/0";
+
+    private ConnectorHarness(string connectionString, LocalAblyServer ably, NpgsqlDataSource database, CaptureMode capture)
     {
         ConnectionString = connectionString;
         Ably = ably;
         Database = database;
+        Capture = capture;
     }
+
+    /// <summary>The capture mode of every connector this harness starts (in its own process too).</summary>
+    public CaptureMode Capture { get; }
 
     public string ConnectionString { get; }
 
@@ -30,16 +36,20 @@ public sealed class ConnectorHarness : IAsyncDisposable
 
     public TestLoggerFactory Logs { get; } = new();
 
-    public static Task<ConnectorHarness> StartAsync(PostgresFixture postgres, params string[] schema) => StartAsync(postgres, _ => { }, schema);
+    public static Task<ConnectorHarness> StartAsync(PostgresFixture postgres, params string[] schema) =>
+        StartAsync(postgres, CaptureMode.Triggers, schema);
 
-    /// <summary>As <see cref="StartAsync(PostgresFixture, string[])"/>, with the local endpoint's options set by <paramref name="configureAbly"/>.</summary>
-    public static async Task<ConnectorHarness> StartAsync(PostgresFixture postgres, Action<LocalAblyOptions> configureAbly, params string[] schema)
+    public static Task<ConnectorHarness> StartAsync(PostgresFixture postgres, CaptureMode capture, params string[] schema) =>
+        StartAsync(postgres, capture, _ => { }, schema);
+
+    /// <summary>A harness whose endpoint <paramref name="configureAbly"/> sets up (its plan, say).</summary>
+    public static async Task<ConnectorHarness> StartAsync(PostgresFixture postgres, CaptureMode capture, Action<LocalAblyOptions> configureAbly, params string[] schema)
     {
         var connectionString = await postgres.Server.CreateDatabaseAsync();
         var ablyOptions = new LocalAblyOptions { ApiKeys = { ApiKey } };
         configureAbly(ablyOptions);
         var ably = await LocalAblyServer.StartAsync(ablyOptions);
-        var harness = new ConnectorHarness(connectionString, ably, NpgsqlDataSource.Create(connectionString));
+        var harness = new ConnectorHarness(connectionString, ably, NpgsqlDataSource.Create(connectionString), capture);
         foreach (var statement in schema)
         {
             await harness.ExecuteAsync(statement);
@@ -57,6 +67,7 @@ public sealed class ConnectorHarness : IAsyncDisposable
         var options = new ConnectorOptions
         {
             ConnectionString = ConnectionString,
+            Capture = Capture,
             Ably = { ApiKey = ApiKey, RestHost = "127.0.0.1", Port = Ably.Port, Tls = false, MaxRetryDuration = TimeSpan.FromSeconds(2) },
             MaxRetryDelay = TimeSpan.FromSeconds(1),
             StandbyRetryInterval = TimeSpan.FromMilliseconds(200),
@@ -88,6 +99,27 @@ public sealed class ConnectorHarness : IAsyncDisposable
         }
 
         await command.ExecuteNonQueryAsync();
+        if (Capture == CaptureMode.LogicalReplication)
+        {
+            _lastWrite = await ScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text");
+        }
+    }
+
+    /// <summary>
+    /// What capture still holds unpublished: with triggers, the store's rows; with logical replication, 1 until the slot
+    /// has confirmed past the last <see cref="ExecuteAsync"/>, then 0.
+    /// </summary>
+    public async Task<long> BacklogAsync()
+    {
+        if (Capture == CaptureMode.Triggers)
+        {
+            return await ScalarAsync<long>("SELECT count(*) FROM ablypg.changes");
+        }
+
+        await using var command = Database.CreateCommand(
+            "SELECT count(*) FROM pg_replication_slots WHERE database = current_database() AND coalesce(confirmed_flush_lsn, '0/0') < $1::pg_lsn");
+        command.Parameters.Add(new NpgsqlParameter { Value = _lastWrite });
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     public async Task<T> ScalarAsync<T>(string sql)
@@ -108,6 +140,24 @@ public sealed class ConnectorHarness : IAsyncDisposable
         }
 
         await Ably.DisposeAsync();
+
+        // Slots are cluster-wide and keep WAL: every test database gives its slot back (a killed connector's walsender
+        // may still hold it for a moment).
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            try
+            {
+                await ExecuteAsync(
+                    "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = current_database() AND active_pid IS NOT NULL;" +
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database()");
+                break;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse)
+            {
+                await Task.Delay(100);
+            }
+        }
+
         await Database.DisposeAsync();
     }
 }

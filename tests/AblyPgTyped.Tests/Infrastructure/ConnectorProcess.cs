@@ -30,15 +30,18 @@ public sealed class ConnectorProcess : IDisposable
 
     public bool IsActive => _state == "ACTIVE";
 
+    /// <summary>The process id, to read its memory use.</summary>
+    public int Id => _process.Id;
+
     /// <summary>
-    /// Starts a connector process for the harness; <paramref name="settings"/> are the host's options: <c>name=value</c>
+    /// Starts a connector process in the harness's capture mode for the harness; <paramref name="settings"/> are the host's options: <c>name=value</c>
     /// (tables, bundle, compatible), or <c>backfill</c> to map the backfill test's table instead of users.
     /// </summary>
     public static ConnectorProcess Start(ConnectorHarness harness, params string[] settings)
     {
         var host = RepositoryPaths.BuiltProgram("tests/AblyPgTyped.Tests.Host", "AblyPgTyped.Tests.Host");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { host, harness.ConnectionString, harness.Ably.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), ConnectorHarness.ApiKey }.Concat(settings))
+        foreach (var argument in new[] { host, harness.ConnectionString, harness.Ably.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), ConnectorHarness.ApiKey, "capture=" + harness.Capture }.Concat(settings))
         {
             start.ArgumentList.Add(argument);
         }

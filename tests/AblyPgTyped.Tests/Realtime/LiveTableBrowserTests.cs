@@ -87,6 +87,7 @@ public sealed class LiveTableBrowserTests(PostgresFixture postgres, ITestOutputH
         await AblyJs.EnsureInstalledAsync(liveTable, Path.Combine("node_modules", "ably", "build", "ably.min.js"));
         await using var h = await ConnectorHarness.StartAsync(
             postgres,
+            CaptureMode.Triggers,
             a => a.ServedFolders["live-table"] = liveTable,
             """CREATE TABLE customer_orders ("Id" int PRIMARY KEY, "CustomerId" int NOT NULL, "Status" text NOT NULL);""");
         await h.StartConnectorAsync(h.Options(AblyPgTables.CustomerOrder));

@@ -70,7 +70,7 @@ public sealed class ChangeSubscriberTests(PostgresFixture postgres, ITestOutputH
     [Fact]
     public async Task A_silent_partition_and_a_reset_connection_resume_from_the_last_event_with_nothing_lost_or_repeated()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, a => a.SseKeepAliveInterval = TimeSpan.FromMilliseconds(200), Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, CaptureMode.Triggers, a => a.SseKeepAliveInterval = TimeSpan.FromMilliseconds(200), Schemas.Users);
         await h.StartConnectorAsync(h.Options(AblyPgTables.User));
         await using var proxy = new SilentPartitionProxy(h.Ably.Port);
 

@@ -93,6 +93,55 @@ DROP FUNCTION IF EXISTS ""ablypg"".""capture_public_audit_entries_d443a600_upd""
 DROP FUNCTION IF EXISTS ""ablypg"".""capture_public_audit_entries_d443a600_del""() CASCADE;
 ";
 
+        /// <summary>The DDL that publishes this table for logical-replication capture in the default capture schema's publications. Idempotent.</summary>
+        public const string PublicationSql = @"DO $ablypg$
+DECLARE
+    target regclass := pg_catalog.to_regclass('""public"".""audit_entries""');
+    qualified text := '""public"".""audit_entries""';
+    wanted text := 'ablypg_insert';
+    mapped text[] := ARRAY['id', 'action']::text[];
+    identity ""char"";
+    listed text;
+    wanted_attrs int2[];
+    existing int2[];
+    member boolean;
+    other text;
+BEGIN
+    IF target IS NULL THEN
+        RAISE EXCEPTION 'table % does not exist', qualified;
+    END IF;
+    identity := (SELECT c.relreplident FROM pg_catalog.pg_class c WHERE c.oid = target);
+    IF mapped IS NOT NULL AND identity IN ('d', 'i') AND pg_catalog.current_setting('server_version_num')::int >= 150000 THEN
+        SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum), pg_catalog.array_agg(a.attnum ORDER BY a.attnum)
+        INTO listed, wanted_attrs
+        FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = target AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+          AND (a.attname = ANY (mapped)
+               OR a.attnum IN (SELECT pg_catalog.unnest(i.indkey) FROM pg_catalog.pg_index i
+                               WHERE i.indrelid = target AND (i.indisreplident OR (identity = 'd' AND i.indisprimary))));
+    END IF;
+    FOR other IN SELECT p.pubname FROM pg_catalog.pg_publication p JOIN pg_catalog.pg_publication_rel r ON r.prpubid = p.oid
+                 WHERE r.prrelid = target AND p.pubname <> wanted AND p.pubname = ANY (ARRAY['ablypg_insert', 'ablypg_update', 'ablypg_delete', 'ablypg_insert_update', 'ablypg_insert_delete', 'ablypg_update_delete', 'ablypg_insert_update_delete']::text[]) LOOP
+        EXECUTE pg_catalog.format('ALTER PUBLICATION %I DROP TABLE %s', other, qualified);
+    END LOOP;
+    member := EXISTS (SELECT 1 FROM pg_catalog.pg_publication p JOIN pg_catalog.pg_publication_rel r ON r.prpubid = p.oid
+                      WHERE p.pubname = wanted AND r.prrelid = target);
+    IF member AND pg_catalog.current_setting('server_version_num')::int >= 150000 THEN
+        EXECUTE 'SELECT (SELECT pg_catalog.array_agg(x ORDER BY x) FROM pg_catalog.unnest(r.prattrs) x) FROM pg_catalog.pg_publication p JOIN pg_catalog.pg_publication_rel r ON r.prpubid = p.oid WHERE p.pubname = $1 AND r.prrelid = $2'
+        INTO existing USING wanted, target;
+        IF existing IS DISTINCT FROM wanted_attrs THEN
+            EXECUTE pg_catalog.format('ALTER PUBLICATION %I DROP TABLE %s', wanted, qualified);
+            member := false;
+        END IF;
+    END IF;
+    IF NOT member THEN
+        EXECUTE pg_catalog.format('ALTER PUBLICATION %I ADD TABLE %s', wanted, qualified) || coalesce(' (' || listed || ')', '');
+    END IF;
+END
+$ablypg$;
+
+";
+
         /// <summary>The one instance of this mapping.</summary>
         public static AuditEntryAblyTable Instance { get; } = new();
 
