@@ -12,7 +12,8 @@ namespace AblyPgTyped.Draining;
 /// Turns a captured row into pending changes, each routed to its channel and rendered as a message. A change that
 /// cannot be decoded, routed or rendered is dead-lettered alone with its reason; the rest of the row goes on.
 /// </summary>
-internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string Table), ChangeMapping> mappings, MessageBuilder builder, int maxMessageSize)
+internal sealed class ChangeDecoder(
+    IReadOnlyDictionary<(string Schema, string Table), ChangeMapping> mappings, MessageBuilder builder, int maxMessageSize, CaptureMode capture)
 {
     /// <summary>Splitting a row into its changes only skips over values, so it may go deeper than a mapping reads.</summary>
     private static readonly JsonReaderOptions SplitOptions = new() { MaxDepth = 4096 };
@@ -89,8 +90,53 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
                 continue;
             }
 
-            changes.Add(new PendingChange(change, captured, message, size, held));
+            if (Departure(change) is { } departure)
+            {
+                var parts = new ChangeParts();
+                changes.Add(new PendingChange(change, captured, message, size, held) { Parts = parts });
+                changes.Add(new PendingChange(departure.Change, captured, departure.Message, departure.Size, held) { Parts = parts });
+            }
+            else
+            {
+                changes.Add(new PendingChange(change, captured, message, size, held));
+            }
         }
+    }
+
+    /// <summary>
+    /// The departure of an update that moved its row to another channel, rendered; null when there is none, when the old
+    /// row cannot tell (logical replication with key-only identity logs the old key alone, and nothing when the key did
+    /// not change: a channel naming other properties needs <see cref="ReplicaIdentity.Full"/>), when the old channel
+    /// does not resolve or is not a valid name (nothing of the row was ever published there), or when the message would
+    /// be too large.
+    /// </summary>
+    private (DecodedChange Change, OutboundMessage Message, int Size)? Departure(DecodedChange change)
+    {
+        var mapping = change.Mapping;
+        if (change.Kind != ChangeKind.Update
+            || (capture == CaptureMode.LogicalReplication && mapping.ReplicaIdentity != ReplicaIdentity.Full && !mapping.UpdateChannelNamesKeysOnly))
+        {
+            return null;
+        }
+
+        DecodedChange? departure;
+        try
+        {
+            departure = change.Departure();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null;
+        }
+
+        if (departure is not { Channel: { } channel } || ChannelProblem(channel) is not null)
+        {
+            return null;
+        }
+
+        var message = builder.Single(departure);
+        var size = AblyMessageSize.Of(message);
+        return size <= maxMessageSize ? (departure, message, size) : null;
     }
 
     /// <summary>

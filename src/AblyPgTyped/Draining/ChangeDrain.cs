@@ -64,7 +64,7 @@ internal sealed class ChangeDrain(
         var progress = new DrainProgress(logger, telemetry);
         var scheduler = new PublishScheduler(
             options, publisher, fence, progress, new MessageBuilder(installId, options.CompatibleMessages), new PublishObserver(telemetry), logger);
-        var decoder = new ChangeDecoder(mappings, new MessageBuilder(installId, options.CompatibleMessages), options.Ably.Limits.MaxMessageSize);
+        var decoder = new ChangeDecoder(mappings, new MessageBuilder(installId, options.CompatibleMessages), options.Ably.Limits.MaxMessageSize, options.Capture);
         var publishing = Task.Run(() => scheduler.RunAsync(stop.Token), CancellationToken.None);
         var handling = Task.Run(() => RunHandlersAsync(progress, stop.Token), CancellationToken.None);
         try

@@ -438,7 +438,7 @@ internal static class LogicalCaptureInstaller
     }
 
     /// <summary>The property names of a channel template's <c>{Property}</c> placeholders (<c>{{</c> and <c>}}</c> are literal braces).</summary>
-    private static IEnumerable<string> Placeholders(string? template)
+    internal static IEnumerable<string> Placeholders(string? template)
     {
         if (template is null)
         {
