@@ -20,7 +20,7 @@ public sealed partial class Connector
                      ?? throw new InvalidOperationException($"There is no backfill {id}.");
         if (status.State == "cancelled")
         {
-            BackfillLog.Cancelled(_logger, id, status.Schema + "." + status.Table, status.RowsDone);
+            LogMessages.Cancelled(_logger, id, status.Schema + "." + status.Table, status.RowsDone);
         }
 
         return status;

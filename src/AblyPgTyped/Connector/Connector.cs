@@ -295,7 +295,7 @@ public sealed partial class Connector : IAsyncDisposable
 
         await using var session = await OpenAsync(cancellationToken);
         var status = await BackfillStore.RequestAsync(session.Connection, _options.CaptureSchema, mapping, options ?? new BackfillOptions(), cancellationToken);
-        BackfillLog.Requested(_logger, status.Id, mapping.DisplayName, status.RowsEstimate);
+        LogMessages.Requested(_logger, status.Id, mapping.DisplayName, status.RowsEstimate);
         return status;
     }
 
@@ -346,7 +346,7 @@ public sealed partial class Connector : IAsyncDisposable
             var kept = await CaptureInstaller.UninstallAsync(connection, _options.CaptureSchema, cancellationToken);
             if (kept.Count > 0)
             {
-                ConnectorLog.SchemaKept(_logger, CaptureSql.QuoteIdentifier(_options.CaptureSchema), CaptureInstaller.List(kept, 10));
+                LogMessages.SchemaKept(_logger, CaptureSql.QuoteIdentifier(_options.CaptureSchema), CaptureInstaller.List(kept, 10));
             }
         }
         finally
@@ -403,7 +403,7 @@ public sealed partial class Connector : IAsyncDisposable
                         Reconnected(ref failures, failingSince);
                         if (!announcedStandby)
                         {
-                            ConnectorLog.StandingBy(_logger, _options.CaptureSchema);
+                            LogMessages.StandingBy(_logger, _options.CaptureSchema);
                             announcedStandby = true;
                         }
 
@@ -417,7 +417,7 @@ public sealed partial class Connector : IAsyncDisposable
                 _isActive = true;
                 _telemetry.Status.BecameActive();
                 announcedStandby = false;
-                ConnectorLog.BecameActive(_logger, _options.CaptureSchema, _mappings.Count - plan!.SetAside.Count);
+                LogMessages.BecameActive(_logger, _options.CaptureSchema, _mappings.Count - plan!.SetAside.Count);
                 Reconnected(ref failures, failingSince);
                 await using var fence = new LeaderFence(_sessions!, session.Connection.ProcessID, _options.CaptureSchema);
                 var routes = Routes(plan);
@@ -463,17 +463,17 @@ public sealed partial class Connector : IAsyncDisposable
                 var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelay.TotalMilliseconds, 500 * Math.Pow(2, Math.Min(failures, 10))));
                 if (failures++ > 0)
                 {
-                    ConnectorLog.StillFailing(_logger, failures, e.Message, delay); // one warning per outage, not one per retry
+                    LogMessages.StillFailing(_logger, failures, e.Message, delay); // one warning per outage, not one per retry
                 }
                 else if (e is CaptureInstallException)
                 {
                     failingSince = Stopwatch.GetTimestamp();
-                    ConnectorLog.InstallFailed(_logger, delay, e);
+                    LogMessages.InstallFailed(_logger, delay, e);
                 }
                 else
                 {
                     failingSince = Stopwatch.GetTimestamp();
-                    ConnectorLog.SessionLost(_logger, delay, e);
+                    LogMessages.SessionLost(_logger, delay, e);
                 }
 
                 try
@@ -494,7 +494,7 @@ public sealed partial class Connector : IAsyncDisposable
             await session.DisposeAsync();
         }
 
-        ConnectorLog.Stopped(_logger);
+        LogMessages.Stopped(_logger);
     }
 
     /// <summary>The database answered again after <paramref name="failures"/> failed attempts: one line ends the outage's.</summary>
@@ -502,7 +502,7 @@ public sealed partial class Connector : IAsyncDisposable
     {
         if (failures > 0)
         {
-            ConnectorLog.Reconnected(_logger, failures, Stopwatch.GetElapsedTime(failingSince));
+            LogMessages.Reconnected(_logger, failures, Stopwatch.GetElapsedTime(failingSince));
         }
 
         failures = 0;
@@ -527,17 +527,17 @@ public sealed partial class Connector : IAsyncDisposable
             var table = CaptureSql.QualifiedName(setAside.Mapping.Schema, setAside.Mapping.TableName);
             if (setAside.RenamedTo is { } renamed)
             {
-                ConnectorLog.MappedTableRenamed(_logger, table, setAside.Mapping.MappedBy, renamed.Quoted);
+                LogMessages.MappedTableRenamed(_logger, table, setAside.Mapping.MappedBy, renamed.Quoted);
             }
             else
             {
-                ConnectorLog.MappedTableDropped(_logger, table, setAside.Mapping.MappedBy);
+                LogMessages.MappedTableDropped(_logger, table, setAside.Mapping.MappedBy);
             }
         }
 
         if (plan.Installed.Count > 0)
         {
-            ConnectorLog.CaptureInstalled(_logger, _options.CaptureSchema, CaptureInstaller.List(plan.Installed, 5));
+            LogMessages.CaptureInstalled(_logger, _options.CaptureSchema, CaptureInstaller.List(plan.Installed, 5));
         }
 
         try

@@ -48,7 +48,7 @@ internal sealed class StaleStoreCheck(ConnectorOptions options, ILogger logger)
         {
             await using var count = new NpgsqlCommand($"SELECT count(*) FROM {changes}", connection);
             var rows = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-            ConnectorLog.StaleStore(logger, changes, Round(age), rows, oldest, options.CaptureSchema);
+            LogMessages.StaleStore(logger, changes, Round(age), rows, oldest, options.CaptureSchema);
         }
     }
 
@@ -61,12 +61,12 @@ internal sealed class StaleStoreCheck(ConnectorOptions options, ILogger logger)
         var changes = CaptureSql.QualifiedName(options.CaptureSchema, CaptureSql.ChangesTable);
         if (store is { Oldest: { } oldest, OldestAge: { } age } && age >= options.StaleStoreWarningAfter && Due(ref _ageWarnedAt))
         {
-            ConnectorLog.StaleStore(logger, changes, Round(age), store.Rows, oldest, options.CaptureSchema);
+            LogMessages.StaleStore(logger, changes, Round(age), store.Rows, oldest, options.CaptureSchema);
         }
 
         if (options.StoreSizeWarningAbove is { } limit && store.Bytes is { } bytes && bytes > limit && Due(ref _sizeWarnedAt))
         {
-            ConnectorLog.StoreTooLarge(logger, changes, new HumanBytes(bytes), new HumanBytes(limit), store.Changes, Round(store.OldestAge ?? TimeSpan.Zero), options.CaptureSchema);
+            LogMessages.StoreTooLarge(logger, changes, new HumanBytes(bytes), new HumanBytes(limit), store.Changes, Round(store.OldestAge ?? TimeSpan.Zero), options.CaptureSchema);
         }
     }
 

@@ -104,7 +104,7 @@ internal sealed class ChangeDrain(
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            ConnectorLog.ForgetOnStopFailed(logger, e.Message);
+            LogMessages.ForgetOnStopFailed(logger, e.Message);
         }
     }
 
@@ -146,7 +146,7 @@ internal sealed class ChangeDrain(
                         progress.Hold(held, changes.Count - before, deadLetters);
                     }
 
-                    ConnectorLog.Read(logger, rows.Count, total);
+                    LogMessages.Read(logger, rows.Count, total);
                     telemetry.Metrics.Read(total);
                     scheduler.Enqueue(changes);
                     continue;
@@ -227,7 +227,7 @@ internal sealed class ChangeDrain(
             }
             catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
             {
-                ConnectorLog.HandlerFailed(logger, change.Kind, change.Mapping.DisplayName, change.Position, e);
+                LogMessages.HandlerFailed(logger, change.Kind, change.Mapping.DisplayName, change.Position, e);
             }
 
             progress.HandlersDone(pending);

@@ -45,7 +45,7 @@ internal sealed class DrainProgress(ILogger logger, ConnectorTelemetry telemetry
     {
         foreach (var deadLetter in deadLetters)
         {
-            ConnectorLog.DeadLettered(logger, deadLetter.Position, deadLetter.Schema + "." + deadLetter.Table, deadLetter.Reason);
+            LogMessages.DeadLettered(logger, deadLetter.Position, deadLetter.Schema + "." + deadLetter.Table, deadLetter.Reason);
             telemetry.DeadLettered(deadLetter);
         }
 
@@ -89,7 +89,7 @@ internal sealed class DrainProgress(ILogger logger, ConnectorTelemetry telemetry
     public void Reject(PendingChange change, string channel, string reason)
     {
         var deadLetter = change.DeadLetter(channel, reason);
-        ConnectorLog.DeadLettered(logger, deadLetter.Position, deadLetter.Schema + "." + deadLetter.Table, deadLetter.Reason);
+        LogMessages.DeadLettered(logger, deadLetter.Position, deadLetter.Schema + "." + deadLetter.Table, deadLetter.Reason);
         telemetry.DeadLettered(deadLetter);
         Finish(change, deadLetter);
     }

@@ -463,7 +463,7 @@ internal sealed class PublishScheduler
             case RequestOutcomeKind.BadRequest when chunks.Count > 1:
                 NotAccepted(chunks, outcome.Error);
                 // Refused as a whole: find the guilty lane by sending each alone.
-                ConnectorLog.Isolating(_logger, chunks.Count, Describe(outcome.Error));
+                LogMessages.Isolating(_logger, chunks.Count, Describe(outcome.Error));
                 foreach (var chunk in chunks)
                 {
                     chunk.Lane.Solo = true;
@@ -542,7 +542,7 @@ internal sealed class PublishScheduler
             _observer.Retrying(error, channel: true);
             if (lane.Failures == 1)
             {
-                ConnectorLog.ChannelRateLimited(_logger, lane.Channel, Describe(error), lane.Count);
+                LogMessages.ChannelRateLimited(_logger, lane.Channel, Describe(error), lane.Count);
             }
         }
         else if (AblyErrorRules.IsRetryable(error))
@@ -552,7 +552,7 @@ internal sealed class PublishScheduler
             _observer.Retrying(error, channel: true);
             if (lane.Failures == 1)
             {
-                ConnectorLog.ChannelRetry(_logger, lane.Channel, Describe(error), lane.Count);
+                LogMessages.ChannelRetry(_logger, lane.Channel, Describe(error), lane.Count);
             }
         }
         else if (AblyErrorRules.IsCredentialError(error))
@@ -584,7 +584,7 @@ internal sealed class PublishScheduler
             }
 
             lane.Solo = true;
-            ConnectorLog.Splitting(_logger, lane.Channel, chunk.ChangeCount, Describe(error));
+            LogMessages.Splitting(_logger, lane.Channel, chunk.ChangeCount, Describe(error));
             return;
         }
 
@@ -617,11 +617,11 @@ internal sealed class PublishScheduler
         // the key comes to be refused within it.
         if (unauthorized && !_failingUnauthorized)
         {
-            ConnectorLog.Unauthorized(_logger, Describe(error), delay);
+            LogMessages.Unauthorized(_logger, Describe(error), delay);
         }
         else if (!_failing)
         {
-            ConnectorLog.PublishRetry(_logger, Describe(error), delay);
+            LogMessages.PublishRetry(_logger, Describe(error), delay);
         }
 
         if (!_failing)
@@ -637,7 +637,7 @@ internal sealed class PublishScheduler
     {
         if (_failing)
         {
-            ConnectorLog.PublishRecovered(_logger, _failures, Stopwatch.GetElapsedTime(_failingSince));
+            LogMessages.PublishRecovered(_logger, _failures, Stopwatch.GetElapsedTime(_failingSince));
         }
 
         _failing = false;
@@ -693,7 +693,7 @@ internal sealed class PublishScheduler
             if (lane.LastWarned == 0 || Stopwatch.GetElapsedTime(lane.LastWarned, now) >= TimeSpan.FromMinutes(1))
             {
                 lane.LastWarned = now;
-                ConnectorLog.ChannelBottleneck(_logger, lane.Channel, lane.Budget.Limit, lane.Count, _bundling
+                LogMessages.ChannelBottleneck(_logger, lane.Channel, lane.Budget.Limit, lane.Count, _bundling
                     ? "bundling is on; the changes are larger than one second's worth of messages can carry: spread the table over more channels (a {Property} in the channel name)"
                     : _options.CompatibleMessages
                         ? "compatible messages are never bundled: turn compatibleMessages off (subscribers then read the typed shape), or spread the table over more channels"
@@ -711,7 +711,7 @@ internal sealed class PublishScheduler
         if (accountLimited && (_accountWarned == 0 || Stopwatch.GetElapsedTime(_accountWarned, now) >= TimeSpan.FromMinutes(1)))
         {
             _accountWarned = now;
-            ConnectorLog.AccountBottleneck(_logger, _limits.AccountMessagesPerSecond, _limits.AccountRequestsPerSecond, _options.Ably.Plan, queued, channels);
+            LogMessages.AccountBottleneck(_logger, _limits.AccountMessagesPerSecond, _limits.AccountRequestsPerSecond, _options.Ably.Plan, queued, channels);
         }
     }
 

@@ -43,7 +43,7 @@ internal sealed class BacklogProgress(TimeSpan interval, ILogger logger)
                 _startedAt = _lastAt = now;
                 _publishedAtStart = _publishedAtLast = published;
                 _backlogAtLast = store.Changes;
-                ConnectorLog.BacklogFound(logger, store.Changes, storeName, store.OldestAge ?? TimeSpan.Zero);
+                LogMessages.BacklogFound(logger, store.Changes, storeName, store.OldestAge ?? TimeSpan.Zero);
             }
 
             return;
@@ -54,7 +54,7 @@ internal sealed class BacklogProgress(TimeSpan interval, ILogger logger)
             _draining = false;
             var took = Stopwatch.GetElapsedTime(_startedAt, now);
             var accepted = published - _publishedAtStart;
-            ConnectorLog.BacklogDrained(logger, storeName, accepted, took, PerSecond(accepted, took));
+            LogMessages.BacklogDrained(logger, storeName, accepted, took, PerSecond(accepted, took));
             return;
         }
 
@@ -67,7 +67,7 @@ internal sealed class BacklogProgress(TimeSpan interval, ILogger logger)
 
         var rate = PerSecond(published - _publishedAtLast, elapsed);
         var shrink = (_backlogAtLast - store.Changes) / elapsed.TotalSeconds;
-        ConnectorLog.BacklogProgress(logger, storeName, store.Changes, rate, elapsed, Remaining(store.Changes, shrink, rate));
+        LogMessages.BacklogProgress(logger, storeName, store.Changes, rate, elapsed, Remaining(store.Changes, shrink, rate));
         _lastAt = now;
         _publishedAtLast = published;
         _backlogAtLast = store.Changes;

@@ -92,14 +92,14 @@ internal sealed class AblyRestPublisher : IDisposable
         headers.TryAddWithoutValidation("Ably-Agent", AgentHeaderValue);
         headers.Authorization = new AuthenticationHeaderValue("Basic", _key.BasicAuthorizationParameter);
 
-        _logger.PublisherCreated(_key.KeyName, scheme, _primaryHost, port, _fallbackHosts.Length);
+        LogMessages.PublisherCreated(_logger, _key.KeyName, scheme, _primaryHost, port, _fallbackHosts.Length);
         if (!options.Tls)
         {
             foreach (string host in HostsOf(_primaryHost, _fallbackHosts))
             {
                 if (!AblyOptions.IsLoopbackHost(host))
                 {
-                    _logger.InsecureTransport(_key.KeyName, host);
+                    LogMessages.InsecureTransport(_logger, _key.KeyName, host);
                     break; // once
                 }
             }
@@ -205,15 +205,15 @@ internal sealed class AblyRestPublisher : IDisposable
 
             if (AblyErrorRules.IsRateLimit(error))
             {
-                _logger.RateLimited("batch request to " + host, error, PublishingLog.Ms(delay));
+                LogMessages.PublisherRateLimited(_logger, "batch request to " + host, error, LogMessages.Ms(delay));
             }
             else if (nextIndex != hostIndex)
             {
-                _logger.FallbackSwitch(host, hosts[nextIndex], error);
+                LogMessages.FallbackSwitch(_logger, host, hosts[nextIndex], error);
             }
             else
             {
-                _logger.RequestRetry(host, request.Specs.Count, request.MessageCount, error, attempt + 1, PublishingLog.Ms(delay));
+                LogMessages.RequestRetry(_logger, host, request.Specs.Count, request.MessageCount, error, attempt + 1, LogMessages.Ms(delay));
             }
 
             if (delay > TimeSpan.Zero)
@@ -246,7 +246,7 @@ internal sealed class AblyRestPublisher : IDisposable
             // Every request of an outage switches: one line for the outage, until a host answers again.
             if (Interlocked.Exchange(ref _switchLogged, 1) == 0)
             {
-                _logger.FallbackSwitch(hosts[i], hosts[i + 1], result.Error!);
+                LogMessages.FallbackSwitch(_logger, hosts[i], hosts[i + 1], result.Error!);
             }
         }
 
@@ -281,7 +281,7 @@ internal sealed class AblyRestPublisher : IDisposable
 
                 if (_logger.IsEnabled(LogLevel.Trace))
                 {
-                    _logger.BatchPublished(host, specCount, messageCount, body.Length, _time.GetElapsedTime(started).TotalMilliseconds);
+                    LogMessages.BatchPublished(_logger, host, specCount, messageCount, body.Length, _time.GetElapsedTime(started).TotalMilliseconds);
                 }
 
                 break;
@@ -289,7 +289,7 @@ internal sealed class AblyRestPublisher : IDisposable
                 ClearStickyIf(host);
                 break;
             case AttemptKind.Unexpected:
-                _logger.UnexpectedResponse(host, result.Error!, specCount);
+                LogMessages.UnexpectedResponse(_logger, host, result.Error!, specCount);
                 break;
         }
 
@@ -318,7 +318,7 @@ internal sealed class AblyRestPublisher : IDisposable
             return new Attempt(AttemptKind.RetryElsewhere, new AblyErrorInfo(
                 50003,
                 500,
-                "Timeout: no complete response from " + host + " within " + PublishingLog.Ms(RequestTimeout).ToString(CultureInfo.InvariantCulture) + " ms (AblyOptions.RequestTimeout)"));
+                "Timeout: no complete response from " + host + " within " + LogMessages.Ms(RequestTimeout).ToString(CultureInfo.InvariantCulture) + " ms (AblyOptions.RequestTimeout)"));
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
@@ -408,7 +408,7 @@ internal sealed class AblyRestPublisher : IDisposable
         {
             if (Interlocked.CompareExchange(ref _sticky, null, sticky) == sticky)
             {
-                _logger.FallbackExpired(sticky.Host, _primaryHost);
+                LogMessages.FallbackExpired(_logger, sticky.Host, _primaryHost);
             }
 
             sticky = null;
@@ -451,7 +451,7 @@ internal sealed class AblyRestPublisher : IDisposable
         }
 
         Volatile.Write(ref _sticky, new StickyHost(host, until));
-        _logger.FallbackSticky(host, FallbackRetryTimeout.TotalMinutes);
+        LogMessages.FallbackSticky(_logger, host, FallbackRetryTimeout.TotalMinutes);
     }
 
     private void ClearStickyIf(string host)

@@ -303,7 +303,7 @@ internal sealed class PublishOperation : IDisposable
                 ? "its size by Ably's rule (name + data + extras) is " + lane.MessageSizes[index].ToString(CultureInfo.InvariantCulture) + " bytes; the limit is " + _publisher.MaxMessageSize.ToString(CultureInfo.InvariantCulture) + " (AblyOptions.MaxMessageSize)"
                 : "its JSON is " + lane.MessageLengths[index].ToString(CultureInfo.InvariantCulture) + " bytes, too large for one request of at most " + _publisher.MaxRequestBytes.ToString(CultureInfo.InvariantCulture) + " bytes (AblyOptions.MaxRequestBytes)";
             var error = new AblyErrorInfo(AblyErrorRules.MessageTooLarge, 400, "Message too large: " + why);
-            _publisher.Logger.MessageTooLarge(lane.Channel, index, message.Id, error);
+            LogMessages.MessageTooLarge(_publisher.Logger, lane.Channel, index, message.Id, error);
             Finish(lane, PublishStatus.Rejected, error, rejectedIndex: index);
             spec = default;
             specBytes = 0;
@@ -410,7 +410,7 @@ internal sealed class PublishOperation : IDisposable
             case RequestOutcomeKind.BadRequest:
                 if (request.Specs.Count > 1)
                 {
-                    _publisher.Logger.Isolating(request.Specs.Count, outcome.Error!);
+                    LogMessages.PublisherIsolating(_publisher.Logger, request.Specs.Count, outcome.Error!);
                     foreach (BatchSpec spec in request.Specs)
                     {
                         spec.Lane.Solo = true;
@@ -432,7 +432,7 @@ internal sealed class PublishOperation : IDisposable
 
                 if (_halt is null)
                 {
-                    _publisher.Logger.Unauthorized(_publisher.Key.KeyName, outcome.Error!, request.Specs.Count + CountIdle());
+                    LogMessages.PublisherUnauthorized(_publisher.Logger, _publisher.Key.KeyName, outcome.Error!, request.Specs.Count + CountIdle());
                     _halt = new Halt(PublishStatus.Unauthorized, outcome.Error!, null);
                 }
 
@@ -448,9 +448,9 @@ internal sealed class PublishOperation : IDisposable
                 {
                     if (outcome.BudgetExhausted)
                     {
-                        _publisher.Logger.RetryBudgetExhausted(
-                            PublishingLog.Ms(_publisher.MaxRetryDuration),
-                            PublishingLog.Ms(_publisher.Time.GetElapsedTime(_started)),
+                        LogMessages.RetryBudgetExhausted(_publisher.Logger, 
+                            LogMessages.Ms(_publisher.MaxRetryDuration),
+                            LogMessages.Ms(_publisher.Time.GetElapsedTime(_started)),
                             request.Specs.Count + CountIdle(),
                             outcome.Error!);
                     }
@@ -488,9 +488,9 @@ internal sealed class PublishOperation : IDisposable
             lane.RetryAttempts++;
             if (!CanRetryAfter(delay))
             {
-                _publisher.Logger.RetryBudgetExhausted(
-                    PublishingLog.Ms(_publisher.MaxRetryDuration),
-                    PublishingLog.Ms(_publisher.Time.GetElapsedTime(_started)),
+                LogMessages.RetryBudgetExhausted(_publisher.Logger, 
+                    LogMessages.Ms(_publisher.MaxRetryDuration),
+                    LogMessages.Ms(_publisher.Time.GetElapsedTime(_started)),
                     1,
                     error);
                 Finish(lane, PublishStatus.RetryLater, error);
@@ -499,11 +499,11 @@ internal sealed class PublishOperation : IDisposable
 
             if (AblyErrorRules.IsRateLimit(error))
             {
-                _publisher.Logger.RateLimited("channel " + lane.Channel, error, PublishingLog.Ms(delay));
+                LogMessages.PublisherRateLimited(_publisher.Logger, "channel " + lane.Channel, error, LogMessages.Ms(delay));
             }
             else
             {
-                _publisher.Logger.ChannelRetry(lane.Channel, error, lane.RetryAttempts, PublishingLog.Ms(delay));
+                LogMessages.PublisherChannelRetry(_publisher.Logger, lane.Channel, error, lane.RetryAttempts, LogMessages.Ms(delay));
             }
 
             lane.NotBefore = now + (long)(delay.TotalSeconds * _publisher.Time.TimestampFrequency);
@@ -512,7 +512,7 @@ internal sealed class PublishOperation : IDisposable
 
         if (AblyErrorRules.IsCredentialError(error))
         {
-            _publisher.Logger.Unauthorized(_publisher.Key.KeyName, error, 1);
+            LogMessages.PublisherUnauthorized(_publisher.Logger, _publisher.Key.KeyName, error, 1);
             Finish(lane, PublishStatus.Unauthorized, error);
             return;
         }
@@ -530,7 +530,7 @@ internal sealed class PublishOperation : IDisposable
         if (spec.Count > 1 && !AblyErrorRules.IsChannelWide(error))
         {
             int limit = Math.Max(1, spec.Count / 2);
-            _publisher.Logger.Splitting(lane.Channel, spec.Start, spec.Count, error, limit);
+            LogMessages.PublisherSplitting(_publisher.Logger, lane.Channel, spec.Start, spec.Count, error, limit);
             lane.MaxChunk = limit;
             lane.SuspectEnd = Math.Max(lane.SuspectEnd, spec.Start + spec.Count);
             lane.Solo |= solo;
@@ -538,7 +538,7 @@ internal sealed class PublishOperation : IDisposable
         }
 
         OutboundMessage message = lane.Batch.Messages[spec.Start];
-        _publisher.Logger.MessageRejected(lane.Channel, spec.Start, message.Id, error, lane.Accepted);
+        LogMessages.MessageRejected(_publisher.Logger, lane.Channel, spec.Start, message.Id, error, lane.Accepted);
         Finish(lane, PublishStatus.Rejected, error, rejectedIndex: spec.Start);
     }
 

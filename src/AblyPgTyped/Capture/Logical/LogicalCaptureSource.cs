@@ -152,7 +152,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, O
         var source = new LogicalCaptureSource(session, setup, replication, types, mappings, captureSchema, confirmed, logger);
         source._pump = Task.Run(() => source.PumpAsync(source._stop.Token), CancellationToken.None);
         source._keeper = Task.Run(() => source.KeepAsync(source._stop.Token), CancellationToken.None);
-        ConnectorLog.ReplicationStarted(logger, setup.SlotName, new NpgsqlLogSequenceNumber(confirmed).ToString());
+        LogMessages.ReplicationStarted(logger, setup.SlotName, new NpgsqlLogSequenceNumber(confirmed).ToString());
         return source;
     }
 
@@ -310,7 +310,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, O
 
             if (waited.Elapsed > SlotReleaseWait)
             {
-                ConnectorLog.SlotTakenOver(logger, slotName, holder.Value);
+                LogMessages.SlotTakenOver(logger, slotName, holder.Value);
                 await using var terminate = new NpgsqlCommand("SELECT pg_catalog.pg_terminate_backend($1)", session);
                 terminate.Parameters.Add(new NpgsqlParameter<int> { TypedValue = holder.Value });
                 try
@@ -376,12 +376,12 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, O
                         var table = CaptureSql.QualifiedName(plan.Schema, plan.Table);
                         if ((plan.Problem ?? plan.OldRowProblem) is { } problem)
                         {
-                            ConnectorLog.RelationMismatch(_logger, table, problem);
+                            LogMessages.RelationMismatch(_logger, table, problem);
                         }
 
                         if (warning is not null)
                         {
-                            ConnectorLog.RelationChanged(_logger, table, warning);
+                            LogMessages.RelationChanged(_logger, table, warning);
                         }
 
                         break;
@@ -589,7 +589,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, O
             try
             {
                 await heartbeat.ExecuteNonQueryAsync(cancellationToken);
-                ConnectorLog.Heartbeat(_logger, _setup.SlotName, LagBytes);
+                LogMessages.Heartbeat(_logger, _setup.SlotName, LagBytes);
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ReadOnlySqlTransaction)
             {
