@@ -468,6 +468,7 @@ public sealed class PackagingFixture : IDisposable
     {
         var (package, pack) = await PackAsync("AblyPgTyped");
         var (subscriber, _) = await PackAsync("AblyPgTyped.Subscriber");
+        await PackAsync("AblyPgTyped.OpenTelemetry"); // the README's observability example uses it
         return new PackedFeed(Version, package, subscriber, pack);
     }
 
