@@ -1,7 +1,6 @@
 using System;
 using System.Net.Sockets;
 using System.Reflection;
-using System.Threading.Tasks;
 using AblyPgTyped;
 using AblyPgTyped.Capture;
 using AblyPgTyped.Cli;

@@ -9,11 +9,10 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using System.Xml.Linq;
-using Xunit;
-using Xunit.Abstractions;
-
 using AblyPgTyped.LocalAbly;
 using AblyPgTyped.Tests.Shared;
+using Xunit;
+using Xunit.Abstractions;
 
 namespace AblyPgTyped.Generators.Tests.Packaging;
 

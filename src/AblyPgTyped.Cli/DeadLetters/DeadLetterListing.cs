@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using System.Text;
-using System.Text.Json;
 using AblyPgTyped.Capture;
 using static AblyPgTyped.Cli.HumanUnits;
 

@@ -377,7 +377,7 @@ CREATE TABLE IF NOT EXISTS {s}.""{DeadLettersTable}"" (
     /// <summary>FNV-1a over UTF-8: stable across processes and platforms, unlike string.GetHashCode.</summary>
     internal static string Hash(string text)
     {
-        uint hash = 2166136261;
+        var hash = 2166136261;
         foreach (var b in Encoding.UTF8.GetBytes(text))
         {
             hash = (hash ^ b) * 16777619;

@@ -5,7 +5,6 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AblyPgTyped.Capture;
 

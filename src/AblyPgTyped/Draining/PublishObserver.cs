@@ -29,7 +29,7 @@ internal sealed class PublishObserver(ConnectorTelemetry telemetry)
 
     public Request Starting(List<LaneChunk> chunks, int messages)
     {
-        string? destination = chunks[0].Lane.Destination;
+        var destination = chunks[0].Lane.Destination;
         var changes = 0;
         foreach (var chunk in chunks)
         {

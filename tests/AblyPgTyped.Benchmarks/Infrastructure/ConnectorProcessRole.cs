@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Threading.Tasks;
 using AblyPgTyped.Publishing;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 
 namespace AblyPgTyped.Benchmarks.Infrastructure;
 

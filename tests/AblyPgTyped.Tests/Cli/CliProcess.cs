@@ -1,12 +1,10 @@
 using System;
 using System.Diagnostics;
-using System.IO;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using Xunit;
-
 using AblyPgTyped.Tests.Shared;
+using Xunit;
 
 namespace AblyPgTyped.Tests.Cli;
 

@@ -3,7 +3,6 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
 using AblyPgTyped.Tests.Config;
-using AblyPgTyped.Tests.Connectors.Logical;
 using AblyPgTyped.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
 using Xunit;

@@ -5,7 +5,6 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
-using AblyPgTyped.LocalAbly;
 using AblyPgTyped.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
 using Npgsql;

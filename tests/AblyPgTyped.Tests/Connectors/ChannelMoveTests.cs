@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Text.Json;
 using System.Threading.Tasks;
-using AblyPgTyped.LocalAbly;
 using AblyPgTyped.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
 using Xunit;

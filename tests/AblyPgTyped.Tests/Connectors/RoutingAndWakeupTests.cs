@@ -1,6 +1,5 @@
 using System;
 using System.Diagnostics;
-using System.Linq;
 using System.Threading.Tasks;
 using AblyPgTyped.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;

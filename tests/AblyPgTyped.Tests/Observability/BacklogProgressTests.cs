@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Threading.Tasks;
-using AblyPgTyped.Observability;
 using AblyPgTyped.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
 using Xunit;

@@ -386,43 +386,43 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, O
 
                         break;
                     case 'I':
-                    {
-                        await reader.EnsureAsync(5, stopping);
-                        var target = plans[(uint)reader.ReadInt32()];
-                        reader.Advance(1); // 'N'
-                        await row.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
-                        _renderer.RenderInsert(await NextAsync(target, 'I'), row, chunk.Data);
-                        break;
-                    }
-
-                    case 'U':
-                    {
-                        await reader.EnsureAsync(5, stopping);
-                        var target = plans[(uint)reader.ReadInt32()];
-                        var kind = reader.ReadByte();
-                        RawTuple? before = null;
-                        if (kind is (byte)'K' or (byte)'O')
                         {
-                            await old.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
-                            before = old;
-                            await reader.EnsureAsync(1, stopping);
+                            await reader.EnsureAsync(5, stopping);
+                            var target = plans[(uint)reader.ReadInt32()];
                             reader.Advance(1); // 'N'
+                            await row.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
+                            _renderer.RenderInsert(await NextAsync(target, 'I'), row, chunk.Data);
+                            break;
                         }
 
-                        await row.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
-                        _renderer.RenderUpdate(await NextAsync(target, 'U'), before, kind == (byte)'K', row, chunk.Data);
-                        break;
-                    }
+                    case 'U':
+                        {
+                            await reader.EnsureAsync(5, stopping);
+                            var target = plans[(uint)reader.ReadInt32()];
+                            var kind = reader.ReadByte();
+                            RawTuple? before = null;
+                            if (kind is (byte)'K' or (byte)'O')
+                            {
+                                await old.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
+                                before = old;
+                                await reader.EnsureAsync(1, stopping);
+                                reader.Advance(1); // 'N'
+                            }
+
+                            await row.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
+                            _renderer.RenderUpdate(await NextAsync(target, 'U'), before, kind == (byte)'K', row, chunk.Data);
+                            break;
+                        }
 
                     case 'D':
-                    {
-                        await reader.EnsureAsync(5, stopping);
-                        var target = plans[(uint)reader.ReadInt32()];
-                        var kind = reader.ReadByte();
-                        await old.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
-                        _renderer.RenderDelete(await NextAsync(target, 'D'), old, kind == (byte)'K', chunk.Data);
-                        break;
-                    }
+                        {
+                            await reader.EnsureAsync(5, stopping);
+                            var target = plans[(uint)reader.ReadInt32()];
+                            var kind = reader.ReadByte();
+                            await old.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
+                            _renderer.RenderDelete(await NextAsync(target, 'D'), old, kind == (byte)'K', chunk.Data);
+                            break;
+                        }
 
                     case 'C':
                         await reader.EnsureAsync(25, stopping);
