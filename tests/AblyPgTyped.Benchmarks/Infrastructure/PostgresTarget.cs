@@ -149,5 +149,12 @@ internal sealed class BenchDatabase(string connectionString, int? postmasterProc
         }
     }
 
+    /// <summary>
+    /// Moves the database's replication slot (logical capture, no connector streaming from it) to the end of the WAL,
+    /// skipping what it kept: a measured run then starts with no WAL held for earlier runs, on any database of the server.
+    /// </summary>
+    public Task AdvanceSlotAsync() =>
+        ExecuteAsync("SELECT pg_replication_slot_advance(slot_name, pg_current_wal_lsn()) FROM pg_replication_slots WHERE database = current_database()");
+
     public ValueTask DisposeAsync() => Source.DisposeAsync();
 }
