@@ -48,7 +48,9 @@ internal static class CaptureWriteCost
             $"in the publications, its slot kept) run back to back {run.Options.WriteRepeats} times and each mode's median run against the uncaptured run beside it is reported. " +
             "The slot is moved to the WAL's end before every run (as a connector that keeps up leaves it), so each run starts with the same recycled WAL segments; during a run it keeps the run's WAL, as a stopped connector's slot does. " +
             "\"Draining\": the connector process (no limits, one message per change, as in the write scenario) runs throughout; the server's CPU (postmaster and every child: backends, walsender, checkpointer, from /proc) " +
-            "is read from just before pgbench until the endpoint has accepted every change written and the server is idle again, and divided by the transactions; the baseline is the uncaptured runs' median CPU per transaction.");
+            "is read from just before pgbench until the endpoint has accepted every change written and the server is idle again, and divided by the transactions; the baseline is the uncaptured runs' median CPU per transaction. " +
+            "It is split by process: closed sessions (pgbench's backends, which exit with it) and the postmaster; the walsender (decoding the WAL, logical mode only); the live sessions, which are the connector's " +
+            "(its leader session: the trigger store's reads and deletes, the slot's lag reads; and its fence session: a pg_locks check before every publish request); and the server's own processes.");
     }
 
     private static async Task RunWorkloadAsync(BenchmarkRun run, PostgresTarget server, Workload workload, Dictionary<CaptureMode, BenchDatabase> databases)
@@ -115,11 +117,11 @@ internal static class CaptureWriteCost
         {
             run.Report.AtMost(Name, $"{workload.Label}: logical capture, connector draining concurrently: PostgreSQL CPU per tx, captured ÷ uncaptured (walsender included)",
                 logicalCpu / cpu, LogicalCpuTarget, Report.F2,
-                $"**{Report.F2(logicalCpu / cpu)}** ({logicalCpu:0} µs per tx; {Report.N0(logical.Published.Changes)} changes published)",
+                $"**{Report.F2(logicalCpu / cpu)}** ({logicalCpu:0} µs per tx: {logical.CpuSplit}; {Report.N0(logical.Published.Changes)} changes published in {Report.N0(logical.Published.Counted.BatchRequests)} requests)",
                 $"{cpu:0} µs per tx uncaptured; triggers in the same run: {Report.F2(triggerCpu / cpu)} ({triggerCpu:0} µs)", logical.Published);
             run.Report.Print(run.Progress);
             run.Report.Add(Name, $"{workload.Label}: trigger capture, connector draining concurrently: PostgreSQL CPU per tx, captured ÷ uncaptured (the drain's reads and deletes included)",
-                $"**{Report.F2(triggerCpu / cpu)}** ({triggerCpu:0} µs per tx; {Report.N0(trigger.Published.Changes)} changes published)", $"{cpu:0} µs per tx uncaptured", trigger.Published);
+                $"**{Report.F2(triggerCpu / cpu)}** ({triggerCpu:0} µs per tx: {trigger.CpuSplit}; {Report.N0(trigger.Published.Changes)} changes published in {Report.N0(trigger.Published.Counted.BatchRequests)} requests)", $"{cpu:0} µs per tx uncaptured", trigger.Published);
             run.Report.Print(run.Progress);
         }
         else
@@ -155,7 +157,7 @@ internal static class CaptureWriteCost
         using var tracker = endpoint.Track();
         var before = await endpoint.CountersAsync();
         var postmaster = database.PostmasterProcessId;
-        var cpuBefore = postmaster is { } p ? await CpuMeter.SettledPostgresSecondsAsync(p) : 0;
+        var cpuBefore = postmaster is { } p ? await CpuMeter.SettledPostgresBreakdownAsync(p) : default;
         var tps = await Pgbench.RunAsync(server.BinDirectory, database.ConnectionString, WriteLoad.Script(workload.Script, BenchTables.Captured), workload.Clients,
             run.Options.WriteSeconds);
         var written = await database.ScalarAsync<long>($"SELECT count(*) FROM {BenchTables.Captured}");
@@ -165,14 +167,15 @@ internal static class CaptureWriteCost
             throw new TimeoutException($"{label}: only {tracker.Count} of {written} changes were published within 5 minutes of the writes.");
         }
 
-        double? cpu = postmaster is { } q
-            ? (await CpuMeter.SettledPostgresSecondsAsync(q) - cpuBefore) / WriteLoad.Transactions(tps, run.Options.WriteSeconds) * 1e6
-            : null;
+        var transactions = WriteLoad.Transactions(tps, run.Options.WriteSeconds);
+        var used = postmaster is { } q ? await CpuMeter.SettledPostgresBreakdownAsync(q) - cpuBefore : (PostgresCpu?)null;
+        double? cpu = used is { } u ? u.Total / transactions * 1e6 : null;
+        var split = used is { } v ? v.PerTransaction(transactions) : "";
         var published = await Delivery.SinceAsync(endpoint, before, tracker.Count);
         run.Log($"{label}: {workload.Clients} writers, {workload.Rows} row(s)/tx: {Report.N0(tps)} TPS; {Report.N0(written)} changes, all published " +
-                $"{caughtUp.Elapsed.TotalSeconds:0.0} s after the writes ended; {(cpu is { } c ? $"{c:0} µs PostgreSQL CPU per tx" : "CPU not measured")}");
+                $"{caughtUp.Elapsed.TotalSeconds:0.0} s after the writes ended; {(cpu is { } c ? $"{c:0} µs PostgreSQL CPU per tx ({split})" : "CPU not measured")}");
         await child.StopAsync();
-        return new Draining(new PgbenchResult(tps, tps * workload.Rows, null), cpu, published);
+        return new Draining(new PgbenchResult(tps, tps * workload.Rows, null), cpu, split, published);
     }
 
     private static (PgbenchResult Plain, PgbenchResult Captured, string Ratios) MedianPair(List<(PgbenchResult Plain, PgbenchResult Captured)> pairs)
@@ -197,5 +200,5 @@ internal static class CaptureWriteCost
         public string Rate(PgbenchResult result) => Rows == 1 ? $"{Report.N0(result.Tps)} TPS" : $"{Report.N0(result.Rows)} rows/s";
     }
 
-    private sealed record Draining(PgbenchResult Result, double? CpuMicrosPerTransaction, Delivery Published);
+    private sealed record Draining(PgbenchResult Result, double? CpuMicrosPerTransaction, string CpuSplit, Delivery Published);
 }
