@@ -27,13 +27,14 @@ internal sealed class BenchmarkOptions
                     (connector stopped, and server CPU per tx while it drains), backlog drains per plan, a one-transaction
                     UPDATE of a million rows (peak RSS, time to publish), WAL a quiet database's slot keeps
 
-        drain, sharded, latency and fanout run once per plan, quiet once per limited plan. Under a plan the local
-        endpoint enforces that plan's limits and the connector paces itself to the same plan, bundling as it does by
-        default; under unlimited neither has limits and the connector sends one message per change (the baseline).
+        drain, sharded, latency and fanout run once per plan, quiet once per limited plan, the logical scenario's drains
+        once per plan. Under a plan the local endpoint enforces that plan's limits and the connector paces itself to the
+        same plan, bundling as it does by default; under unlimited neither has limits and the connector sends one
+        message per change (the baseline).
 
         Options:
           --plans a,b              standard, pro and/or unlimited (standard,pro,unlimited; --smoke: standard,unlimited)
-          --smoke                  every scenario at tiny sizes, fewer plans, shapes and rates (under a minute)
+          --smoke                  every scenario at tiny sizes, fewer plans, shapes and rates (a few minutes)
           --seconds N              write, logical: seconds per pgbench run (8); latency: seconds per rate (15);
                                    quiet: seconds alone and seconds beside the hot channel (25 each)
           --repeats N              write, logical: uncaptured/captured runs per workload (3; the median is reported)
@@ -51,7 +52,7 @@ internal sealed class BenchmarkOptions
           --runs N                 startup: process starts (5)
           --update-rows N          logical: rows of the one-transaction UPDATE (1000000; --smoke: 10000)
           --idle-minutes N         logical: how long the quiet database's slot is watched (2, a quick run; the
-                                   documented figure uses 10; --smoke: 0.25)
+                                   documented figure uses 10; --smoke: 0.1)
           --endpoint-delay MS      delay every publish request at the in-process endpoints by MS milliseconds,
                                    as the network round trip to Ably would (0)
           --ably-host H --ably-port P --ably-key K
@@ -149,7 +150,7 @@ internal sealed class BenchmarkOptions
     public int LargeUpdateRows => UpdateRows ?? (Smoke ? 10_000 : 1_000_000);
 
     /// <summary>How long the logical scenario watches a quiet database's slot: short by default; the documented figure is 10 minutes.</summary>
-    public double SlotIdleMinutes => IdleMinutes ?? (Smoke ? 0.25 : 2);
+    public double SlotIdleMinutes => IdleMinutes ?? (Smoke ? 0.1 : 2);
 
     public static BenchmarkOptions Parse(string[] args)
     {

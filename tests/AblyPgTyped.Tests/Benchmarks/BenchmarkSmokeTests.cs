@@ -27,7 +27,7 @@ public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -35,7 +35,7 @@ public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("The benchmark smoke did not finish within 3 minutes.\n" + await stderr);
+            throw new TimeoutException("The benchmark smoke did not finish within 5 minutes.\n" + await stderr);
         }
 
         var table = await stdout;

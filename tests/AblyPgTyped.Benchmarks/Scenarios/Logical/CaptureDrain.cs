@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading.Tasks;
 using AblyPgTyped.Benchmarks.Infrastructure;
 
@@ -22,7 +23,7 @@ internal static class CaptureDrain
 
     public static async Task RunAsync(BenchmarkRun run, PostgresTarget server)
     {
-        foreach (var plan in run.Options.PlanList)
+        foreach (var plan in run.Options.Smoke ? run.Options.PlanList.Take(1) : run.Options.PlanList)
         {
             var endpoint = await run.Endpoints.ForAsync(plan);
             var changes = run.Options.DrainChanges(plan);

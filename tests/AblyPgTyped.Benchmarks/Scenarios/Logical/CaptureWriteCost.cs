@@ -38,7 +38,7 @@ internal static class CaptureWriteCost
         await run.InstallCaptureAsync(logical, CaptureMode.LogicalReplication);
         var databases = new Dictionary<CaptureMode, BenchDatabase> { [CaptureMode.Triggers] = triggers, [CaptureMode.LogicalReplication] = logical };
 
-        foreach (var workload in Workloads)
+        foreach (var workload in run.Options.Smoke ? Workloads[..1] : Workloads)
         {
             await RunWorkloadAsync(run, server, workload, databases);
         }
