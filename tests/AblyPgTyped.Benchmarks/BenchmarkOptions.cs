@@ -51,6 +51,7 @@ internal sealed class BenchmarkOptions
                                    account's message rate: 25000 on Standard)
           --runs N                 startup: process starts (5)
           --update-rows N          logical: rows of the one-transaction UPDATE (1000000; --smoke: 10000)
+          --logical a,b            logical: which parts to run: write, drain, large and/or idle (all)
           --idle-minutes N         logical: how long the quiet database's slot is watched (2, a quick run; the
                                    documented figure uses 10; --smoke: 0.1)
           --endpoint-delay MS      delay every publish request at the in-process endpoints by MS milliseconds,
@@ -146,6 +147,11 @@ internal sealed class BenchmarkOptions
 
     public double? IdleMinutes { get; private set; }
 
+    /// <summary>The logical scenario's parts to run, in their order: write, drain, large, idle.</summary>
+    public IReadOnlyList<string> LogicalParts { get; private set; } = AllLogicalParts;
+
+    public static readonly string[] AllLogicalParts = ["write", "drain", "large", "idle"];
+
     /// <summary>Rows of the logical scenario's one-transaction UPDATE.</summary>
     public int LargeUpdateRows => UpdateRows ?? (Smoke ? 10_000 : 1_000_000);
 
@@ -207,6 +213,9 @@ internal sealed class BenchmarkOptions
                     break;
                 case "--update-rows":
                     options.UpdateRows = Int(Next(args, ref i));
+                    break;
+                case "--logical":
+                    options.LogicalParts = List(Next(args, ref i), p => AllLogicalParts.Contains(p) ? p : throw new ArgumentException($"--logical takes write, drain, large and/or idle, not '{p}'."));
                     break;
                 case "--idle-minutes":
                     var minutes = double.Parse(Next(args, ref i), CultureInfo.InvariantCulture);

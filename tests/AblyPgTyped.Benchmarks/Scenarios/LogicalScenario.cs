@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Threading.Tasks;
 using AblyPgTyped.Benchmarks.Infrastructure;
 using AblyPgTyped.Benchmarks.Scenarios.Logical;
@@ -21,9 +22,25 @@ internal static class LogicalScenario
         run.Report.Header.Add($"database of the {Name} scenario: {server.Description}");
         run.Log($"{Name}: {server.Description}");
 
-        await CaptureWriteCost.RunAsync(run, server);
-        await CaptureDrain.RunAsync(run, server);
-        await LargeTransaction.RunAsync(run, server);
-        await IdleSlot.RunAsync(run, server);
+        var parts = run.Options.LogicalParts;
+        if (parts.Contains("write"))
+        {
+            await CaptureWriteCost.RunAsync(run, server);
+        }
+
+        if (parts.Contains("drain"))
+        {
+            await CaptureDrain.RunAsync(run, server);
+        }
+
+        if (parts.Contains("large"))
+        {
+            await LargeTransaction.RunAsync(run, server);
+        }
+
+        if (parts.Contains("idle"))
+        {
+            await IdleSlot.RunAsync(run, server);
+        }
     }
 }

@@ -73,7 +73,7 @@ internal static class CaptureWriteCost
         }
 
         var plainCpu = Median(triplets.Select(t => t.Plain.CpuMicrosPerTransaction));
-        var stopped = new Dictionary<CaptureMode, (PgbenchResult Plain, PgbenchResult Captured, string Ratios)>
+        var stopped = new Dictionary<CaptureMode, (PgbenchResult Plain, PgbenchResult Captured, string Ratios, string CpuRatios)>
         {
             [CaptureMode.Triggers] = MedianPair(triplets.Select(t => (t.Plain, t.Triggers)).ToList()),
             [CaptureMode.LogicalReplication] = MedianPair(triplets.Select(t => (t.Plain, t.Logical)).ToList()),
@@ -89,10 +89,11 @@ internal static class CaptureWriteCost
         ReportDraining(run, workload, stopped, draining, plainCpu);
     }
 
-    private static void ReportStopped(BenchmarkRun run, Workload workload, Dictionary<CaptureMode, (PgbenchResult Plain, PgbenchResult Captured, string Ratios)> stopped)
+    private static void ReportStopped(BenchmarkRun run, Workload workload, Dictionary<CaptureMode, (PgbenchResult Plain, PgbenchResult Captured, string Ratios, string CpuRatios)> stopped)
     {
-        string Text((PgbenchResult Plain, PgbenchResult Captured, string Ratios) m) =>
-            $"**{Report.F2(Ratio(m))}** ({workload.Rate(m.Captured)}{m.Captured.CpuText}; runs {m.Ratios})";
+        // CPU per transaction moves far less than throughput with load from elsewhere on the machine: each run's, beside the uncaptured run's.
+        string Text((PgbenchResult Plain, PgbenchResult Captured, string Ratios, string CpuRatios) m) =>
+            $"**{Report.F2(Ratio(m))}** ({workload.Rate(m.Captured)}{m.Captured.CpuText}; runs {m.Ratios}; CPU per tx ÷ uncaptured, run by run: {m.CpuRatios})";
         var trigger = stopped[CaptureMode.Triggers];
         var logical = stopped[CaptureMode.LogicalReplication];
 
@@ -106,7 +107,7 @@ internal static class CaptureWriteCost
     }
 
     private static void ReportDraining(
-        BenchmarkRun run, Workload workload, Dictionary<CaptureMode, (PgbenchResult Plain, PgbenchResult Captured, string Ratios)> stopped,
+        BenchmarkRun run, Workload workload, Dictionary<CaptureMode, (PgbenchResult Plain, PgbenchResult Captured, string Ratios, string CpuRatios)> stopped,
         Dictionary<CaptureMode, Draining> draining, double? plainCpu)
     {
         var trigger = draining[CaptureMode.Triggers];
@@ -178,14 +179,15 @@ internal static class CaptureWriteCost
         return new Draining(new PgbenchResult(tps, tps * workload.Rows, null), cpu, split, published);
     }
 
-    private static (PgbenchResult Plain, PgbenchResult Captured, string Ratios) MedianPair(List<(PgbenchResult Plain, PgbenchResult Captured)> pairs)
+    private static (PgbenchResult Plain, PgbenchResult Captured, string Ratios, string CpuRatios) MedianPair(List<(PgbenchResult Plain, PgbenchResult Captured)> pairs)
     {
         var ordered = pairs.OrderBy(p => p.Captured.Tps / p.Plain.Tps).ToList();
         var (plain, captured) = ordered[ordered.Count / 2];
-        return (plain, captured, string.Join(", ", pairs.Select(p => Report.F2(p.Captured.Tps / p.Plain.Tps))));
+        return (plain, captured, string.Join(", ", pairs.Select(p => Report.F2(p.Captured.Tps / p.Plain.Tps))),
+            string.Join(", ", pairs.Select(p => p.Captured.CpuMicrosPerTransaction is { } c && p.Plain.CpuMicrosPerTransaction is { } u ? Report.F2(c / u) : "—")));
     }
 
-    private static double Ratio((PgbenchResult Plain, PgbenchResult Captured, string Ratios) m) => m.Captured.Tps / m.Plain.Tps;
+    private static double Ratio((PgbenchResult Plain, PgbenchResult Captured, string Ratios, string CpuRatios) m) => m.Captured.Tps / m.Plain.Tps;
 
     private static double? Median(IEnumerable<double?> values)
     {
