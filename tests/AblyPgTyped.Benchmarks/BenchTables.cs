@@ -28,7 +28,19 @@ public sealed record ShardedRow(
     [property: AblyColumn("created")] DateTimeOffset Created);
 
 /// <summary>
-/// The benchmark tables. The first three have the same shape, so a captured table is compared with an identical
+/// The large-transaction table: updates only, all on one channel, with whole old rows in both capture modes (triggers
+/// always carry them; <see cref="ReplicaIdentity.Full"/> makes the WAL carry them), so both publish the same messages
+/// and memory is measured against the transaction alone, not against a channel per row.
+/// </summary>
+[AblyTable(BenchTables.Large, Update = "large", ReplicaIdentity = ReplicaIdentity.Full)]
+public sealed record LargeRow(
+    [property: AblyColumn("id")] int Id,
+    [property: AblyColumn("name")] string? Name,
+    [property: AblyColumn("email")] string? Email,
+    [property: AblyColumn("created")] DateTimeOffset Created);
+
+/// <summary>
+/// The benchmark tables. All but the sharded one have the same shape, so a captured table is compared with an identical
 /// uncaptured one; the sharded one has a shard number besides (a row of about 100 bytes as JSON, as the others).
 /// </summary>
 internal static class BenchTables
@@ -37,8 +49,9 @@ internal static class BenchTables
     public const string Captured = "bench_captured";
     public const string Fanout = "bench_fanout";
     public const string Sharded = "bench_sharded";
+    public const string Large = "bench_large";
 
-    public static readonly string[] All = [Plain, Captured, Fanout, Sharded];
+    public static readonly string[] All = [Plain, Captured, Fanout, Sharded, Large];
 
     public static string Create(string table) => table == Sharded
         ? $"CREATE TABLE {table} (id serial PRIMARY KEY, shard int NOT NULL, name text, email text, created timestamptz DEFAULT now());"

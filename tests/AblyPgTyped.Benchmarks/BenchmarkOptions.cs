@@ -10,7 +10,7 @@ namespace AblyPgTyped.Benchmarks;
 internal sealed class BenchmarkOptions
 {
     public const string Usage = """
-        AblyPgTyped benchmarks (issues 5 and 8). Prints a markdown table of figures, targets and same-run baselines.
+        AblyPgTyped benchmarks (issues 5, 8 and 11). Prints a markdown table of figures, targets and same-run baselines.
 
           dotnet run -c Release --project tests/AblyPgTyped.Benchmarks [-- [scenario ...] [options]]
 
@@ -25,20 +25,25 @@ internal sealed class BenchmarkOptions
           backfill  BackfillAsync of an existing table at the Standard plan, bundling on: rows/s until all accepted
           telemetry the drain's bulk backlog drained with and without a metrics and tracing listener, alternately,
                     under unlimited (or the first plan given): the drain rate each way and the difference
+          logical   logical-replication capture beside triggers, on a server with wal_level=logical: write cost
+                    (connector stopped, and server CPU per tx while it drains), backlog drains per plan, a one-transaction
+                    UPDATE of a million rows (peak RSS, time to publish), WAL a quiet database's slot keeps
 
-        drain, sharded, latency and fanout run once per plan, quiet once per limited plan. Under a plan the local
-        endpoint enforces that plan's limits and the connector paces itself to the same plan, bundling as it does by
-        default; under unlimited neither has limits and the connector sends one message per change (the baseline).
+        drain, sharded, latency and fanout run once per plan, quiet once per limited plan, the logical scenario's drains
+        once per plan. Under a plan the local endpoint enforces that plan's limits and the connector paces itself to the
+        same plan, bundling as it does by default; under unlimited neither has limits and the connector sends one
+        message per change (the baseline).
 
         Options:
           --plans a,b              standard, pro and/or unlimited (standard,pro,unlimited; --smoke: standard,unlimited)
-          --smoke                  every scenario at tiny sizes, fewer plans, shapes and rates (under a minute)
-          --seconds N              write: seconds per pgbench run (8); latency: seconds per rate (15);
+          --smoke                  every scenario at tiny sizes, fewer plans, shapes and rates (a few minutes)
+          --seconds N              write, logical: seconds per pgbench run (8); latency: seconds per rate (15);
                                    quiet: seconds alone and seconds beside the hot channel (25 each)
-          --repeats N              write: uncaptured/captured pairs per workload (3; the median pair is reported);
+          --repeats N              write, logical: uncaptured/captured runs per workload (3; the median is reported);
                                    telemetry: unlistened/listened pairs (2; --smoke: 1)
-          --changes N              drain and sharded: captured changes (drain: 1000000 under unlimited, 300000 under
-                                   a limited plan; sharded: 1000000); backfill: rows (1000000); telemetry: 200000
+          --changes N              drain, sharded and logical: captured changes (drain and logical: 1000000 under
+                                   unlimited, 300000 under a limited plan; sharded: 1000000); backfill: rows (1000000);
+                                   telemetry: 200000
           --drain-shapes a,b       drain: bulk (100-row statements) and/or single (1-row statements) (bulk,single;
                                    --smoke: bulk)
           --explain                drain: log EXPLAIN (ANALYZE, BUFFERS) of the drain's read and delete first
@@ -49,6 +54,10 @@ internal sealed class BenchmarkOptions
           --channels N             fanout: distinct channels (100000; under a limited plan at most 10 s of the
                                    account's message rate: 25000 on Standard)
           --runs N                 startup: process starts (5)
+          --update-rows N          logical: rows of the one-transaction UPDATE (1000000; --smoke: 10000)
+          --logical a,b            logical: which parts to run: write, drain, large and/or idle (all)
+          --idle-minutes N         logical: how long the quiet database's slot is watched (2, a quick run; the
+                                   documented figure uses 10; --smoke: 0.1)
           --endpoint-delay MS      delay every publish request at the in-process endpoints by MS milliseconds,
                                    as the network round trip to Ably would (0)
           --ably-host H --ably-port P --ably-key K
@@ -58,7 +67,7 @@ internal sealed class BenchmarkOptions
           ABLYPG_TEST_CONNECTION_STRING=...  use an existing PostgreSQL server instead of a throwaway one
         """;
 
-    public static readonly string[] AllScenarios = ["write", "drain", "sharded", "latency", "quiet", "fanout", "startup", "backfill", "telemetry"];
+    public static readonly string[] AllScenarios = ["write", "drain", "sharded", "latency", "quiet", "fanout", "startup", "backfill", "telemetry", "logical"];
 
     public List<string> Scenarios { get; } = [];
 
@@ -142,6 +151,21 @@ internal sealed class BenchmarkOptions
 
     public int StartupRuns => Runs ?? (Smoke ? 1 : 5);
 
+    public int? UpdateRows { get; private set; }
+
+    public double? IdleMinutes { get; private set; }
+
+    /// <summary>The logical scenario's parts to run, in their order: write, drain, large, idle.</summary>
+    public IReadOnlyList<string> LogicalParts { get; private set; } = AllLogicalParts;
+
+    public static readonly string[] AllLogicalParts = ["write", "drain", "large", "idle"];
+
+    /// <summary>Rows of the logical scenario's one-transaction UPDATE.</summary>
+    public int LargeUpdateRows => UpdateRows ?? (Smoke ? 10_000 : 1_000_000);
+
+    /// <summary>How long the logical scenario watches a quiet database's slot: short by default; the documented figure is 10 minutes.</summary>
+    public double SlotIdleMinutes => IdleMinutes ?? (Smoke ? 0.1 : 2);
+
     public static BenchmarkOptions Parse(string[] args)
     {
         var options = new BenchmarkOptions();
@@ -194,6 +218,16 @@ internal sealed class BenchmarkOptions
                     break;
                 case "--runs":
                     options.Runs = Int(Next(args, ref i));
+                    break;
+                case "--update-rows":
+                    options.UpdateRows = Int(Next(args, ref i));
+                    break;
+                case "--logical":
+                    options.LogicalParts = List(Next(args, ref i), p => AllLogicalParts.Contains(p) ? p : throw new ArgumentException($"--logical takes write, drain, large and/or idle, not '{p}'."));
+                    break;
+                case "--idle-minutes":
+                    var minutes = double.Parse(Next(args, ref i), CultureInfo.InvariantCulture);
+                    options.IdleMinutes = minutes > 0 ? minutes : throw new ArgumentException("--idle-minutes must be positive.");
                     break;
                 case "--ably-host":
                     options.AblyHost = Next(args, ref i);

@@ -76,6 +76,7 @@ internal static class BenchmarkProgram
                     "startup" => StartupScenario.RunAsync(run),
                     "backfill" => BackfillScenario.RunAsync(run),
                     "telemetry" => TelemetryOverheadScenario.RunAsync(run),
+                    "logical" => LogicalScenario.RunAsync(run),
                     _ => throw new InvalidOperationException(scenario),
                 });
             }

@@ -7,18 +7,18 @@ namespace AblyPgTyped.Benchmarks.Infrastructure;
 
 /// <summary>
 /// A connector process started on a backlog captured while no connector ran, timed from its start until the endpoint
-/// has accepted every change: what the drain and sharded scenarios measure.
+/// has accepted every change: what the drain, sharded and logical scenarios measure.
 /// </summary>
 internal static class BacklogDrain
 {
     public static async Task<DrainResult> MeasureAsync(
-        BenchmarkRun run, BenchDatabase database, BenchEndpoint endpoint, int changes, IReadOnlyDictionary<string, string>? environment = null)
+        BenchDatabase database, BenchEndpoint endpoint, int changes, IReadOnlyDictionary<string, string>? environment = null, CaptureMode capture = CaptureMode.Triggers)
     {
         using var tracker = endpoint.Track();
         tracker.MarkAt(changes / 2);
         var before = await endpoint.CountersAsync();
-        await using var child = ConnectorChild.Start(database.ConnectionString, endpoint, environment);
-        var cpu = CpuMeter.Start(child.ProcessId, run.Postgres.PostmasterProcessId);
+        await using var child = ConnectorChild.Start(database.ConnectionString, endpoint, environment, capture);
+        var cpu = CpuMeter.Start(child.ProcessId, database.PostmasterProcessId);
         var timeout = TimeSpan.FromSeconds(Math.Max(120, changes / 2_000.0));
         using var measuring = new System.Threading.CancellationTokenSource();
         var halfway = CpuAtHalfwayAsync(tracker, cpu, changes / 2, measuring.Token);

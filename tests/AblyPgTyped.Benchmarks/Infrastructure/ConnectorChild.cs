@@ -61,10 +61,11 @@ internal sealed class ConnectorChild : IAsyncDisposable
     private static string AppHost => Path.ChangeExtension(OwnAssembly, null);
 
     /// <summary>
-    /// Starts the connector process, publishing to <paramref name="endpoint"/> and pacing itself to the endpoint's plan;
-    /// <paramref name="environment"/> adds runtime settings for it alone.
+    /// Starts the connector process, publishing to <paramref name="endpoint"/> and pacing itself to the endpoint's plan,
+    /// capturing in <paramref name="capture"/> mode; <paramref name="environment"/> adds runtime settings for it alone.
     /// </summary>
-    public static ConnectorChild Start(string connectionString, BenchEndpoint endpoint, IReadOnlyDictionary<string, string>? environment = null)
+    public static ConnectorChild Start(
+        string connectionString, BenchEndpoint endpoint, IReadOnlyDictionary<string, string>? environment = null, CaptureMode capture = CaptureMode.Triggers)
     {
         var start = File.Exists(AppHost) ? new ProcessStartInfo(AppHost) : new ProcessStartInfo("dotnet") { ArgumentList = { OwnAssembly } };
         start.RedirectStandardInput = true;
@@ -81,7 +82,7 @@ internal sealed class ConnectorChild : IAsyncDisposable
         foreach (var argument in new[]
         {
             ConnectorProcessRole.Role, connectionString, endpoint.Host, endpoint.Port.ToString(CultureInfo.InvariantCulture), endpoint.ApiKey,
-            endpoint.Plan.ConnectorPlan.ToString(), endpoint.Plan.MaxChangesPerMessage.ToString(CultureInfo.InvariantCulture),
+            endpoint.Plan.ConnectorPlan.ToString(), endpoint.Plan.MaxChangesPerMessage.ToString(CultureInfo.InvariantCulture), capture.ToString(),
         })
         {
             start.ArgumentList.Add(argument);

@@ -9,7 +9,8 @@ namespace AblyPgTyped.Benchmarks.Infrastructure;
 /// <summary>
 /// The connector-process role: a connector with default settings (those a user gets) for every benchmark table,
 /// publishing to the given endpoint, paced to the given plan, with the given bundling limit (the default under
-/// Standard and Pro; 1 under Unlimited, the baseline). Prints <see cref="ActiveLine"/> once active; stops at
+/// Standard and Pro; 1 under Unlimited, the baseline), capturing by triggers or, when asked, by logical replication.
+/// Prints <see cref="ActiveLine"/> once active; stops at
 /// <see cref="StopLine"/> or end of input.
 /// </summary>
 internal static class ConnectorProcessRole
@@ -20,7 +21,7 @@ internal static class ConnectorProcessRole
     public const string GcLine = "GC";
 
     /// <summary>
-    /// Usage: <c>connector-process &lt;connection string&gt; &lt;ably host&gt; &lt;ably port&gt; &lt;api key&gt; &lt;plan&gt; &lt;max changes per message&gt;</c>.
+    /// Usage: <c>connector-process &lt;connection string&gt; &lt;ably host&gt; &lt;ably port&gt; &lt;api key&gt; &lt;plan&gt; &lt;max changes per message&gt; [capture mode]</c>.
     /// </summary>
     public static async Task<int> RunAsync(string[] args)
     {
@@ -29,6 +30,7 @@ internal static class ConnectorProcessRole
             ConnectionString = args[1],
             Ably = { RestHost = args[2], Port = int.Parse(args[3], CultureInfo.InvariantCulture), Tls = false, ApiKey = args[4], Plan = Enum.Parse<AblyPlan>(args[5]) },
             MaxChangesPerMessage = int.Parse(args[6], CultureInfo.InvariantCulture),
+            Capture = args.Length > 7 ? Enum.Parse<CaptureMode>(args[7]) : CaptureMode.Triggers,
         };
         foreach (var table in AblyPgTables.All)
         {

@@ -42,32 +42,53 @@ internal sealed class CpuMeter
     public double ConnectorSeconds() => Ticks(_connector, withReapedChildren: false) - _start.Connector;
 
     /// <summary>CPU seconds the PostgreSQL server has used so far: the postmaster, the children it reaped, and its live children.</summary>
-    public static double PostgresSeconds(int postmaster)
+    public static double PostgresSeconds(int postmaster) => PostgresBreakdown(postmaster).Total;
+
+    /// <summary>
+    /// <see cref="PostgresSeconds"/> by kind of process: the postmaster with every child that has ended (client sessions
+    /// that closed, such as pgbench's), live walsenders, live sessions (a connector's), and the server's own processes.
+    /// </summary>
+    public static PostgresCpu PostgresBreakdown(int postmaster)
     {
-        var seconds = Ticks(postmaster, withReapedChildren: true);
+        double walsenders = 0, sessions = 0, server = 0;
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
             if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && ParentOf(pid) == postmaster)
             {
-                seconds += Ticks(pid, withReapedChildren: false);
+                var seconds = Ticks(pid, withReapedChildren: false);
+                switch (Title(pid))
+                {
+                    case var title when title.StartsWith("postgres: walsender", StringComparison.Ordinal):
+                        walsenders += seconds;
+                        break;
+                    case var title when ServerProcesses.Any(p => title.StartsWith("postgres: " + p, StringComparison.Ordinal)):
+                        server += seconds;
+                        break;
+                    default:
+                        sessions += seconds;
+                        break;
+                }
             }
         }
 
-        return seconds;
+        return new PostgresCpu(Ticks(postmaster, withReapedChildren: true), walsenders, sessions, server);
     }
 
     /// <summary>
     /// <see cref="PostgresSeconds"/> once the server has settled: the CPU time of backends that just exited reaches
     /// the postmaster's account a little later, so this waits until two samples 250 ms apart (at most 3 s) agree.
     /// </summary>
-    public static async Task<double> SettledPostgresSecondsAsync(int postmaster)
+    public static async Task<double> SettledPostgresSecondsAsync(int postmaster) => (await SettledPostgresBreakdownAsync(postmaster)).Total;
+
+    /// <summary><see cref="PostgresBreakdown"/> once the server has settled, as <see cref="SettledPostgresSecondsAsync"/>.</summary>
+    public static async Task<PostgresCpu> SettledPostgresBreakdownAsync(int postmaster)
     {
-        var sample = PostgresSeconds(postmaster);
+        var sample = PostgresBreakdown(postmaster);
         for (var i = 0; i < 12; i++)
         {
             await Task.Delay(250);
-            var next = PostgresSeconds(postmaster);
-            if (next - sample <= 0.02)
+            var next = PostgresBreakdown(postmaster);
+            if (next.Total - sample.Total <= 0.02)
             {
                 return next;
             }
@@ -76,6 +97,27 @@ internal sealed class CpuMeter
         }
 
         return sample;
+    }
+
+    /// <summary>The process titles PostgreSQL gives its own processes (after "postgres: ").</summary>
+    private static readonly string[] ServerProcesses =
+        ["checkpointer", "background writer", "walwriter", "autovacuum", "logical replication", "stats collector", "archiver", "startup", "parallel worker"];
+
+    /// <summary>The process title (PostgreSQL rewrites its argv: "postgres: walsender …"); empty when the process is gone.</summary>
+    private static string Title(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim();
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return "";
+        }
     }
 
     private (double Connector, double Self, double Postgres) Sample() =>
@@ -119,4 +161,18 @@ internal sealed class CpuMeter
             return null;
         }
     }
+}
+
+/// <summary>The PostgreSQL server's CPU seconds by kind of process (see <see cref="CpuMeter.PostgresBreakdown"/>).</summary>
+internal readonly record struct PostgresCpu(double Ended, double Walsenders, double Sessions, double Server)
+{
+    public double Total => Ended + Walsenders + Sessions + Server;
+
+    public static PostgresCpu operator -(PostgresCpu after, PostgresCpu before) =>
+        new(after.Ended - before.Ended, after.Walsenders - before.Walsenders, after.Sessions - before.Sessions, after.Server - before.Server);
+
+    /// <summary>e.g. "closed sessions 80 µs, walsender 60 µs, live sessions 5 µs, server processes 10 µs", each divided by <paramref name="transactions"/>.</summary>
+    public string PerTransaction(double transactions) => string.Create(CultureInfo.InvariantCulture,
+        $"closed sessions and postmaster {Ended / transactions * 1e6:0} µs, walsender {Walsenders / transactions * 1e6:0} µs, " +
+        $"live sessions (the connector's) {Sessions / transactions * 1e6:0} µs, server processes {Server / transactions * 1e6:0} µs");
 }

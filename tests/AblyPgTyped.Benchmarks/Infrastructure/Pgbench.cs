@@ -12,7 +12,17 @@ namespace AblyPgTyped.Benchmarks.Infrastructure;
 internal static partial class Pgbench
 {
     /// <summary>Transactions per second over <paramref name="seconds"/>, without connection set-up.</summary>
-    public static async Task<double> RunAsync(string binDirectory, string connectionString, string script, int clients, double seconds)
+    public static Task<double> RunAsync(string binDirectory, string connectionString, string script, int clients, double seconds) =>
+        RunAsync(binDirectory, connectionString, script, clients, "-T", Math.Max(1, (int)Math.Round(seconds)));
+
+    /// <summary>
+    /// Runs <paramref name="transactionsPerClient"/> transactions on each of <paramref name="clients"/> connections, as
+    /// many writers would (a backlog written in realistic transactions); returns transactions per second.
+    /// </summary>
+    public static Task<double> RunTransactionsAsync(string binDirectory, string connectionString, string script, int clients, int transactionsPerClient) =>
+        RunAsync(binDirectory, connectionString, script, clients, "-t", transactionsPerClient);
+
+    private static async Task<double> RunAsync(string binDirectory, string connectionString, string script, int clients, string durationFlag, int duration)
     {
         var path = Path.Combine(Path.GetTempPath(), $"ablypg-bench-{Guid.NewGuid():N}.sql");
         await File.WriteAllTextAsync(path, script);
@@ -31,7 +41,7 @@ internal static partial class Pgbench
             {
                 "-n", "-h", target.Host ?? "127.0.0.1", "-p", target.Port.ToString(CultureInfo.InvariantCulture), "-U", target.Username ?? "postgres",
                 "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", Math.Min(clients, Environment.ProcessorCount).ToString(CultureInfo.InvariantCulture),
-                "-T", Math.Max(1, (int)Math.Round(seconds)).ToString(CultureInfo.InvariantCulture), "-f", path, target.Database ?? "postgres",
+                durationFlag, duration.ToString(CultureInfo.InvariantCulture), "-f", path, target.Database ?? "postgres",
             })
             {
                 start.ArgumentList.Add(argument);

@@ -29,10 +29,19 @@ internal sealed class PostgresTarget : IAsyncDisposable
     /// <summary>Version and the settings that matter for write cost, as the server reports them.</summary>
     public string Description { get; }
 
-    public static async Task<PostgresTarget> StartAsync()
+    /// <summary>
+    /// Starts the server: as a normal install (durable commits, the defaults; <c>wal_level=replica</c> rather than
+    /// LocalPostgres's <c>logical</c>), or with <c>wal_level=logical</c> when <paramref name="logical"/>, as logical
+    /// replication capture needs. An existing server must then have it already.
+    /// </summary>
+    public static async Task<PostgresTarget> StartAsync(bool logical = false)
     {
-        // As a normal install: durable commits (the defaults), wal_level replica rather than LocalPostgres's logical.
-        var options = new LocalPostgresOptions { ServerSettings = { ["wal_level"] = "replica" } };
+        var options = new LocalPostgresOptions();
+        if (!logical)
+        {
+            options.ServerSettings["wal_level"] = "replica";
+        }
+
         var server = await LocalPostgresCluster.FromEnvironmentOrStartAsync(options);
         try
         {
@@ -46,6 +55,11 @@ internal sealed class PostgresTarget : IAsyncDisposable
                 settings.Add($"{name}={await show.ExecuteScalarAsync()}");
             }
 
+            if (logical && !settings.Contains("wal_level=logical"))
+            {
+                throw new InvalidOperationException($"The logical scenario needs wal_level = logical; the server has {settings.Single(s => s.StartsWith("wal_level=", StringComparison.Ordinal))}.");
+            }
+
             await using var version = new NpgsqlCommand("SHOW server_version", connection);
             var owner = server.OwnsServer ? "throwaway cluster" : "existing server (ABLYPG_TEST_CONNECTION_STRING)";
             return new PostgresTarget(server, bin, $"PostgreSQL {await version.ExecuteScalarAsync()}, {owner}, {string.Join(", ", settings)}");
@@ -57,11 +71,11 @@ internal sealed class PostgresTarget : IAsyncDisposable
         }
     }
 
-    /// <summary>A fresh database holding the three benchmark tables.</summary>
+    /// <summary>A fresh database holding the benchmark tables.</summary>
     public async Task<BenchDatabase> CreateDatabaseAsync()
     {
         var connectionString = await _server.CreateDatabaseAsync();
-        var database = new BenchDatabase(connectionString);
+        var database = new BenchDatabase(connectionString, PostmasterProcessId);
         foreach (var table in BenchTables.All)
         {
             await database.ExecuteAsync(BenchTables.Create(table));
@@ -92,9 +106,12 @@ internal sealed class PostgresTarget : IAsyncDisposable
 }
 
 /// <summary>One fresh database of the run.</summary>
-internal sealed class BenchDatabase(string connectionString) : IAsyncDisposable
+internal sealed class BenchDatabase(string connectionString, int? postmasterProcessId) : IAsyncDisposable
 {
     public string ConnectionString { get; } = connectionString;
+
+    /// <summary>The postmaster of the server the database is on, when this program started it (for <see cref="CpuMeter"/>).</summary>
+    public int? PostmasterProcessId { get; } = postmasterProcessId;
 
     public NpgsqlDataSource Source { get; } = NpgsqlDataSource.Create(connectionString);
 
@@ -131,6 +148,13 @@ internal sealed class BenchDatabase(string connectionString) : IAsyncDisposable
             // Not a superuser on an existing server: runs start with whatever the checkpointer is doing.
         }
     }
+
+    /// <summary>
+    /// Moves the database's replication slot (logical capture, no connector streaming from it) to the end of the WAL,
+    /// skipping what it kept: a measured run then starts with no WAL held for earlier runs, on any database of the server.
+    /// </summary>
+    public Task AdvanceSlotAsync() =>
+        ExecuteAsync("SELECT pg_replication_slot_advance(slot_name, pg_current_wal_lsn()) FROM pg_replication_slots WHERE database = current_database()");
 
     public ValueTask DisposeAsync() => Source.DisposeAsync();
 }

@@ -80,7 +80,7 @@ internal static class DrainScenario
             run.Log($"{tag}: endpoint alone, one channel, one request at a time: {Report.N0(ceiling.Value)} messages/s");
         }
 
-        var result = await BacklogDrain.MeasureAsync(run, database, endpoint, changes, environment);
+        var result = await BacklogDrain.MeasureAsync(database, endpoint, changes, environment);
         run.Log($"{tag}: connector runtime: {result.RuntimeStats}");
 
         var label = (shape == "bulk" ? "100-row statements" : "single-row statements") + (environment is null ? "" : ", GC heap limit 96 MiB");

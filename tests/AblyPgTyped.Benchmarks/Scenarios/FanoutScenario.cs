@@ -48,7 +48,7 @@ internal static class FanoutScenario
             baseline = $"endpoint alone: {Report.N0(ceiling)} messages/s on new channels";
         }
 
-        var result = await BacklogDrain.MeasureAsync(run, database, endpoint, channels);
+        var result = await BacklogDrain.MeasureAsync(database, endpoint, channels);
         run.Log($"fanout ({plan.Name}): connector runtime: {result.RuntimeStats}");
 
         var figure = $"{Report.N0(channels)} changes on {Report.N0(channels)} distinct channels (row:{{Id}}), one drain: changes/s, requests/s";

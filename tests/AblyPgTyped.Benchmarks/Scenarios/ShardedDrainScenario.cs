@@ -35,7 +35,7 @@ internal static class ShardedDrainScenario
             await database.ExecuteAsync("CHECKPOINT");
             run.Log($"{tag}: {Report.N0(changes)} changes over {shards} channels, written in {fill.Elapsed.TotalSeconds:0.0} s");
 
-            var result = await BacklogDrain.MeasureAsync(run, database, endpoint, changes);
+            var result = await BacklogDrain.MeasureAsync(database, endpoint, changes);
             run.Log($"{tag}: connector runtime: {result.RuntimeStats}");
 
             var figure = $"{Report.N0(changes)} changes over {shards} channels (shard:{{Shard}}, 100-row statements) → accepted: changes/s";

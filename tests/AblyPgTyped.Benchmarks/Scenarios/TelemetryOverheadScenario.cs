@@ -93,7 +93,7 @@ internal static class TelemetryOverheadScenario
         await DrainScenario.FillAsync(database, "bulk", changes);
         await database.ExecuteAsync("VACUUM ANALYZE ablypg.changes");
         await database.ExecuteAsync("CHECKPOINT");
-        var result = await BacklogDrain.MeasureAsync(run, database, endpoint, changes, listened ? Listening : null);
+        var result = await BacklogDrain.MeasureAsync(database, endpoint, changes, listened ? Listening : null);
         if (!result.Done)
         {
             throw new InvalidOperationException(result.NotDrained);

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Threading.Tasks;
 using AblyPgTyped.Benchmarks.Infrastructure;
@@ -85,24 +84,9 @@ internal static class WriteOverheadScenario
         return (plain, captured, string.Join(", ", pairs.Select(p => Report.F2(p.Captured.Tps / p.Plain.Tps))));
     }
 
-    private static async Task<PgbenchResult> PgbenchAsync(
-        BenchmarkRun run, BenchDatabase database, string script, string table, int clients, double seconds, string label, bool reset = true, int rowsPerTransaction = 1)
-    {
-        if (reset)
-        {
-            await database.ResetTablesAsync();
-        }
-
-        var postmaster = run.Postgres.PostmasterProcessId;
-        var cpuBefore = postmaster is { } before ? await CpuMeter.SettledPostgresSecondsAsync(before) : 0;
-        var tps = await Pgbench.RunAsync(run.Postgres.BinDirectory, database.ConnectionString, string.Format(CultureInfo.InvariantCulture, script, table), clients, seconds);
-        var cpuPerTransaction = postmaster is { } after && reset
-            ? (await CpuMeter.SettledPostgresSecondsAsync(after) - cpuBefore) / (tps * Math.Max(1, Math.Round(seconds))) * 1e6
-            : (double?)null; // while a connector drains, the server's CPU is not the writers' alone
-        var result = new PgbenchResult(tps, tps * rowsPerTransaction, cpuPerTransaction);
-        run.Log($"write: {clients} writers, {rowsPerTransaction} row(s)/tx, {label}: {Report.N0(tps)} TPS{result.CpuText}");
-        return result;
-    }
+    private static Task<PgbenchResult> PgbenchAsync(
+        BenchmarkRun run, BenchDatabase database, string script, string table, int clients, double seconds, string label, bool reset = true, int rowsPerTransaction = 1) =>
+        WriteLoad.RunAsync(run, run.Postgres, database, script, table, clients, seconds, $"{Name}: {label}", reset, rowsPerTransaction);
 
     /// <summary>Runs <paramref name="measure"/> while a connector process drains; returns its figure and the changes published meanwhile.</summary>
     private static async Task<(PgbenchResult Figure, Delivery Published)> WhileDrainingAsync(BenchmarkRun run, BenchDatabase database, Func<Task<PgbenchResult>> measure)
@@ -119,10 +103,5 @@ internal static class WriteOverheadScenario
         run.Log($"write: while draining, {cpu.Describe()} (pgbench itself not counted)");
         await child.StopAsync();
         return (figure, published);
-    }
-
-    private sealed record PgbenchResult(double Tps, double Rows, double? CpuMicrosPerTransaction)
-    {
-        public string CpuText => CpuMicrosPerTransaction is { } cpu ? $"; {cpu:0} µs PostgreSQL CPU per tx" : "";
     }
 }

@@ -15,7 +15,7 @@ namespace AblyPgTyped.Tests.Benchmarks;
 /// </summary>
 public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
 {
-    private static readonly string[] Scenarios = ["write", "drain", "sharded", "latency", "quiet", "fanout", "startup", "backfill", "telemetry"];
+    private static readonly string[] Scenarios = ["write", "drain", "sharded", "latency", "quiet", "fanout", "startup", "backfill", "telemetry", "logical"];
 
     [Fact]
     public async Task The_benchmark_program_runs_every_scenario_at_smoke_size_and_prints_its_table()
@@ -27,7 +27,7 @@ public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -35,7 +35,7 @@ public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("The benchmark smoke did not finish within 3 minutes.\n" + await stderr);
+            throw new TimeoutException("The benchmark smoke did not finish within 5 minutes.\n" + await stderr);
         }
 
         var table = await stdout;

@@ -120,12 +120,23 @@ public class DeliveryTests(PostgresFixture postgres)
         await h.StartConnectorAsync(h.Options(AblyPgTables.OrderLine));
 
         await h.ExecuteAsync(""""INSERT INTO "Sales Data"."Order ""Lines""; DROP" VALUES (7, 1, 'it''s "fine" \ here')"""");
-        var message = Assert.Single(await h.WaitForMessagesAsync(1));
+        await h.ExecuteAsync(""""UPDATE "Sales Data"."Order ""Lines""; DROP" SET "it's \ ""quoted""" = 'new' WHERE "order id" = 7"""");
+        await h.ExecuteAsync(""""DELETE FROM "Sales Data"."Order ""Lines""; DROP" WHERE "order id" = 7 AND "select" = 1"""");
+        var messages = await h.WaitForMessagesAsync(3);
 
-        Assert.Equal("orders:7", message.Channel);
-        var change = AblyPgTables.OrderLine.ReadChanges(message.DataString!).Single();
-        Assert.Equal(new OrderLine(7, 1, "it's \"fine\" \\ here"), change.New);
-        Assert.Equal(("Sales Data", "Order \"Lines\"; DROP"), (change.Schema, change.Table));
+        Assert.All(messages, m => Assert.Equal("orders:7", m.Channel));
+        var changes = messages.Select(m => AblyPgTables.OrderLine.ReadChanges(m.DataString!).Single()).ToList();
+        Assert.Equal([ChangeKind.Insert, ChangeKind.Update, ChangeKind.Delete], changes.Select(c => c.Kind));
+        Assert.All(changes, c => Assert.Equal(("Sales Data", "Order \"Lines\"; DROP"), (c.Schema, c.Table)));
+        Assert.Equal(new OrderLine(7, 1, "it's \"fine\" \\ here"), changes[0].New);
+        Assert.Equal(new OrderLine(7, 1, "new"), changes[1].New);
+
+        // The key, under its hostile column names, in both capture modes (a key-only replica identity logs no more for a delete).
+        using var update = JsonDocument.Parse(messages[1].DataString!);
+        Assert.Equal(7, update.RootElement.GetProperty("key").GetProperty("order id").GetInt32());
+        Assert.Equal(1, update.RootElement.GetProperty("key").GetProperty("select").GetInt32());
+        Assert.Equal((7, 1), (changes[2].Old!.OrderId, changes[2].Old!.Line));
+        Assert.Null(changes[2].New);
     }
 
     [Fact]

@@ -13,14 +13,17 @@ namespace AblyPgTyped.Tests.Connectors;
 
 /// <summary>A leader that lost its database session never publishes again, whatever it still holds (LeaderFence).</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class FencingTests(PostgresFixture postgres)
+public class FencingTests(PostgresFixture postgres)
 {
+    /// <summary>The capture mode the tests run in; a subclass runs them all again in another.</summary>
+    protected virtual CaptureMode Capture => CaptureMode.Triggers;
+
     private const int Rows = 20;
 
     [Fact]
     public async Task A_deposed_leader_whose_endpoint_comes_back_publishes_nothing()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
 
         // The first leader reaches PostgreSQL through a proxy that can partition it, and publishes to an endpoint of
         // its own, so whatever it sends is seen apart from what its successor sends to the harness's endpoint.
@@ -39,7 +42,7 @@ public sealed class FencingTests(PostgresFixture postgres)
         // Normal service: the leader publishes.
         await h.ExecuteAsync($"""INSERT INTO users SELECT g, 'v1', NULL FROM generate_series(1, {Rows}) g""");
         await leadersAbly.WaitForMessagesAsync(Rows, TimeSpan.FromSeconds(10));
-        await WaitUntilAsync(async () => await StoreCountAsync(h) == 0, TimeSpan.FromSeconds(10), async () => $"{await StoreCountAsync(h)} row(s) left");
+        await WaitUntilAsync(async () => await h.BacklogAsync() == 0, TimeSpan.FromSeconds(10), async () => await h.DescribeBacklogAsync());
 
         // The leader is cut off from Ably while it holds changes: they wait in its lanes, to be retried.
         leadersAbly.Faults.FailAll(503, 50300);
@@ -56,7 +59,7 @@ public sealed class FencingTests(PostgresFixture postgres)
 
         // The new leader publishes what waited, then newer values.
         await h.ExecuteAsync("""UPDATE users SET "Name" = 'v3'""");
-        await WaitUntilAsync(async () => await StoreCountAsync(h) == 0, TimeSpan.FromSeconds(15), async () => $"{await StoreCountAsync(h)} row(s) left after the takeover; {Describe(h)}");
+        await WaitUntilAsync(async () => await h.BacklogAsync() == 0, TimeSpan.FromSeconds(15), async () => $"{await h.DescribeBacklogAsync()} after the takeover; {Describe(h)}");
 
         // The old leader's endpoint comes back while it still holds the v2 updates: it must publish nothing, neither
         // while it cannot reach PostgreSQL (its lock cannot be confirmed) nor once it can (the lock is gone).

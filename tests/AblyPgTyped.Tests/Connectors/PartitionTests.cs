@@ -13,12 +13,15 @@ namespace AblyPgTyped.Tests.Connectors;
 
 /// <summary>Leadership when the active connector's network goes silent: the lease lets a standby take over within seconds.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class PartitionTests(PostgresFixture postgres)
+public class PartitionTests(PostgresFixture postgres)
 {
+    /// <summary>The capture mode the tests run in; a subclass runs them all again in another.</summary>
+    protected virtual CaptureMode Capture => CaptureMode.Triggers;
+
     [Fact]
     public async Task A_standby_takes_over_from_a_silently_partitioned_leader_which_never_publishes_again()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         await using var proxy = new SilentPartitionProxy(new NpgsqlConnectionStringBuilder(h.ConnectionString).Port);
 
         // The leader reaches PostgreSQL through the proxy and publishes to an endpoint of its own, so that anything it
@@ -62,7 +65,7 @@ public sealed class PartitionTests(PostgresFixture postgres)
     [Fact]
     public async Task A_leader_held_up_by_ably_or_idle_keeps_its_lease_while_a_standby_watches_it()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, Schemas.Users);
         var leaderOptions = h.Options(AblyPgTables.User);
         leaderOptions.LeaseTimeout = TimeSpan.FromSeconds(4);
         leaderOptions.MaxChangesInFlight = 5;

@@ -7,20 +7,24 @@ using AblyPgTyped.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
 using Xunit;
 using static AblyPgTyped.Tests.Connectors.AblyLimitsTests;
+using static AblyPgTyped.Tests.Connectors.DeliveryTests;
 
 namespace AblyPgTyped.Tests.Connectors;
 
 /// <summary>A change the connector cannot turn into a message is dead-lettered alone, with its reason; the rest flow.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class PoisonChangeTests(PostgresFixture postgres)
+public class PoisonChangeTests(PostgresFixture postgres)
 {
+    /// <summary>The capture mode the tests run in; a subclass runs them all again in another.</summary>
+    protected virtual CaptureMode Capture => CaptureMode.Triggers;
+
     /// <summary>Deeper than the 64 levels a JSON reader allows by default.</summary>
     private const int Depth = 70;
 
     [Fact]
     public async Task A_jsonb_value_nested_70_deep_is_dead_lettered_and_the_rows_behind_it_flow()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, MoreSchemas.Docs, MoreSchemas.Notes);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, MoreSchemas.Docs, MoreSchemas.Notes);
         var options = h.Options(AblyPgTables.Doc);
         options.UntypedMappings.Add(new UntypedMapping("public", "notes", "notes", null, null)); // as the original's config maps it
         await h.StartConnectorAsync(options);
@@ -35,7 +39,7 @@ public sealed class PoisonChangeTests(PostgresFixture postgres)
             await h.ExecuteAsync($"INSERT INTO {table} {columns} VALUES (6, '\"six\"')");
         }
 
-        await WaitUntilAsync(async () => await StoreCountAsync(h) == 0, TimeSpan.FromSeconds(20), async () => $"{await StoreCountAsync(h)} change row(s) left in the store; {Describe(h)}");
+        await WaitUntilAsync(async () => await h.BacklogAsync() == 0, TimeSpan.FromSeconds(20), async () => $"{await h.DescribeBacklogAsync()}; {Describe(h)}");
         await Task.Delay(300);
 
         // Every row behind the poison ones arrived, in order, on both channels.
@@ -69,5 +73,37 @@ public sealed class PoisonChangeTests(PostgresFixture postgres)
         Assert.Equal(4, h.Logs.Entries.Count(e => e.EventId == 1101));
         Assert.DoesNotContain(h.Logs.Entries, e => e.EventId == 1002);
         Assert.Equal(0L, await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes"));
+    }
+
+    [Fact]
+    public async Task A_placeholder_that_resolves_to_an_invalid_channel_is_dead_lettered()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, MoreSchemas.Rooms);
+        await h.StartConnectorAsync(h.Options(AblyPgTables.Room));
+
+        await h.ExecuteAsync("""INSERT INTO rooms VALUES (1, '[meta]log'), (2, 'lobby'), (3, ':x')""");
+        var message = Assert.Single(await h.WaitForMessagesAsync(1));
+        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 2);
+
+        Assert.Equal("lobby", message.Channel);
+        Assert.Equal(
+            "the resolved channel '[meta]log' is not valid: it starts with '[', which Ably reserves for channel qualifiers such as [meta]",
+            await h.ScalarAsync<string>("SELECT reason FROM ablypg.dead_letters WHERE change_index = 0"));
+    }
+
+    [Fact]
+    public async Task A_message_Ably_rejects_for_good_is_dead_lettered_and_the_rest_flow()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, MoreSchemas.Rooms);
+        await h.StartConnectorAsync(h.Options(AblyPgTables.Room));
+        h.Ably.Faults.FailNext(1, 400, 40160, "capability denied", channel: "secret");
+
+        await h.ExecuteAsync("""INSERT INTO rooms VALUES (1, 'secret'), (2, 'public')""");
+        var message = Assert.Single(await h.WaitForMessagesAsync(1));
+        await Eventually(async () => await h.BacklogAsync() == 0);
+
+        Assert.Equal("public", message.Channel);
+        Assert.StartsWith("Ably rejected the message: 40160 (HTTP 400)", await h.ScalarAsync<string>("SELECT reason FROM ablypg.dead_letters"), StringComparison.Ordinal);
+        Assert.Equal("secret", await h.ScalarAsync<string>("SELECT channel FROM ablypg.dead_letters"));
     }
 }

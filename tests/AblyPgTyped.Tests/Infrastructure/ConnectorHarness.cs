@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.LocalAbly;
 using AblyPgTyped.Tests.Shared;
@@ -15,7 +16,8 @@ public sealed class ConnectorHarness : IAsyncDisposable
 
     private readonly List<Connector> _connectors = [];
 
-    private string _lastWrite = "0/0";
+    /// <summary>The WAL insert position after the latest write of the test (logical mode), as a 64-bit LSN; only ever moves forward.</summary>
+    private long _lastWrite;
 
     private ConnectorHarness(string connectionString, LocalAblyServer ably, NpgsqlDataSource database, CaptureMode capture)
     {
@@ -99,15 +101,33 @@ public sealed class ConnectorHarness : IAsyncDisposable
         }
 
         await command.ExecuteNonQueryAsync();
-        if (Capture == CaptureMode.LogicalReplication)
+        await NoteWriteAsync();
+    }
+
+    /// <summary>
+    /// Records that the test wrote (in logical mode, where <see cref="BacklogAsync"/> waits for the slot to pass the
+    /// latest write); <see cref="ExecuteAsync"/> calls it, a test that writes otherwise calls it after its writes.
+    /// Concurrent writers may call it in any order: the latest position wins.
+    /// </summary>
+    public async Task NoteWriteAsync()
+    {
+        if (Capture != CaptureMode.LogicalReplication)
         {
-            _lastWrite = await ScalarAsync<string>("SELECT pg_current_wal_insert_lsn()::text");
+            return;
+        }
+
+        // pg_lsn minus '0/0' is the position as a number.
+        var written = (long)await ScalarAsync<decimal>("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn");
+        var seen = Interlocked.Read(ref _lastWrite);
+        while (written > seen && Interlocked.CompareExchange(ref _lastWrite, written, seen) != seen)
+        {
+            seen = Interlocked.Read(ref _lastWrite);
         }
     }
 
     /// <summary>
     /// What capture still holds unpublished: with triggers, the store's rows; with logical replication, 1 until the slot
-    /// has confirmed past the last <see cref="ExecuteAsync"/>, then 0.
+    /// has confirmed past the last write noted (<see cref="NoteWriteAsync"/>), then 0.
     /// </summary>
     public async Task<long> BacklogAsync()
     {
@@ -117,10 +137,15 @@ public sealed class ConnectorHarness : IAsyncDisposable
         }
 
         await using var command = Database.CreateCommand(
-            "SELECT count(*) FROM pg_replication_slots WHERE database = current_database() AND coalesce(confirmed_flush_lsn, '0/0') < $1::pg_lsn");
-        command.Parameters.Add(new NpgsqlParameter { Value = _lastWrite });
+            "SELECT count(*) FROM pg_replication_slots WHERE database = current_database() AND coalesce(confirmed_flush_lsn, '0/0') - '0/0'::pg_lsn < $1");
+        command.Parameters.Add(new NpgsqlParameter<decimal> { TypedValue = Interlocked.Read(ref _lastWrite) });
         return (long)(await command.ExecuteScalarAsync())!;
     }
+
+    /// <summary>e.g. "12 change row(s) left in the store", or "the slot has not confirmed the last write": for failure messages.</summary>
+    public async Task<string> DescribeBacklogAsync() => Capture == CaptureMode.Triggers
+        ? $"{await BacklogAsync()} change row(s) left in the store"
+        : await BacklogAsync() == 0 ? "the slot has confirmed the last write" : "the slot has not confirmed the last write";
 
     public async Task<T> ScalarAsync<T>(string sql)
     {

@@ -6,7 +6,20 @@ using Xunit;
 
 namespace AblyPgTyped.Tests.Connectors.Logical;
 
-// The delivery suite again, with logical-replication capture: the same messages, ids, order and guarantees.
+// The delivery suite again, with logical-replication capture: the same messages, ids, order, dead letters and
+// guarantees. Each suite asks for its capture mode (Capture) and checks what is left to publish through
+// ConnectorHarness.BacklogAsync: the trigger store's rows, or whether the slot has confirmed the last write.
+//
+// Not re-run here, and why:
+// - WakeupTests: the trigger store's NOTIFY wake-up flag; a slot streams, it has no flag.
+// - RestartResendTests: with triggers an accepted change is forgotten at once, even while other changes of its store row
+//   wait; a slot is confirmed by whole transactions, so a restart re-sends, with the same ids, what a transaction's other
+//   channels had published (the README's logical-replication section says so).
+// - CaptureSafetyTests, LargeRowBacklogTests, BackfillTests: the triggers' own behaviour (what their statements do to
+//   the application's writes, the store's rows and chunks, backfill, which logical mode refuses for now);
+//   LogicalReplicationTests, LogicalKillTests and CaptureEquivalenceTests cover the slot's counterparts.
+// - HotChannelPacingTests: one channel past its rate for over a minute, left out for time; the pacing is the
+//   publisher's, the same in both modes, and AblyLimitsTests' logical run covers throttled and failing channels.
 
 /// <summary><see cref="DeliveryTests"/> with logical-replication capture.</summary>
 [Collection(PostgresCollection.Name)]
@@ -55,4 +68,42 @@ public sealed class LogicalChannelMoveTests(PostgresFixture postgres) : ChannelM
         Assert.Equal(new KeyIdentityOrder(1, 8, "new"), update.New);
         Assert.Null(update.Old);
     }
+}
+
+/// <summary><see cref="PoisonChangeTests"/> with logical-replication capture: a change that cannot become a message is dead-lettered alone.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LogicalPoisonChangeTests(PostgresFixture postgres) : PoisonChangeTests(postgres)
+{
+    protected override CaptureMode Capture => CaptureMode.LogicalReplication;
+}
+
+/// <summary>
+/// <see cref="AblyLimitsTests"/> with logical-replication capture: a throttled or failing channel delays only itself (the
+/// slot is confirmed only past what every channel has published), many channels stay within the account's rate.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LogicalAblyLimitsTests(PostgresFixture postgres) : AblyLimitsTests(postgres)
+{
+    protected override CaptureMode Capture => CaptureMode.LogicalReplication;
+}
+
+/// <summary><see cref="CrashDuringLoadTests"/> with logical-replication capture: kill -9 under load at Ably's limits.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LogicalCrashDuringLoadTests(PostgresFixture postgres) : CrashDuringLoadTests(postgres)
+{
+    protected override CaptureMode Capture => CaptureMode.LogicalReplication;
+}
+
+/// <summary><see cref="FencingTests"/> with logical-replication capture: a deposed leader, its replication stream cut off too, publishes nothing.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LogicalFencingTests(PostgresFixture postgres) : FencingTests(postgres)
+{
+    protected override CaptureMode Capture => CaptureMode.LogicalReplication;
+}
+
+/// <summary><see cref="PartitionTests"/> with logical-replication capture: a silently partitioned leader's walsender keeps the slot until the standby ends it.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LogicalPartitionTests(PostgresFixture postgres) : PartitionTests(postgres)
+{
+    protected override CaptureMode Capture => CaptureMode.LogicalReplication;
 }
