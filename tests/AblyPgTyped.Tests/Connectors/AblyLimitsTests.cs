@@ -51,7 +51,7 @@ public class AblyLimitsTests(PostgresFixture postgres)
         });
         var hotWritten = await hot;
         var hotDelivered = h.Ably.GetAcceptedMessageCount(UsersChannel);
-        AssertWriterKeptUp(hotWritten, TimeSpan.FromSeconds(16));
+        AssertWriterKeptUp(hotWritten, TimeSpan.FromSeconds(16), slack: 1.5); // still 200 changes/s: four times the channel's rate
 
         // The hot channel really was held to its rate, with a backlog behind it.
         Assert.True(
@@ -90,7 +90,7 @@ public class AblyLimitsTests(PostgresFixture postgres)
             await h.ExecuteAsync("""INSERT INTO counters VALUES ($1, 0, 0)""", k + 2);
             insertedAt[k + 2] = Stopwatch.GetTimestamp();
         });
-        AssertWriterKeptUp(during, TimeSpan.FromSeconds(10));
+        AssertWriterKeptUp(during, TimeSpan.FromSeconds(10), slack: 1.5); // the outage lasts until the test ends it
 
         // The other channel was delivered promptly, while the failing one got nothing through.
         var counters = await h.Ably.WaitForMessagesAsync(CountersChannel, 101, TimeSpan.FromSeconds(2));
@@ -135,7 +135,7 @@ public class AblyLimitsTests(PostgresFixture postgres)
         // 5,000 changes/s in all, twice what the account accepts as single messages.
         const int ticks = 250;
         var written = await PaceAsync(TimeSpan.FromMilliseconds(20), ticks, _ => h.ExecuteAsync("""UPDATE counters SET "Value" = "Value" + 1"""));
-        AssertWriterKeptUp(written, TimeSpan.FromSeconds(5));
+        AssertWriterKeptUp(written, TimeSpan.FromSeconds(5), slack: 1.6); // still over 3,100 changes/s: above the account's 2,500 messages/s
 
         await WaitUntilAsync(async () => await h.BacklogAsync() == 0, TimeSpan.FromSeconds(20), async () => $"{await h.DescribeBacklogAsync()} 20 s after the last write; {Describe(h)}");
         await Task.Delay(300);
