@@ -12,9 +12,11 @@ namespace AblyPgTyped.Tests.Connectors.Logical;
 // - RestartResendTests: with triggers an accepted change is forgotten at once, even while other changes of its store row
 //   wait; a slot is confirmed by whole transactions, so a restart re-sends, with the same ids, what a transaction's other
 //   channels had published (the README's logical-replication section says so).
-// - CaptureSafetyTests, LargeRowBacklogTests, BackfillTests: the triggers' own behaviour (what their statements do to
-//   the application's writes, the store's rows and chunks, backfill, which logical mode refuses for now);
-//   LogicalReplicationTests, LogicalKillTests and CaptureEquivalenceTests cover the slot's counterparts.
+// - CaptureSafetyTests, BackfillTests: the triggers' own behaviour (what their statements do to the application's
+//   writes, how the store cuts large statements; backfill, which logical mode refuses for now); LogicalReplicationTests,
+//   LogicalKillTests and CaptureEquivalenceTests cover the slot's counterparts.
+// - LargeRowBacklogTests: counts the store's rows, and takes over two minutes; the logical scenario of the benchmark
+//   program measures a large transaction's memory instead.
 // - HotChannelPacingTests: one channel past its rate for over a minute, left out for time; the pacing is the
 //   publisher's, the same in both modes, and AblyLimitsTests' logical run covers throttled and failing channels.
 
