@@ -6,7 +6,6 @@ using System.Threading;
 using AblyPgTyped.Capture;
 using AblyPgTyped.Generators.Model;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace AblyPgTyped.Generators;

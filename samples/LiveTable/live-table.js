@@ -13,7 +13,7 @@
   const rewind = query.get('rewind') || '100';
 
   const rows = new Map(); // row key -> { row, position, kind, channel }
-  const tombstones = new Map(); // row key -> position of the delete
+  const tombstones = new Map(); // row key -> { position, moved } of the delete
   const columns = [];
   const keyColumns = new Set();
   const status = document.getElementById('status');
@@ -69,14 +69,20 @@
     if (tableFilter && change.schema + '.' + change.table !== tableFilter) return;
     const key = keyOf(change);
     const current = rows.get(key);
-    const deletedAt = tombstones.get(key);
-    const newest = current ? current.position : deletedAt;
-    if (newest && comparePositions(change.position, newest) <= 0) return; // already past this change
+    const deleted = tombstones.get(key);
+    const newest = current ? current.position : deleted && deleted.position;
+    if (newest) {
+      const order = comparePositions(change.position, newest);
+      // A delete marked "moved" is what the channel a row left hears when an update moves it to another channel; the
+      // update has the same position and wins, whichever of the two arrives first.
+      const movedHere = order === 0 && !current && deleted.moved && !change.moved;
+      if (order < 0 || (order === 0 && !movedHere)) return; // already past this change
+    }
 
     log(change, channel);
     if (change.operation === 'delete') {
       rows.delete(key);
-      tombstones.set(key, change.position);
+      tombstones.set(key, { position: change.position, moved: change.moved === true });
       return;
     }
 

@@ -68,10 +68,16 @@ await ExecuteAsync("CREATE SCHEMA IF NOT EXISTS quickstart; CREATE TABLE IF NOT 
 var table = AblyPgTables.User;
 Console.WriteLine($"  Table {table.Schema}.{table.Name}: insert -> {table.InsertChannel}, update -> {table.UpdateChannel}, delete -> {table.DeleteChannel}");
 
-// 4. A subscriber on the three channels, then the connector.
+// 4. A typed subscriber on the three channels (Ably's SSE endpoint, or the local one's), then the connector.
 var channels = new[] { table.InsertChannel!, table.UpdateChannel!, table.DeleteChannel! };
-await using var subscriber = new SseSubscriber(localAbly?.BaseAddress ?? new Uri("https://main.realtime.ably.net/"), apiKey);
-await subscriber.SubscribeAsync(channels, stop.Token);
+var subscriberOptions = new ChangeSubscriberOptions { Key = apiKey };
+if (localAbly is not null)
+{
+    (subscriberOptions.RestHost, subscriberOptions.Port, subscriberOptions.Tls) = ("127.0.0.1", localAbly.Port, false);
+}
+
+using var subscriber = new ChangeSubscriber(subscriberOptions);
+await using var subscription = await subscriber.SubscribeAsync(table, channels, stop.Token); // open: nothing later is missed
 await using var connector = new Connector(options);
 await connector.StartAsync(stop.Token);
 Console.WriteLine("  Capture installed; subscribed to " + string.Join(", ", channels));
@@ -80,14 +86,10 @@ Console.WriteLine();
 var printing = Task.Run(async () =>
 {
     var count = 0;
-    await foreach (var message in subscriber.Messages.ReadAllAsync(stop.Token))
+    await foreach (var (channel, _, _, change) in subscription.ReadAllAsync(stop.Token))
     {
-        foreach (var change in table.ReadChanges(message.Data))
-        {
-            var row = change.Kind == ChangeKind.Update ? $"{change.Old} -> {change.New}" : change.Row.ToString();
-            Console.WriteLine($"  [{message.Channel}] {message.Name} {row}");
-        }
-
+        var row = change.Kind == ChangeKind.Update ? $"{change.Old} -> {change.New}" : change.Row.ToString();
+        Console.WriteLine($"  [{channel}] {ChangeMessage.NameOf(change.Kind)} {row}");
         if (++count == 4 && !watch)
         {
             return count;

@@ -9,7 +9,6 @@
 // under AblyPg that is no setting (a misspelling) stops the start and names the key.
 using System;
 using System.Linq;
-using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped;
 using Microsoft.Extensions.Configuration;

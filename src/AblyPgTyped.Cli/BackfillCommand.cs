@@ -15,6 +15,26 @@ internal static class BackfillCommand
     public static async Task<int> RunAsync(CommandLine commandLine)
     {
         await using var connector = OriginalConnector.Create(commandLine.ConfigPath);
+        if (commandLine.Cancel is { } id)
+        {
+            BackfillStatus cancelled;
+            try
+            {
+                cancelled = await connector.CancelBackfillAsync(id);
+            }
+            catch (InvalidOperationException e)
+            {
+                Console.Error.WriteLine("ablypg: error: " + e.Message);
+                return ExitCodes.BadConfiguration;
+            }
+
+            Console.Out.WriteLine(Describe(cancelled));
+            Console.Out.WriteLine(cancelled.State == "cancelled"
+                ? $"ablypg: backfill {id} cancelled: no more rows are recorded; the {cancelled.RowsDone} recorded are published as usual."
+                : $"ablypg: backfill {id} was no longer running ({cancelled.State}); nothing to cancel.");
+            return ExitCodes.Success;
+        }
+
         if (commandLine.Status)
         {
             var backfills = await connector.GetBackfillsAsync();

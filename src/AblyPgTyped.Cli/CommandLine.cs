@@ -2,7 +2,10 @@ using System.Collections.Generic;
 
 namespace AblyPgTyped.Cli;
 
-/// <summary>The parsed command line: <c>ablypg &lt;command&gt; [--uninstall] [--role NAME] [CONFIG]</c>, or <c>ablypg backfill …</c>.</summary>
+/// <summary>
+/// The parsed command line: <c>ablypg &lt;command&gt; [--uninstall] [--role NAME] [CONFIG]</c>, <c>ablypg backfill …</c>, or the
+/// operations commands <c>status</c> and <c>dead-letters</c> (<see cref="OperationsArguments"/>).
+/// </summary>
 internal sealed record CommandLine(string Command, string? ConfigPath, bool Uninstall, string? Role = null)
 {
     /// <summary>backfill: the table to backfill (null with <see cref="Status"/>).</summary>
@@ -20,6 +23,21 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
     /// <summary>backfill --no-wait: return once the backfill is recorded.</summary>
     public bool NoWait { get; init; }
 
+    /// <summary>backfill --cancel ID: the backfill to cancel.</summary>
+    public long? Cancel { get; init; }
+
+    /// <summary>status, dead-letters list: print JSON.</summary>
+    public bool Json { get; init; }
+
+    /// <summary>dead-letters: list, replay or purge.</summary>
+    public string? Action { get; init; }
+
+    /// <summary>dead-letters list: the most letters printed.</summary>
+    public int Limit { get; init; } = 100;
+
+    /// <summary>dead-letters: which letters.</summary>
+    public DeadLetters.DeadLetterSelection? Selection { get; init; }
+
     public const string Usage = """
         ablypg: stream PostgreSQL row changes to Ably, configured like the Node.js ably-postgres-connector.
 
@@ -36,13 +54,27 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
                                             waits, printing progress, until every row is published (unless --no-wait).
                                             --where is an SQL condition you write, e.g. "created_at > '2026-01-01'".
           ablypg backfill --status [CONFIG] Print every backfill and where it stands.
+          ablypg backfill --cancel ID [CONFIG]
+                                            Stop backfill ID: no more rows are recorded; those recorded are published.
           ablypg uninstall [CONFIG]         Remove the capture triggers, their functions and the store tables (with
                                             changes not yet published), then the capture schema if nothing else is in it.
+          ablypg status [--json] [CONFIG]   Whether a connector is active, the changes waiting (per table and channel)
+                                            and the age of the oldest, dead letters, backfills running, the store's size.
+          ablypg dead-letters list [--table T] [--limit N] [--json] [CONFIG]
+                                            Print the dead letters in position order (the first N, default 100).
+          ablypg dead-letters replay (--id ID[,ID…] | --all) [--table T] [CONFIG]
+                                            Put dead letters back into the store, in order, for the connector to publish.
+          ablypg dead-letters purge (--id ID[,ID…] | --all | --before TIME) [--table T] [CONFIG]
+                                            Delete dead letters. TIME is a date or time (2026-11-20, 2026-11-20T10:00Z,
+                                            UTC unless it says otherwise) or an age (90s, 30m, 12h, 7d).
           ablypg --help | --version
 
         CONFIG is the original's config/default.json or config/.env. Without it, the settings come from the
         environment: DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_NAME, ABLY_API_KEY, ABLY_CONNECTOR, and optionally
         ABLY_REST_HOST, ABLY_PORT, ABLY_TLS_PORT, ABLY_TLS, ABLY_COMPATIBLE_MESSAGES, ABLYPG_CAPTURE_SCHEMA.
+        Each command reads only what it uses: status, dead-letters and uninstall the database and the capture schema;
+        sql the tables and the capture schema; grants the capture schema (and the database's name). Only run and
+        backfill need the Ably API key. T is a table as name or schema.name. Operations: docs/operations.md.
 
         Exit codes: 0 done (run: stopped cleanly), 1 failed (database or network), 2 bad configuration or usage.
         """;
@@ -66,6 +98,10 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
                 return new CommandLine("version", null, false);
             case "backfill":
                 return ParseBackfill(args, out problem);
+            case "status":
+                return OperationsArguments.ParseStatus(args, out problem);
+            case "dead-letters":
+                return OperationsArguments.ParseDeadLetters(args, out problem);
             case "run" or "sql" or "uninstall" or "grants":
                 break;
             default:
@@ -128,6 +164,7 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
         problem = null;
         string? table = null, config = null, where = null, channel = null;
         bool status = false, noWait = false;
+        long? cancel = null;
         for (var i = 1; i < args.Count; i++)
         {
             var arg = args[i];
@@ -140,6 +177,16 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
                     continue;
                 case "--no-wait":
                     noWait = true;
+                    continue;
+                case "--cancel":
+                    if (i + 1 == args.Count || !long.TryParse(args[i + 1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+                    {
+                        problem = "--cancel needs the id of a backfill (a number; `ablypg backfill --status` lists them)";
+                        return null;
+                    }
+
+                    cancel = id;
+                    i++;
                     continue;
                 case "--where" or "--channel":
                     if (i + 1 == args.Count)
@@ -173,7 +220,7 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
                 problem = "unknown option '" + arg + "' for backfill";
                 return null;
             }
-            else if (table is null && !status)
+            else if (table is null && !status && cancel is null)
             {
                 table = arg;
             }
@@ -188,12 +235,18 @@ internal sealed record CommandLine(string Command, string? ConfigPath, bool Unin
             }
         }
 
-        if (!status && string.IsNullOrEmpty(table))
+        if (!status && cancel is null && string.IsNullOrEmpty(table))
         {
-            problem = "backfill needs the TABLE to backfill, or --status";
+            problem = "backfill needs the TABLE to backfill, or --status, or --cancel ID";
             return null;
         }
 
-        return new CommandLine("backfill", config, false) { Table = table, Where = where, Channel = channel, Status = status, NoWait = noWait };
+        if (cancel is not null && (status || table is not null || where is not null || channel is not null))
+        {
+            problem = "backfill --cancel ID takes only a CONFIG path besides";
+            return null;
+        }
+
+        return new CommandLine("backfill", config, false) { Table = table, Where = where, Channel = channel, Status = status, NoWait = noWait, Cancel = cancel };
     }
 }

@@ -1,4 +1,3 @@
-using AblyPgTyped;
 using Microsoft.Extensions.Logging;
 
 namespace AblyPgTyped.Cli;

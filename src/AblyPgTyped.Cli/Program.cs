@@ -1,9 +1,12 @@
 using System;
 using System.Net.Sockets;
 using System.Reflection;
-using System.Threading.Tasks;
 using AblyPgTyped;
+using AblyPgTyped.Capture;
 using AblyPgTyped.Cli;
+using AblyPgTyped.Cli.DeadLetters;
+using AblyPgTyped.Cli.Status;
+using AblyPgTyped.Config;
 using AblyPgTyped.Publishing;
 using Npgsql;
 
@@ -26,39 +29,30 @@ try
             Console.Out.WriteLine("ablypg " + (typeof(Connector).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "?"));
             return ExitCodes.Success;
         case "sql":
-            await using (var connector = OriginalConnector.Create(commandLine.ConfigPath))
-            {
-                Console.Out.WriteLine((commandLine.Uninstall ? connector.GetUninstallSql() : connector.GetInstallSql()).TrimEnd('\n'));
-            }
-
+            // The install script needs the tables; the uninstall script only the capture schema. Neither needs a database.
+            var sqlSettings = OriginalConfiguration.Load(commandLine.ConfigPath, commandLine.Uninstall ? ConfigParts.None : ConfigParts.Tables);
+            Console.Out.WriteLine((commandLine.Uninstall ? sqlSettings.GetUninstallSql() : sqlSettings.GetInstallSql()).TrimEnd('\n'));
             return ExitCodes.Success;
         case "grants":
-            await using (var connector = OriginalConnector.Create(commandLine.ConfigPath))
-            {
-                Console.Out.WriteLine(connector.GetGrantSql(commandLine.Role!).TrimEnd('\n'));
-            }
-
+            Console.Out.WriteLine(OriginalConfiguration.Load(commandLine.ConfigPath, ConfigParts.None).GetGrantSql(commandLine.Role!).TrimEnd('\n'));
             return ExitCodes.Success;
         case "uninstall":
-            using (var loggerFactory = ConsoleLogging.Create())
-            await using (var connector = OriginalConnector.Create(commandLine.ConfigPath, loggerFactory))
-            {
-                await connector.UninstallAsync();
-            }
-
-            Console.Out.WriteLine("ablypg: uninstalled: the capture triggers, their functions and the capture store are gone.");
-            return ExitCodes.Success;
+            return await UninstallCommand.RunAsync(commandLine.ConfigPath);
+        case "status":
+            return await StatusCommand.RunAsync(commandLine);
+        case "dead-letters":
+            return await DeadLettersCommand.RunAsync(commandLine);
         case "backfill":
             return await BackfillCommand.RunAsync(commandLine);
         default:
             return await RunCommand.RunAsync(commandLine.ConfigPath);
     }
 }
-catch (AblyConfigurationException e)
+catch (Exception e) when (e is AblyConfigurationException or UsageException)
 {
     return Fail(ExitCodes.BadConfiguration, e.Message);
 }
-catch (ConnectorStartException e)
+catch (Exception e) when (e is ConnectorStartException or CaptureInstallException)
 {
     return Fail(ExitCodes.Failure, e.Message);
 }

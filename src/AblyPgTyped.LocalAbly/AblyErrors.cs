@@ -68,7 +68,7 @@ internal static class AblyErrors
     /// <summary>Sends a complete Ably error response: status, JSON body, exact content type and X-Ably-Error* headers.</summary>
     public static async Task WriteAsync(HttpContext context, int statusCode, int code, string message, TimeSpan? retryAfter = null)
     {
-        HttpResponse response = context.Response;
+        var response = context.Response;
         if (response.HasStarted)
         {
             // Too late for a status line; the best remaining signal is a broken connection.
@@ -103,7 +103,7 @@ internal static class AblyErrors
     private static string HeaderSafe(string message)
     {
         var builder = new StringBuilder(message.Length);
-        foreach (char c in message)
+        foreach (var c in message)
         {
             builder.Append(c is >= ' ' and <= '~' ? c : '?');
         }

@@ -23,9 +23,9 @@ internal sealed class Authenticator
     public Authenticator(IEnumerable<string> apiKeys, LocalTokens tokens)
     {
         _tokens = tokens;
-        foreach (string key in apiKeys)
+        foreach (var key in apiKeys)
         {
-            int colon = key.IndexOf(':', StringComparison.Ordinal);
+            var colon = key.IndexOf(':', StringComparison.Ordinal);
             _secretsByKeyName[key.Substring(0, colon)] = Encoding.UTF8.GetBytes(key.Substring(colon + 1));
         }
     }
@@ -42,10 +42,10 @@ internal sealed class Authenticator
 
         string? credentials = null;
         string? fromHeader = null;
-        StringValues authorization = request.Headers.Authorization;
+        var authorization = request.Headers.Authorization;
         if (authorization.Count > 0 && !string.IsNullOrEmpty(authorization[0]))
         {
-            string header = authorization[0]!;
+            var header = authorization[0]!;
             if (string.Equals(header, Volatile.Read(ref _lastAcceptedHeader), StringComparison.Ordinal))
             {
                 return; // same header as the last good request: skip base64 and the comparison
@@ -83,11 +83,11 @@ internal sealed class Authenticator
                 throw Unauthorized("Unsupported Authorization scheme; use Basic base64(keyName:keySecret)");
             }
         }
-        else if (request.Query.TryGetValue("key", out StringValues key) && !StringValues.IsNullOrEmpty(key))
+        else if (request.Query.TryGetValue("key", out var key) && !StringValues.IsNullOrEmpty(key))
         {
             credentials = key[0];
         }
-        else if ((request.Query.TryGetValue("access_token", out StringValues token) || request.Query.TryGetValue("accessToken", out token)) && !StringValues.IsNullOrEmpty(token))
+        else if ((request.Query.TryGetValue("access_token", out var token) || request.Query.TryGetValue("accessToken", out token)) && !StringValues.IsNullOrEmpty(token))
         {
             CheckToken(token[0]!);
             return;
@@ -98,19 +98,19 @@ internal sealed class Authenticator
             throw Unauthorized("No means of authentication provided: send Authorization: Basic base64(keyName:keySecret) or the key query parameter");
         }
 
-        int colon = credentials.IndexOf(':', StringComparison.Ordinal);
+        var colon = credentials.IndexOf(':', StringComparison.Ordinal);
         if (colon <= 0)
         {
             throw Unauthorized("Invalid credentials: expected keyName:keySecret");
         }
 
-        string keyName = credentials.Substring(0, colon);
-        if (!_secretsByKeyName.TryGetValue(keyName, out byte[]? expected))
+        var keyName = credentials.Substring(0, colon);
+        if (!_secretsByKeyName.TryGetValue(keyName, out var expected))
         {
             throw Unauthorized("Invalid credentials: unknown key name \"" + keyName + "\"");
         }
 
-        byte[] given = Encoding.UTF8.GetBytes(credentials.Substring(colon + 1));
+        var given = Encoding.UTF8.GetBytes(credentials.Substring(colon + 1));
         if (!CryptographicOperations.FixedTimeEquals(given, expected))
         {
             throw Unauthorized("Invalid credentials: the key secret does not match key \"" + keyName + "\"");

@@ -30,15 +30,15 @@ internal sealed class BatchSpec
             throw Invalid("the body must be a BatchSpec object or an array of them");
         }
 
-        int count = root.GetArrayLength();
+        var count = root.GetArrayLength();
         if (count == 0)
         {
             throw Invalid("the body is an empty array: expected at least one BatchSpec");
         }
 
         var specs = new List<BatchSpec>(count);
-        int index = 0;
-        foreach (JsonElement item in root.EnumerateArray())
+        var index = 0;
+        foreach (var item in root.EnumerateArray())
         {
             specs.Add(Parse(item, index++, options));
         }
@@ -48,13 +48,13 @@ internal sealed class BatchSpec
 
     private static BatchSpec Parse(JsonElement element, int index, LocalAblyOptions options)
     {
-        string where = "batch spec " + index.ToString(CultureInfo.InvariantCulture);
+        var where = "batch spec " + index.ToString(CultureInfo.InvariantCulture);
         if (element.ValueKind != JsonValueKind.Object)
         {
             throw Invalid(where + " must be an object {channels, messages}");
         }
 
-        if (!element.TryGetProperty("channels"u8, out JsonElement channelsElement))
+        if (!element.TryGetProperty("channels"u8, out var channelsElement))
         {
             throw Invalid(where + " has no \"channels\"");
         }
@@ -66,7 +66,7 @@ internal sealed class BatchSpec
         }
         else if (channelsElement.ValueKind == JsonValueKind.Array)
         {
-            int count = channelsElement.GetArrayLength();
+            var count = channelsElement.GetArrayLength();
             if (count == 0)
             {
                 throw Invalid(where + ": \"channels\" is empty");
@@ -78,8 +78,8 @@ internal sealed class BatchSpec
             }
 
             channels = new string[count];
-            int i = 0;
-            foreach (JsonElement channel in channelsElement.EnumerateArray())
+            var i = 0;
+            foreach (var channel in channelsElement.EnumerateArray())
             {
                 if (channel.ValueKind != JsonValueKind.String)
                 {
@@ -94,14 +94,14 @@ internal sealed class BatchSpec
             throw Invalid(where + ": \"channels\" must be a string or an array of strings");
         }
 
-        if (!element.TryGetProperty("messages"u8, out JsonElement messagesElement))
+        if (!element.TryGetProperty("messages"u8, out var messagesElement))
         {
             throw Invalid(where + " has no \"messages\"");
         }
 
         if (messagesElement.ValueKind == JsonValueKind.Array)
         {
-            int count = messagesElement.GetArrayLength();
+            var count = messagesElement.GetArrayLength();
             if (count == 0)
             {
                 throw Invalid(where + ": \"messages\" is empty");
@@ -113,7 +113,7 @@ internal sealed class BatchSpec
             }
         }
 
-        List<IncomingMessage> messages = IncomingMessage.ParseOneOrMany(messagesElement, where);
+        var messages = IncomingMessage.ParseOneOrMany(messagesElement, where);
         return new BatchSpec(channels, messages);
     }
 

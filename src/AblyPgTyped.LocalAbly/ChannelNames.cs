@@ -32,8 +32,8 @@ internal static class ChannelNames
             return "Invalid channel name: the name must not start with ':'";
         }
 
-        int colon = name.IndexOf(':', StringComparison.Ordinal);
-        ReadOnlySpan<char> channelNamespace = colon < 0 ? name.AsSpan() : name.AsSpan(0, colon);
+        var colon = name.IndexOf(':', StringComparison.Ordinal);
+        var channelNamespace = colon < 0 ? name.AsSpan() : name.AsSpan(0, colon);
         if (channelNamespace.Contains('*'))
         {
             return "Invalid channel name: the namespace (the part before the first ':') must not contain '*'";
@@ -45,7 +45,7 @@ internal static class ChannelNames
     /// <summary>Throws 40010 when <paramref name="name"/> is not a valid channel name.</summary>
     public static void EnsureValid(string name)
     {
-        string? problem = Validate(name);
+        var problem = Validate(name);
         if (problem is not null)
         {
             throw AblyErrors.Error(400, AblyErrors.InvalidChannelName, problem + " (channel: \"" + name + "\")");

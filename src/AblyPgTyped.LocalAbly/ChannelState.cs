@@ -89,7 +89,7 @@ internal sealed class ChannelState
     /// </summary>
     public int CountFresh(in ChannelPublish publish)
     {
-        int n = publish.Messages.Count;
+        var n = publish.Messages.Count;
         if (publish.Mode == DedupMode.None)
         {
             return n;
@@ -103,8 +103,8 @@ internal sealed class ChannelState
                 return _dedupKeys.ContainsKey(publish.GroupKey!) ? 0 : n;
             }
 
-            int fresh = n;
-            for (int i = 0; i < n; i++)
+            var fresh = n;
+            for (var i = 0; i < n; i++)
             {
                 if (publish.Messages[i].Id is not null && _dedupKeys.ContainsKey(publish.Ids[i]))
                 {
@@ -123,13 +123,13 @@ internal sealed class ChannelState
     public ChannelPublishResult Publish(in ChannelPublish publish, ServerCore core)
     {
         Interlocked.Increment(ref _publishRequests);
-        List<IncomingMessage> messages = publish.Messages;
-        int n = messages.Count;
+        var messages = publish.Messages;
+        var n = messages.Count;
         var serials = new string?[n];
         ReceivedMessage[] accepted;
-        int duplicates = 0;
-        long receivedAtMs = publish.Now.ToUnixTimeMilliseconds();
-        double? rateLimit = core.Rates.ChannelMessagesPerSecond;
+        var duplicates = 0;
+        var receivedAtMs = publish.Now.ToUnixTimeMilliseconds();
+        var rateLimit = core.Rates.ChannelMessagesPerSecond;
 
         lock (_gate)
         {
@@ -155,14 +155,14 @@ internal sealed class ChannelState
             }
             else if (publish.Mode == DedupMode.PerMessage)
             {
-                for (int i = 0; i < n; i++)
+                for (var i = 0; i < n; i++)
                 {
                     if (messages[i].Id is null)
                     {
                         continue; // server-assigned ids are never retried, so never de-duplicated
                     }
 
-                    string key = publish.Ids[i];
+                    var key = publish.Ids[i];
                     if (!_dedupKeys.TryAdd(key, publish.NowStopwatch))
                     {
                         isDuplicate ??= new bool[n];
@@ -176,12 +176,12 @@ internal sealed class ChannelState
                 }
             }
 
-            int fresh = n - duplicates;
-            if (rateLimit is { } limit && fresh > 0 && !_rate.TryTake(fresh, limit, out TimeSpan wait))
+            var fresh = n - duplicates;
+            if (rateLimit is { } limit && fresh > 0 && !_rate.TryTake(fresh, limit, out var wait))
             {
                 if (tentative is not null)
                 {
-                    foreach (string key in tentative)
+                    foreach (var key in tentative)
                     {
                         _dedupKeys.Remove(key);
                     }
@@ -193,7 +193,7 @@ internal sealed class ChannelState
 
             if (tentative is not null)
             {
-                foreach (string key in tentative)
+                foreach (var key in tentative)
                 {
                     _dedupOrder.Enqueue((key, publish.NowStopwatch));
                 }
@@ -202,18 +202,18 @@ internal sealed class ChannelState
             }
 
             accepted = fresh == 0 ? Array.Empty<ReceivedMessage>() : new ReceivedMessage[fresh];
-            long global = core.ReserveGlobalSequence(fresh);
-            int next = 0;
-            for (int i = 0; i < n; i++)
+            var global = core.ReserveGlobalSequence(fresh);
+            var next = 0;
+            for (var i = 0; i < n; i++)
             {
                 if (isDuplicate is not null && isDuplicate[i])
                 {
                     continue;
                 }
 
-                IncomingMessage incoming = messages[i];
-                long sequence = ++_sequence;
-                string serial = FormatSerial(sequence, receivedAtMs);
+                var incoming = messages[i];
+                var sequence = ++_sequence;
+                var serial = FormatSerial(sequence, receivedAtMs);
                 var message = new ReceivedMessage(
                     Name,
                     publish.Ids[i],
@@ -249,7 +249,7 @@ internal sealed class ChannelState
         lock (_gate)
         {
             var copy = new ReceivedMessage[_count];
-            for (int i = 0; i < _count; i++)
+            for (var i = 0; i < _count; i++)
             {
                 copy[i] = _ring[(_head + i) % _ring.Length];
             }
@@ -265,16 +265,16 @@ internal sealed class ChannelState
         hasMore = false;
         lock (_gate)
         {
-            for (int step = 0; step < _count; step++)
+            for (var step = 0; step < _count; step++)
             {
-                int offset = backwards ? _count - 1 - step : step;
-                ReceivedMessage message = _ring[(_head + offset) % _ring.Length];
+                var offset = backwards ? _count - 1 - step : step;
+                var message = _ring[(_head + offset) % _ring.Length];
                 if (cursor > 0 && (backwards ? message.ChannelSequence >= cursor : message.ChannelSequence <= cursor))
                 {
                     continue;
                 }
 
-                long timestamp = message.ReceivedAtUnixMs;
+                var timestamp = message.ReceivedAtUnixMs;
                 if ((start is { } from && timestamp < from) || (end is { } to && timestamp > to))
                 {
                     continue;
@@ -320,15 +320,15 @@ internal sealed class ChannelState
                 return read;
             }
 
-            long oldest = _ring[_head].ChannelSequence;
-            long from = afterSequence + 1;
+            var oldest = _ring[_head].ChannelSequence;
+            var from = afterSequence + 1;
             if (from < oldest)
             {
                 gap = true;
                 from = oldest;
             }
 
-            for (long sequence = from; sequence <= _sequence && read.Count < max; sequence++)
+            for (var sequence = from; sequence <= _sequence && read.Count < max; sequence++)
             {
                 read.Add(_ring[(_head + (int)(sequence - oldest)) % _ring.Length]);
             }
@@ -354,10 +354,10 @@ internal sealed class ChannelState
     {
         lock (_gate)
         {
-            long cursor = _sequence;
-            for (int i = _count - 1; i >= 0; i--)
+            var cursor = _sequence;
+            for (var i = _count - 1; i >= 0; i--)
             {
-                ReceivedMessage message = _ring[(_head + i) % _ring.Length];
+                var message = _ring[(_head + i) % _ring.Length];
                 if ((count is { } n && _sequence - message.ChannelSequence >= n) || (sinceUnixMs is { } since && message.ReceivedAtUnixMs < since))
                 {
                     break;
@@ -386,7 +386,7 @@ internal sealed class ChannelState
         if (_ring.Length < _maxHistory)
         {
             var grown = new ReceivedMessage[Math.Min(_maxHistory, _ring.Length * 2)];
-            for (int i = 0; i < _count; i++)
+            for (var i = 0; i < _count; i++)
             {
                 grown[i] = _ring[(_head + i) % _ring.Length];
             }
@@ -406,7 +406,7 @@ internal sealed class ChannelState
     {
         while (_dedupOrder.Count > 0)
         {
-            (string key, long acceptedAt) = _dedupOrder.Peek();
+            (var key, var acceptedAt) = _dedupOrder.Peek();
             if (now - acceptedAt < _dedupWindowTicks)
             {
                 break;
@@ -421,7 +421,7 @@ internal sealed class ChannelState
     {
         while (_dedupOrder.Count > _maxDedupKeys)
         {
-            (string key, long acceptedAt) = _dedupOrder.Dequeue();
+            (var key, var acceptedAt) = _dedupOrder.Dequeue();
             ForgetIfCurrent(key, acceptedAt);
         }
     }
@@ -429,7 +429,7 @@ internal sealed class ChannelState
     // A key may have been re-accepted after it expired; only the newest registration owns the entry.
     private void ForgetIfCurrent(string key, long acceptedAt)
     {
-        if (_dedupKeys.TryGetValue(key, out long current) && current == acceptedAt)
+        if (_dedupKeys.TryGetValue(key, out var current) && current == acceptedAt)
         {
             _dedupKeys.Remove(key);
         }

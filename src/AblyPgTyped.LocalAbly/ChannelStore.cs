@@ -19,13 +19,13 @@ internal sealed class ChannelStore
 
     public ChannelState GetOrAdd(string name) => _channels.GetOrAdd(name, _factory);
 
-    public ChannelState? TryGet(string name) => _channels.TryGetValue(name, out ChannelState? state) ? state : null;
+    public ChannelState? TryGet(string name) => _channels.TryGetValue(name, out var state) ? state : null;
 
     /// <summary>A point-in-time list of the channels.</summary>
     public List<ChannelState> All()
     {
         var list = new List<ChannelState>(_channels.Count);
-        foreach (KeyValuePair<string, ChannelState> pair in _channels)
+        foreach (var pair in _channels)
         {
             list.Add(pair.Value);
         }

@@ -37,10 +37,10 @@ Options:
     public static LocalAblyOptions? Parse(string[] args)
     {
         var options = new LocalAblyOptions { Port = 8089 };
-        bool noAuth = false;
-        for (int i = 0; i < args.Length; i++)
+        var noAuth = false;
+        for (var i = 0; i < args.Length; i++)
         {
-            string arg = args[i];
+            var arg = args[i];
             switch (arg)
             {
                 case "--port":
@@ -110,7 +110,7 @@ Options:
 
     private static int ParseInt(string flag, string text, int min, int max)
     {
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
         {
             throw new ArgumentException(flag + ": expected a whole number from " + min.ToString(CultureInfo.InvariantCulture) + " to " + max.ToString(CultureInfo.InvariantCulture) + ", got \"" + text + "\"");
         }
@@ -134,7 +134,7 @@ Options:
             return double.PositiveInfinity;
         }
 
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double rate) || !double.IsFinite(rate) || rate <= 0)
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var rate) || !double.IsFinite(rate) || rate <= 0)
         {
             throw new ArgumentException(flag + ": expected a positive number per second, or \"unlimited\", got \"" + text + "\"");
         }

@@ -31,7 +31,7 @@ public sealed class FaultInjector
     {
         get
         {
-            double value = Volatile.Read(ref _rateLimit);
+            var value = Volatile.Read(ref _rateLimit);
             return value > 0 ? value : null;
         }
     }
@@ -111,8 +111,8 @@ public sealed class FaultInjector
     {
         lock (_gate)
         {
-            FaultRule[] current = _rules;
-            int index = Array.FindIndex(current, r => r.Id == id);
+            var current = _rules;
+            var index = Array.FindIndex(current, r => r.Id == id);
             if (index < 0)
             {
                 return false;
@@ -141,18 +141,18 @@ public sealed class FaultInjector
     /// <summary>Decides what happens to one request. <paramref name="channels"/> is the single channel, the batch's channels, or empty.</summary>
     internal FaultDecision Evaluate(FaultTarget target, IReadOnlyCollection<string> channels)
     {
-        FaultRule[] rules = Volatile.Read(ref _rules);
+        var rules = Volatile.Read(ref _rules);
         if (rules.Length == 0)
         {
             return default;
         }
 
-        TimeSpan latency = TimeSpan.Zero;
+        var latency = TimeSpan.Zero;
         FaultRule? outcome = null;
         Dictionary<string, FaultRule>? channelFailures = null;
-        bool anyUsedUp = false;
+        var anyUsedUp = false;
 
-        foreach (FaultRule rule in rules)
+        foreach (var rule in rules)
         {
             if (rule.Kind == FaultKind.Latency && AppliesToRequest(rule, target, channels) && rule.TryConsume())
             {
@@ -161,10 +161,10 @@ public sealed class FaultInjector
             }
         }
 
-        foreach (FaultRule rule in rules)
+        foreach (var rule in rules)
         {
             // A channel-scoped failure inside a batch fails just that channel's result, handled below.
-            bool perChannelInBatch = rule.Kind == FaultKind.Fail && rule.Channel is not null && target == FaultTarget.BatchPublish;
+            var perChannelInBatch = rule.Kind == FaultKind.Fail && rule.Channel is not null && target == FaultTarget.BatchPublish;
             if (rule.Kind != FaultKind.Latency && !perChannelInBatch && AppliesToRequest(rule, target, channels) && rule.TryConsume())
             {
                 outcome = rule;
@@ -175,7 +175,7 @@ public sealed class FaultInjector
 
         if (outcome is null && target == FaultTarget.BatchPublish)
         {
-            foreach (FaultRule rule in rules)
+            foreach (var rule in rules)
             {
                 if (rule.Kind == FaultKind.Fail && rule.Channel is not null && (rule.Target & target) != 0
                     && Contains(channels, rule.Channel) && !(channelFailures?.ContainsKey(rule.Channel) ?? false) && rule.TryConsume())
@@ -205,7 +205,7 @@ public sealed class FaultInjector
 
     private static bool Contains(IReadOnlyCollection<string> channels, string channel)
     {
-        foreach (string candidate in channels)
+        foreach (var candidate in channels)
         {
             if (string.Equals(candidate, channel, StringComparison.Ordinal))
             {
@@ -241,7 +241,7 @@ public sealed class FaultInjector
     {
         lock (_gate)
         {
-            FaultRule[] current = _rules;
+            var current = _rules;
             var next = new FaultRule[current.Length + 1];
             Array.Copy(current, next, current.Length);
             next[^1] = rule;
@@ -256,9 +256,9 @@ public sealed class FaultInjector
     {
         lock (_gate)
         {
-            FaultRule[] current = _rules;
+            var current = _rules;
             var next = new List<FaultRule>(current.Length);
-            foreach (FaultRule rule in current)
+            foreach (var rule in current)
             {
                 if (rule.Remaining != 0)
                 {

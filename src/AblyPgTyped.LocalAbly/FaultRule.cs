@@ -109,7 +109,7 @@ public sealed class FaultRule
     {
         while (true)
         {
-            int current = Volatile.Read(ref _remaining);
+            var current = Volatile.Read(ref _remaining);
             if (current == 0)
             {
                 return false;

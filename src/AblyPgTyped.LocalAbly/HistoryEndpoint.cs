@@ -1,8 +1,6 @@
-using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -24,25 +22,25 @@ internal sealed class HistoryEndpoint
         ChannelNames.EnsureValid(channel);
         RequestBodies.EnsureJsonAccepted(context.Request);
 
-        IQueryCollection query = context.Request.Query;
-        int limit = (int)(ReadLong(query, "limit", 1, MaxLimit) ?? DefaultLimit);
-        bool backwards = ReadDirection(query);
-        long? start = ReadLong(query, "start", 0, long.MaxValue);
-        long? end = ReadLong(query, "end", 0, long.MaxValue);
-        long cursor = ReadLong(query, "cursor", 1, long.MaxValue) ?? 0;
+        var query = context.Request.Query;
+        var limit = (int)(ReadLong(query, "limit", 1, MaxLimit) ?? DefaultLimit);
+        var backwards = ReadDirection(query);
+        var start = ReadLong(query, "start", 0, long.MaxValue);
+        var end = ReadLong(query, "end", 0, long.MaxValue);
+        var cursor = ReadLong(query, "cursor", 1, long.MaxValue) ?? 0;
         if (start is { } from && end is { } to && from > to)
         {
             throw new AblyException(400, AblyErrors.InvalidParameter, "Invalid history parameters: start must not be after end");
         }
 
-        (bool proceed, _) = await _core.ApplyFaultsAsync(context, FaultTarget.History, new[] { channel }).ConfigureAwait(false);
+        (var proceed, _) = await _core.ApplyFaultsAsync(context, FaultTarget.History, new[] { channel }).ConfigureAwait(false);
         if (!proceed)
         {
             return;
         }
 
-        bool hasMore = false;
-        List<ReceivedMessage> page = _core.Channels.TryGet(channel)?.Query(backwards, limit, start, end, cursor, out hasMore)
+        var hasMore = false;
+        var page = _core.Channels.TryGet(channel)?.Query(backwards, limit, start, end, cursor, out hasMore)
             ?? new List<ReceivedMessage>();
 
         // ably-js only follows links of the form <./messages?...>; rel="..." and splits the header on commas.
@@ -55,9 +53,9 @@ internal sealed class HistoryEndpoint
         }
 
         context.Response.Headers.Link = links.ToString();
-        Utf8JsonWriter writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
+        var writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
         writer.WriteStartArray();
-        foreach (ReceivedMessage message in page)
+        foreach (var message in page)
         {
             message.WriteJson(writer, includeChannel: false);
         }
@@ -101,7 +99,7 @@ internal sealed class HistoryEndpoint
 
     private static bool ReadDirection(IQueryCollection query)
     {
-        if (!query.TryGetValue("direction", out StringValues values) || StringValues.IsNullOrEmpty(values))
+        if (!query.TryGetValue("direction", out var values) || StringValues.IsNullOrEmpty(values))
         {
             return true;
         }
@@ -116,14 +114,14 @@ internal sealed class HistoryEndpoint
 
     private static long? ReadLong(IQueryCollection query, string name, long min, long max)
     {
-        if (!query.TryGetValue(name, out StringValues values) || StringValues.IsNullOrEmpty(values))
+        if (!query.TryGetValue(name, out var values) || StringValues.IsNullOrEmpty(values))
         {
             return null;
         }
 
-        if (!long.TryParse(values[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long value) || value < min || value > max)
+        if (!long.TryParse(values[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
         {
-            string range = max == long.MaxValue ? "an integer >= " + min : "an integer from " + min + " to " + max;
+            var range = max == long.MaxValue ? "an integer >= " + min : "an integer from " + min + " to " + max;
             throw new AblyException(400, AblyErrors.InvalidParameter, "Invalid history parameter " + name + ": expected " + range);
         }
 

@@ -41,7 +41,7 @@ internal sealed class IncomingMessage
         }
 
         var list = new List<IncomingMessage>(element.GetArrayLength());
-        foreach (JsonElement item in element.EnumerateArray())
+        foreach (var item in element.EnumerateArray())
         {
             list.Add(Parse(item, where));
         }
@@ -59,7 +59,7 @@ internal sealed class IncomingMessage
 
         string? id = null, name = null, clientId = null, encoding = null;
         JsonElement data = default, extras = default;
-        foreach (JsonProperty property in element.EnumerateObject())
+        foreach (var property in element.EnumerateObject())
         {
             if (property.NameEquals("id"u8))
             {
@@ -95,7 +95,7 @@ internal sealed class IncomingMessage
             }
         }
 
-        int size = (name?.Length ?? 0) + (clientId?.Length ?? 0);
+        var size = (name?.Length ?? 0) + (clientId?.Length ?? 0);
         byte[]? dataBytes = null;
         switch (data.ValueKind)
         {
@@ -103,7 +103,7 @@ internal sealed class IncomingMessage
             case JsonValueKind.Null:
                 break;
             case JsonValueKind.String:
-                ReadOnlySpan<byte> raw = JsonMarshal.GetRawUtf8Value(data);
+                var raw = JsonMarshal.GetRawUtf8Value(data);
                 dataBytes = raw.ToArray();
                 // Without escapes the UTF-8 payload is the literal minus its quotes; ably-js counts UTF-8 bytes of string data.
                 size += raw.IndexOf((byte)'\\') < 0 ? raw.Length - 2 : System.Text.Encoding.UTF8.GetByteCount(data.GetString()!);
@@ -116,7 +116,7 @@ internal sealed class IncomingMessage
                 }
 
                 // Ably's JSON wire form for structured data is the stringified JSON plus encoding "json".
-                (dataBytes, int jsonLength) = Stringify(data);
+                (dataBytes, var jsonLength) = Stringify(data);
                 encoding = "json";
                 size += jsonLength;
                 break;
@@ -131,7 +131,7 @@ internal sealed class IncomingMessage
             case JsonValueKind.Null:
                 break;
             case JsonValueKind.Object:
-                ReadOnlySpan<byte> rawExtras = JsonMarshal.GetRawUtf8Value(extras);
+                var rawExtras = JsonMarshal.GetRawUtf8Value(extras);
                 extrasBytes = rawExtras.ToArray();
                 size += System.Text.Encoding.UTF8.GetCharCount(rawExtras);
                 break;
@@ -155,7 +155,7 @@ internal sealed class IncomingMessage
     public static long TotalSize(List<IncomingMessage> messages)
     {
         long total = 0;
-        foreach (IncomingMessage message in messages)
+        foreach (var message in messages)
         {
             total += message.Size;
         }
@@ -169,16 +169,16 @@ internal sealed class IncomingMessage
     /// </summary>
     private static (byte[] Literal, int JsonLength) Stringify(JsonElement value)
     {
-        ReadOnlySpan<byte> raw = JsonMarshal.GetRawUtf8Value(value);
-        byte[] rented = ArrayPool<byte>.Shared.Rent((raw.Length * 2) + 2);
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        var rented = ArrayPool<byte>.Shared.Rent((raw.Length * 2) + 2);
         try
         {
-            int written = 0;
-            int jsonLength = 0;
-            bool inString = false;
-            bool escaped = false;
+            var written = 0;
+            var jsonLength = 0;
+            var inString = false;
+            var escaped = false;
             rented[written++] = (byte)'"';
-            foreach (byte b in raw)
+            foreach (var b in raw)
             {
                 if (!inString && b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
                 {

@@ -131,7 +131,7 @@ public sealed class LocalAblyOptions
     /// <summary>The plan's limits with this object's overrides applied.</summary>
     internal LocalAblyLimits ResolveLimits()
     {
-        LocalAblyLimits plan = LocalAblyLimits.ForPlan(Plan);
+        var plan = LocalAblyLimits.ForPlan(Plan);
         return new LocalAblyLimits(
             Override(ChannelMessagesPerSecond, plan.ChannelMessagesPerSecond),
             Override(AccountMessagesPerSecond, plan.AccountMessagesPerSecond),
@@ -146,9 +146,9 @@ public sealed class LocalAblyOptions
             throw new ArgumentOutOfRangeException(nameof(Port), Port, "Port must be between 0 and 65535.");
         }
 
-        foreach (string key in ApiKeys)
+        foreach (var key in ApiKeys)
         {
-            int colon = key?.IndexOf(':', StringComparison.Ordinal) ?? -1;
+            var colon = key?.IndexOf(':', StringComparison.Ordinal) ?? -1;
             if (colon <= 0 || colon == key!.Length - 1)
             {
                 throw new ArgumentException("Every API key must have the form keyName:keySecret.", nameof(ApiKeys));
@@ -190,7 +190,7 @@ public sealed class LocalAblyOptions
             throw new ArgumentOutOfRangeException(nameof(ConnectionStateTtl), ConnectionStateTtl, "ConnectionStateTtl must not be negative.");
         }
 
-        foreach (KeyValuePair<string, string> folder in _servedFolders)
+        foreach (var folder in _servedFolders)
         {
             if (folder.Key.Length == 0 || folder.Key.AsSpan().IndexOfAny('/', '\\') >= 0 || folder.Key is "." or "..")
             {

@@ -75,7 +75,7 @@ public sealed class LocalAblyServer : IAsyncDisposable
         var core = new ServerCore(options);
 
         // The empty builder brings no configuration sources, logging providers or console lifetime: an embeddable, quiet host.
-        WebApplicationBuilder builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(LocalAblyServer).Assembly.GetName().Name,
         });
@@ -87,15 +87,15 @@ public sealed class LocalAblyServer : IAsyncDisposable
             kestrel.Listen(IPAddress.Loopback, options.Port, listen => listen.Protocols = HttpProtocols.Http1);
         });
 
-        WebApplication app = builder.Build();
+        var app = builder.Build();
         // Realtime heartbeats are ProtocolMessages (browsers cannot see WebSocket pings), so no ping frames are needed.
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.Zero });
         var router = new RequestRouter(core);
         app.Run(router.HandleAsync);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
-        ICollection<string>? addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        string address = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("Kestrel reported no listening address.");
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var address = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("Kestrel reported no listening address.");
         var bound = new Uri(address);
         var baseAddress = new Uri("http://127.0.0.1:" + bound.Port.ToString(CultureInfo.InvariantCulture));
         options.Log?.Invoke("Local Ably listening on " + baseAddress + " (" + (core.Auth.Enabled ? options.ApiKeys.Count + " key(s)" : "auth disabled") + "); "
@@ -119,9 +119,9 @@ public sealed class LocalAblyServer : IAsyncDisposable
     /// <summary>Names of the channels that have been published to.</summary>
     public IReadOnlyList<string> GetChannelNames()
     {
-        List<ChannelState> states = _core.Channels.All();
+        var states = _core.Channels.All();
         var names = new List<string>(states.Count);
-        foreach (ChannelState state in states)
+        foreach (var state in states)
         {
             names.Add(state.Name);
         }
@@ -164,11 +164,11 @@ public sealed class LocalAblyServer : IAsyncDisposable
     /// </summary>
     public async IAsyncEnumerable<ReceivedMessage> WatchAsync(IEnumerable<string>? channels = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        HashSet<string>? filter = channels is null ? null : new HashSet<string>(channels, StringComparer.Ordinal);
-        using Watcher watcher = _core.Watchers.Add(filter, _core.Options.WatcherBufferSize);
+        var filter = channels is null ? null : new HashSet<string>(channels, StringComparer.Ordinal);
+        using var watcher = _core.Watchers.Add(filter, _core.Options.WatcherBufferSize);
         while (await watcher.Buffer.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            while (watcher.Buffer.Reader.TryRead(out ReceivedMessage? message))
+            while (watcher.Buffer.Reader.TryRead(out var message))
             {
                 yield return message;
             }
@@ -226,7 +226,7 @@ public sealed class LocalAblyServer : IAsyncDisposable
         {
             while (true)
             {
-                Task pulse = _core.Signal.Current; // taken before the check so a pulse in between is not missed
+                var pulse = _core.Signal.Current; // taken before the check so a pulse in between is not missed
                 if (done())
                 {
                     return;

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -30,14 +29,14 @@ internal sealed class LocalControlEndpoints
     /// <param name="path">Decoded path after <c>/_local</c>, e.g. <c>/stats</c>.</param>
     public Task HandleAsync(HttpContext context, string path)
     {
-        IPAddress? remote = context.Connection.RemoteIpAddress;
+        var remote = context.Connection.RemoteIpAddress;
         if (remote is not null && !IPAddress.IsLoopback(remote))
         {
             throw new AblyException(403, 40300, "The /_local endpoints are only available from the loopback interface");
         }
 
-        string method = context.Request.Method;
-        string route = path.TrimEnd('/');
+        var method = context.Request.Method;
+        var route = path.TrimEnd('/');
         switch (route)
         {
             case "":
@@ -80,7 +79,7 @@ internal sealed class LocalControlEndpoints
                     return HandleFaultAsync(context, method, route.Substring("/faults/".Length));
                 }
 
-                if (_folders.TryServe(context, path, out Task serving))
+                if (_folders.TryServe(context, path, out var serving))
                 {
                     return serving;
                 }
@@ -91,8 +90,8 @@ internal sealed class LocalControlEndpoints
 
     private Task HandleFaultAsync(HttpContext context, string method, string action)
     {
-        IQueryCollection query = context.Request.Query;
-        if (HttpMethods.IsDelete(method) && int.TryParse(action, NumberStyles.None, CultureInfo.InvariantCulture, out int id))
+        var query = context.Request.Query;
+        if (HttpMethods.IsDelete(method) && int.TryParse(action, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
         {
             if (!_core.Faults.Remove(id))
             {
@@ -115,26 +114,26 @@ internal sealed class LocalControlEndpoints
 
     private Task AddFault(HttpContext context, string method, string action, IQueryCollection query)
     {
-        string? channel = NullIfEmpty(query["channel"]);
-        FaultTarget target = ParseTarget(query["target"]);
-        int count = (int)(ReadLong(query, "count") ?? -1);
+        var channel = NullIfEmpty(query["channel"]);
+        var target = ParseTarget(query["target"]);
+        var count = (int)(ReadLong(query, "count") ?? -1);
         switch (action)
         {
             case "fail":
-                int status = (int)(ReadLong(query, "status") ?? 500);
-                int code = (int)(ReadLong(query, "code") ?? DefaultCodeFor(status));
-                long? retryAfter = ReadLong(query, "retryAfter");
+                var status = (int)(ReadLong(query, "status") ?? 500);
+                var code = (int)(ReadLong(query, "code") ?? DefaultCodeFor(status));
+                var retryAfter = ReadLong(query, "retryAfter");
                 _core.Faults.FailNext(count, status, code, NullIfEmpty(query["message"]), retryAfter is { } seconds ? TimeSpan.FromSeconds(seconds) : null, channel, target);
                 break;
             case "drop":
                 _core.Faults.DropNext(count, channel, target);
                 break;
             case "latency":
-                long ms = ReadLong(query, "ms") ?? throw new AblyException(400, AblyErrors.InvalidParameter, "latency needs ?ms=<milliseconds>");
+                var ms = ReadLong(query, "ms") ?? throw new AblyException(400, AblyErrors.InvalidParameter, "latency needs ?ms=<milliseconds>");
                 _core.Faults.AddLatency(TimeSpan.FromMilliseconds(ms), count, channel, target);
                 break;
             case "ratelimit":
-                string perSecond = query["perSecond"].ToString();
+                var perSecond = query["perSecond"].ToString();
                 double rate = 0;
                 if (string.Equals(perSecond, "unlimited", StringComparison.OrdinalIgnoreCase))
                 {
@@ -170,8 +169,8 @@ internal sealed class LocalControlEndpoints
 
     private async Task WriteStatsAsync(HttpContext context)
     {
-        LocalAblyStats stats = _core.GetStats();
-        Utf8JsonWriter writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
+        var stats = _core.GetStats();
+        var writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
         writer.WriteStartObject();
         writer.WriteString("startedAt"u8, stats.StartedAt);
         writer.WriteNumber("publishRequests"u8, stats.PublishRequests);
@@ -198,9 +197,9 @@ internal sealed class LocalControlEndpoints
         writer.WritePropertyName("limits"u8);
         WriteLimits(writer);
         writer.WriteStartObject("channels"u8);
-        foreach (KeyValuePair<string, ChannelStats> pair in stats.Channels)
+        foreach (var pair in stats.Channels)
         {
-            ChannelStats channel = pair.Value;
+            var channel = pair.Value;
             writer.WriteStartObject(pair.Key);
             writer.WriteNumber("publishRequests"u8, channel.PublishRequests);
             writer.WriteNumber("acceptedMessages"u8, channel.AcceptedMessages);
@@ -218,14 +217,14 @@ internal sealed class LocalControlEndpoints
     /// <summary><c>GET /_local/limits</c>: the plan and the limits in force (null rate = unlimited).</summary>
     private async Task WriteLimitsAsync(HttpContext context)
     {
-        Utf8JsonWriter writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
+        var writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
         WriteLimits(writer);
         await JsonOutput.EndAsync(context, writer).ConfigureAwait(false);
     }
 
     private void WriteLimits(Utf8JsonWriter writer)
     {
-        LocalAblyLimits limits = _core.Rates.Limits;
+        var limits = _core.Rates.Limits;
         writer.WriteStartObject();
         writer.WriteString("plan"u8, _core.Options.Plan.ToString().ToLowerInvariant());
         WriteRate(writer, "channelMessagesPerSecond"u8, limits.ChannelMessagesPerSecond);
@@ -250,19 +249,19 @@ internal sealed class LocalControlEndpoints
     /// <summary><c>GET /_local/messages?channel=&amp;limit=</c>: the most recent accepted messages with receipt times, oldest first.</summary>
     private async Task WriteMessagesAsync(HttpContext context)
     {
-        IQueryCollection query = context.Request.Query;
-        string? channel = NullIfEmpty(query["channel"]);
-        int limit = (int)Math.Min(ReadLong(query, "limit") ?? 1000, int.MaxValue);
-        ReceivedMessage[] messages = channel is null
+        var query = context.Request.Query;
+        var channel = NullIfEmpty(query["channel"]);
+        var limit = (int)Math.Min(ReadLong(query, "limit") ?? 1000, int.MaxValue);
+        var messages = channel is null
             ? _core.Recorded.ToArray()
             : _core.Channels.TryGet(channel)?.Snapshot() ?? Array.Empty<ReceivedMessage>();
-        int from = Math.Max(0, messages.Length - limit);
+        var from = Math.Max(0, messages.Length - limit);
 
-        Utf8JsonWriter writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
+        var writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
         writer.WriteStartArray();
-        for (int i = from; i < messages.Length; i++)
+        for (var i = from; i < messages.Length; i++)
         {
-            ReceivedMessage message = messages[i];
+            var message = messages[i];
             writer.WriteStartObject();
             writer.WriteNumber("receivedAtUnixMs"u8, message.ReceivedAtUnixMs);
             writer.WriteString("receivedAt"u8, message.ReceivedAt);
@@ -279,7 +278,7 @@ internal sealed class LocalControlEndpoints
 
     private async Task WriteFaultsAsync(HttpContext context, int status)
     {
-        Utf8JsonWriter writer = JsonOutput.Begin(context, status);
+        var writer = JsonOutput.Begin(context, status);
         writer.WriteStartObject();
         // The run-time override only (null = none); infinity, "no limit", has no JSON number.
         if (_core.Faults.RateLimitPerChannel is { } rate)
@@ -299,7 +298,7 @@ internal sealed class LocalControlEndpoints
         }
 
         writer.WriteStartArray("faults"u8);
-        foreach (FaultRule rule in _core.Faults.Rules)
+        foreach (var rule in _core.Faults.Rules)
         {
             writer.WriteStartObject();
             writer.WriteNumber("id"u8, rule.Id);
@@ -347,9 +346,9 @@ internal sealed class LocalControlEndpoints
     /// <summary><c>POST /_local/realtime/disconnect[?refuseMs=N]</c>: drops every realtime connection (see LocalAblyServer.DisconnectRealtimeClients).</summary>
     private async Task WriteDisconnectAsync(HttpContext context)
     {
-        long refuseMs = ReadLong(context.Request.Query, "refuseMs") ?? 0;
-        int dropped = _core.Realtime.DisconnectAll(TimeSpan.FromMilliseconds(Math.Max(0, refuseMs)));
-        Utf8JsonWriter writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
+        var refuseMs = ReadLong(context.Request.Query, "refuseMs") ?? 0;
+        var dropped = _core.Realtime.DisconnectAll(TimeSpan.FromMilliseconds(Math.Max(0, refuseMs)));
+        var writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
         writer.WriteStartObject();
         writer.WriteNumber("dropped"u8, dropped);
         writer.WriteNumber("refuseMs"u8, Math.Max(0, refuseMs));
@@ -359,7 +358,7 @@ internal sealed class LocalControlEndpoints
 
     private static async Task WriteOkAsync(HttpContext context, string what)
     {
-        Utf8JsonWriter writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
+        var writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
         writer.WriteStartObject();
         writer.WriteString("ok"u8, what);
         writer.WriteEndObject();
@@ -368,7 +367,7 @@ internal sealed class LocalControlEndpoints
 
     private static FaultTarget ParseTarget(StringValues value)
     {
-        string text = value.ToString();
+        var text = value.ToString();
         return text.ToLowerInvariant() switch
         {
             "" or "publish" => FaultTarget.Publish,
@@ -382,13 +381,13 @@ internal sealed class LocalControlEndpoints
 
     private static long? ReadLong(IQueryCollection query, string name)
     {
-        StringValues values = query[name];
+        var values = query[name];
         if (StringValues.IsNullOrEmpty(values))
         {
             return null;
         }
 
-        if (!long.TryParse(values[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value))
+        if (!long.TryParse(values[0], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
         {
             throw new AblyException(400, AblyErrors.InvalidParameter, "Invalid " + name + " parameter: expected an integer");
         }

@@ -12,7 +12,7 @@ internal sealed class LocalTokens
 
     public string Issue()
     {
-        string token = "local-" + MessageIds.RandomToken(24);
+        var token = "local-" + MessageIds.RandomToken(24);
         _issued[token] = 0;
         return token;
     }

@@ -44,9 +44,9 @@ internal static class MessageIds
     {
         var ids = new string[messages.Count];
         string? generatedBase = null;
-        for (int i = 0; i < ids.Length; i++)
+        for (var i = 0; i < ids.Length; i++)
         {
-            string? id = messages[i].Id;
+            var id = messages[i].Id;
             if (id is null)
             {
                 generatedBase ??= NewBase();
@@ -66,8 +66,8 @@ internal static class MessageIds
     public static DedupMode ForChannelPublish(List<IncomingMessage> messages, out string? groupKey)
     {
         groupKey = null;
-        bool anyId = false;
-        foreach (IncomingMessage message in messages)
+        var anyId = false;
+        foreach (var message in messages)
         {
             if (message.Id is not null)
             {
@@ -87,23 +87,23 @@ internal static class MessageIds
         }
 
         string? firstBase = null;
-        for (int i = 0; i < messages.Count; i++)
+        for (var i = 0; i < messages.Count; i++)
         {
-            string? id = messages[i].Id;
+            var id = messages[i].Id;
             if (id is null)
             {
                 throw Format("message " + i + " has no id while others do");
             }
 
-            int colon = id.LastIndexOf(':');
+            var colon = id.LastIndexOf(':');
             if (colon <= 0
-                || !int.TryParse(id.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int index)
+                || !int.TryParse(id.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var index)
                 || index != i)
             {
                 throw Format("id \"" + id + "\" of message " + i + " is not \"<base>:" + i + "\"");
             }
 
-            ReadOnlySpan<char> idBase = id.AsSpan(0, colon);
+            var idBase = id.AsSpan(0, colon);
             if (firstBase is null)
             {
                 firstBase = idBase.ToString();
@@ -122,8 +122,8 @@ internal static class MessageIds
     /// <summary>The <c>messageId</c> reported in publish responses: the shared base when ids are <c>base:i</c>, else the first id.</summary>
     public static string ResponseMessageId(string[] ids)
     {
-        string first = ids[0];
-        int colon = first.LastIndexOf(':');
+        var first = ids[0];
+        var colon = first.LastIndexOf(':');
         return colon > 0 ? first.Substring(0, colon) : first;
     }
 

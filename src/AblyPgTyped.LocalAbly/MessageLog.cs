@@ -14,7 +14,7 @@ internal sealed class MessageLog
 
     public void Add(ReceivedMessage message)
     {
-        ConcurrentQueue<ReceivedMessage> queue = _queue;
+        var queue = _queue;
         queue.Enqueue(message);
         if (Interlocked.Increment(ref _count) > _capacity && queue.TryDequeue(out _))
         {

@@ -30,11 +30,11 @@ internal static class Program
         options.Log = line => Console.WriteLine(line);
 
         using var stop = new CancellationTokenSource();
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
 
-        await using LocalAblyServer server = await LocalAblyServer.StartAsync(options).ConfigureAwait(false);
-        string baseUrl = server.BaseAddress.ToString().TrimEnd('/');
+        await using var server = await LocalAblyServer.StartAsync(options).ConfigureAwait(false);
+        var baseUrl = server.BaseAddress.ToString().TrimEnd('/');
         Console.WriteLine(baseUrl);
         Console.WriteLine("  ably-js: new Ably.Rest({ key, endpoint: '127.0.0.1', port: " + server.Port + ", tls: false, useBinaryProtocol: false })");
         Console.WriteLine("  realtime: new Ably.Realtime({ the same options }) connects to ws://127.0.0.1:" + server.Port + "/");

@@ -17,7 +17,7 @@ internal sealed class PublishEndpoints
 
     public async Task PublishAsync(HttpContext context, string channel)
     {
-        ServerCounters counters = _core.Counters;
+        var counters = _core.Counters;
         ServerCounters.Increment(ref counters.PublishRequests);
         ServerCounters.Increment(ref counters.ChannelPublishRequests);
         List<IncomingMessage>? messages = null;
@@ -38,20 +38,20 @@ internal sealed class PublishEndpoints
                 throw new AblyException(400, AblyErrors.InvalidBody, "Invalid message: the publish body holds no messages");
             }
 
-            (bool proceed, _) = await _core.ApplyFaultsAsync(context, FaultTarget.ChannelPublish, new[] { channel }).ConfigureAwait(false);
+            (var proceed, _) = await _core.ApplyFaultsAsync(context, FaultTarget.ChannelPublish, new[] { channel }).ConfigureAwait(false);
             if (!proceed)
             {
                 return;
             }
 
             EnsureSize(_core, messages, "this publish");
-            DedupMode mode = MessageIds.ForChannelPublish(messages, out string? groupKey);
-            string[] ids = MessageIds.Assign(messages);
-            ChannelState state = _core.Channels.GetOrAdd(channel);
+            var mode = MessageIds.ForChannelPublish(messages, out var groupKey);
+            var ids = MessageIds.Assign(messages);
+            var state = _core.Channels.GetOrAdd(channel);
             var publish = new ChannelPublish(messages, ids, mode, groupKey, PublishKind.Channel, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp());
-            long reserved = AccountReservation(_core, state, publish);
+            var reserved = AccountReservation(_core, state, publish);
             _core.Rates.ReserveAccountMessages(reserved);
-            ChannelPublishResult result = state.Publish(publish, _core);
+            var result = state.Publish(publish, _core);
             _core.Rates.SettleAccountMessages(reserved, result.Accepted.Length);
             if (result.Error is not null)
             {
@@ -63,7 +63,7 @@ internal sealed class PublishEndpoints
 
             _core.OnAccepted(result);
 
-            Utf8JsonWriter writer = JsonOutput.Begin(context, StatusCodes.Status201Created);
+            var writer = JsonOutput.Begin(context, StatusCodes.Status201Created);
             writer.WriteStartObject();
             writer.WriteString("channel"u8, channel);
             writer.WriteString("messageId"u8, MessageIds.ResponseMessageId(ids));
@@ -89,7 +89,7 @@ internal sealed class PublishEndpoints
 
     public async Task BatchPublishAsync(HttpContext context)
     {
-        ServerCounters counters = _core.Counters;
+        var counters = _core.Counters;
         ServerCounters.Increment(ref counters.PublishRequests);
         ServerCounters.Increment(ref counters.BatchPublishRequests);
         long unstored = 0; // messages × channels of a parsed request not yet handed to the channels
@@ -97,7 +97,7 @@ internal sealed class PublishEndpoints
         {
             _core.Rates.TakeRequest();
             RequestBodies.EnsureJson(context.Request);
-            List<BatchSpec> specs = await RequestBodies.ReadJsonAsync(
+            var specs = await RequestBodies.ReadJsonAsync(
                 context,
                 _core.Options.MaxRequestBodySize,
                 StatusCodes.Status400BadRequest,
@@ -105,16 +105,16 @@ internal sealed class PublishEndpoints
                 static (root, options) => BatchSpec.ParseOneOrMany(root, options)).ConfigureAwait(false);
 
             var allChannels = new HashSet<string>(StringComparer.Ordinal);
-            foreach (BatchSpec spec in specs)
+            foreach (var spec in specs)
             {
                 unstored += (long)spec.Messages.Count * spec.Channels.Length;
-                foreach (string channel in spec.Channels)
+                foreach (var channel in spec.Channels)
                 {
                     allChannels.Add(channel);
                 }
             }
 
-            (bool proceed, Dictionary<string, FaultRule>? channelFailures) =
+            (var proceed, var channelFailures) =
                 await _core.ApplyFaultsAsync(context, FaultTarget.BatchPublish, allChannels).ConfigureAwait(false);
             if (!proceed)
             {
@@ -122,24 +122,24 @@ internal sealed class PublishEndpoints
             }
 
             // Validate every spec before storing anything, so a too-large spec fails the request atomically.
-            for (int s = 0; s < specs.Count; s++)
+            for (var s = 0; s < specs.Count; s++)
             {
                 EnsureSize(_core, specs[s].Messages, "batch spec " + s.ToString(CultureInfo.InvariantCulture));
             }
 
             // One receipt time for the whole request, as for a channel publish. Every entry is prepared before any is
             // stored, so the account's message budget is reserved (or the whole request refused) up front.
-            DateTimeOffset now = DateTimeOffset.UtcNow;
-            long nowStopwatch = Stopwatch.GetTimestamp();
+            var now = DateTimeOffset.UtcNow;
+            var nowStopwatch = Stopwatch.GetTimestamp();
             var entries = new BatchEntry[specs.Count][];
             long reserved = 0;
-            for (int s = 0; s < specs.Count; s++)
+            for (var s = 0; s < specs.Count; s++)
             {
-                BatchSpec spec = specs[s];
+                var spec = specs[s];
                 entries[s] = new BatchEntry[spec.Channels.Length];
-                for (int c = 0; c < spec.Channels.Length; c++)
+                for (var c = 0; c < spec.Channels.Length; c++)
                 {
-                    BatchEntry entry = Prepare(spec, spec.Channels[c], channelFailures, now, nowStopwatch);
+                    var entry = Prepare(spec, spec.Channels[c], channelFailures, now, nowStopwatch);
                     reserved += entry.Reserved;
                     entries[s][c] = entry;
                 }
@@ -149,10 +149,10 @@ internal sealed class PublishEndpoints
             unstored = 0;
             long stored = 0;
             var results = new BatchChannelOutcome[specs.Count][];
-            for (int s = 0; s < specs.Count; s++)
+            for (var s = 0; s < specs.Count; s++)
             {
                 results[s] = new BatchChannelOutcome[entries[s].Length];
-                for (int c = 0; c < entries[s].Length; c++)
+                for (var c = 0; c < entries[s].Length; c++)
                 {
                     results[s][c] = PublishOne(specs[s], entries[s][c], ref stored);
                 }
@@ -160,12 +160,12 @@ internal sealed class PublishEndpoints
 
             _core.Rates.SettleAccountMessages(reserved, stored);
 
-            Utf8JsonWriter writer = JsonOutput.Begin(context, StatusCodes.Status201Created);
+            var writer = JsonOutput.Begin(context, StatusCodes.Status201Created);
             writer.WriteStartArray();
-            foreach (BatchChannelOutcome[] outcomes in results)
+            foreach (var outcomes in results)
             {
-                int failures = 0;
-                foreach (BatchChannelOutcome outcome in outcomes)
+                var failures = 0;
+                foreach (var outcome in outcomes)
                 {
                     failures += outcome.Error is null ? 0 : 1;
                 }
@@ -174,7 +174,7 @@ internal sealed class PublishEndpoints
                 writer.WriteNumber("successCount"u8, outcomes.Length - failures);
                 writer.WriteNumber("failureCount"u8, failures);
                 writer.WriteStartArray("results"u8);
-                foreach (BatchChannelOutcome outcome in outcomes)
+                foreach (var outcome in outcomes)
                 {
                     writer.WriteStartObject();
                     writer.WriteString("channel"u8, outcome.Channel);
@@ -210,27 +210,27 @@ internal sealed class PublishEndpoints
     /// <summary>Decides what can be decided about one (spec, channel) entry before anything is stored.</summary>
     private BatchEntry Prepare(BatchSpec spec, string channel, Dictionary<string, FaultRule>? channelFailures, DateTimeOffset now, long nowStopwatch)
     {
-        string? invalidName = ChannelNames.Validate(channel);
+        var invalidName = ChannelNames.Validate(channel);
         if (invalidName is not null)
         {
             return new BatchEntry(channel, null, default, 0, new AblyException(400, AblyErrors.InvalidChannelName, invalidName + " (channel: \"" + channel + "\")"), false);
         }
 
-        if (channelFailures is not null && channelFailures.TryGetValue(channel, out FaultRule? rule))
+        if (channelFailures is not null && channelFailures.TryGetValue(channel, out var rule))
         {
             return new BatchEntry(channel, null, default, 0, rule.ToException(), true);
         }
 
         // Batch publish: every id is its own idempotency key, independently per channel.
-        ChannelState state = _core.Channels.GetOrAdd(channel);
+        var state = _core.Channels.GetOrAdd(channel);
         var publish = new ChannelPublish(spec.Messages, MessageIds.Assign(spec.Messages), DedupMode.PerMessage, null, PublishKind.Batch, now, nowStopwatch);
         return new BatchEntry(channel, state, publish, AccountReservation(_core, state, publish), null, false);
     }
 
     private BatchChannelOutcome PublishOne(BatchSpec spec, in BatchEntry entry, ref long stored)
     {
-        ServerCounters counters = _core.Counters;
-        AblyException? error = entry.Error;
+        var counters = _core.Counters;
+        var error = entry.Error;
         if (entry.Injected)
         {
             ServerCounters.Increment(ref counters.InjectedFailures);
@@ -238,7 +238,7 @@ internal sealed class PublishEndpoints
         }
         else if (entry.State is { } state)
         {
-            ChannelPublishResult result = state.Publish(entry.Publish, _core);
+            var result = state.Publish(entry.Publish, _core);
             if (result.Error is null)
             {
                 stored += result.Accepted.Length;
@@ -264,13 +264,13 @@ internal sealed class PublishEndpoints
 
         // A publish too big for its channel ever to accept is refused by the channel check (42913, "can never pass");
         // it must not first be refused, or hold tokens, for the account's budget.
-        int fresh = state.CountFresh(publish);
+        var fresh = state.CountFresh(publish);
         return core.Rates.ChannelMessagesPerSecond is { } rate && fresh > TokenBucket.Capacity(rate) ? 0 : fresh;
     }
 
     internal static void EnsureSize(ServerCore core, List<IncomingMessage> messages, string what)
     {
-        long size = IncomingMessage.TotalSize(messages);
+        var size = IncomingMessage.TotalSize(messages);
         if (size > core.MaxMessageSize)
         {
             throw new AblyException(
@@ -283,7 +283,7 @@ internal sealed class PublishEndpoints
     private static void WriteSerials(Utf8JsonWriter writer, string?[] serials)
     {
         writer.WriteStartArray("serials"u8);
-        foreach (string? serial in serials)
+        foreach (var serial in serials)
         {
             if (serial is null)
             {

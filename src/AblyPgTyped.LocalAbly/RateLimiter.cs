@@ -37,7 +37,7 @@ internal sealed class RateLimiter
     {
         get
         {
-            double? overridden = _faults.RateLimitPerChannel;
+            var overridden = _faults.RateLimitPerChannel;
             if (overridden is { } rate)
             {
                 return double.IsPositiveInfinity(rate) ? null : rate;
@@ -53,7 +53,7 @@ internal sealed class RateLimiter
     /// <summary>Takes the token of one publish request, or refuses the request with 429 / 42918.</summary>
     public void TakeRequest()
     {
-        if (_configured.AccountRequestsPerSecond is not { } rate || _requests.TryTake(1, rate, out TimeSpan wait))
+        if (_configured.AccountRequestsPerSecond is not { } rate || _requests.TryTake(1, rate, out var wait))
         {
             return;
         }
@@ -70,15 +70,15 @@ internal sealed class RateLimiter
     /// <summary>Reserves the new messages of one request, or refuses the whole request with 429 / 42917.</summary>
     public void ReserveAccountMessages(long count)
     {
-        if (count == 0 || _configured.AccountMessagesPerSecond is not { } rate || _accountMessages.TryTake(count, rate, out TimeSpan wait))
+        if (count == 0 || _configured.AccountMessagesPerSecond is not { } rate || _accountMessages.TryTake(count, rate, out var wait))
         {
             return;
         }
 
         ServerCounters.Increment(ref _counters.AccountMessageRateLimited);
         ServerCounters.Increment(ref _counters.RateLimitedRequests);
-        double capacity = TokenBucket.Capacity(rate);
-        string message = count > capacity
+        var capacity = TokenBucket.Capacity(rate);
+        var message = count > capacity
             ? Refused + "the account allows " + Format(rate) + " messages per second, so a request with " + Format(count) + " new messages can never pass; send fewer messages per request (at most " + Format(Math.Floor(capacity)) + ")"
             : Refused + "the account allows " + Format(rate) + " messages per second and this request has " + Format(count) + " new messages";
         throw new AblyException(429, AblyErrors.AccountMessageRateLimit, message, RetryAfter(count > capacity ? TimeSpan.Zero : wait));
@@ -97,9 +97,9 @@ internal sealed class RateLimiter
     public AblyException ChannelRefused(string channel, double rate, int fresh, TimeSpan wait)
     {
         ServerCounters.Increment(ref _counters.ChannelRateLimited);
-        double capacity = TokenBucket.Capacity(rate);
-        bool never = fresh > capacity;
-        string message = never
+        var capacity = TokenBucket.Capacity(rate);
+        var never = fresh > capacity;
+        var message = never
             ? Refused + "channel \"" + channel + "\" allows " + Format(rate) + " messages per second, so a publish with " + Format(fresh) + " new messages for it can never pass; send fewer messages per request (at most " + Format(Math.Floor(capacity)) + " per channel)"
             : Refused + "channel \"" + channel + "\" allows " + Format(rate) + " messages per second and this publish has " + Format(fresh) + " new messages for it";
         return new AblyException(429, AblyErrors.ChannelRateLimit, message, RetryAfter(never ? TimeSpan.Zero : wait));

@@ -139,8 +139,8 @@ public sealed class ReceivedMessage
             return null;
         }
 
-        string json = string.Equals(Encoding, "json", StringComparison.Ordinal) ? DataString ?? "null" : DataJson!;
-        using JsonDocument document = JsonDocument.Parse(json);
+        var json = string.Equals(Encoding, "json", StringComparison.Ordinal) ? DataString ?? "null" : DataJson!;
+        using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();
     }
 

@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Text.Json;
@@ -20,7 +19,7 @@ internal static class RequestBodies
     /// </summary>
     public static void EnsureJson(HttpRequest request)
     {
-        string? contentType = request.ContentType;
+        var contentType = request.ContentType;
         if (!string.IsNullOrEmpty(contentType))
         {
             if (contentType.Contains("msgpack", StringComparison.OrdinalIgnoreCase))
@@ -35,7 +34,7 @@ internal static class RequestBodies
     /// <summary>Refuses requests whose Accept header allows msgpack but not JSON.</summary>
     public static void EnsureJsonAccepted(HttpRequest request)
     {
-        string accept = request.Headers.Accept.ToString();
+        var accept = request.Headers.Accept.ToString();
         if (accept.Contains("msgpack", StringComparison.OrdinalIgnoreCase)
             && !accept.Contains("json", StringComparison.OrdinalIgnoreCase)
             && !accept.Contains("*/*", StringComparison.Ordinal))
@@ -55,14 +54,14 @@ internal static class RequestBodies
             throw TooLarge(declared, maxBytes, tooLargeStatus);
         }
 
-        PipeReader reader = context.Request.BodyReader;
+        var reader = context.Request.BodyReader;
         ReadResult result;
         while (true)
         {
             result = await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false);
             if (result.Buffer.Length > maxBytes)
             {
-                long seen = result.Buffer.Length;
+                var seen = result.Buffer.Length;
                 reader.AdvanceTo(result.Buffer.End);
                 throw TooLarge(seen, maxBytes, tooLargeStatus);
             }
@@ -76,7 +75,7 @@ internal static class RequestBodies
             reader.AdvanceTo(result.Buffer.Start, result.Buffer.End);
         }
 
-        ReadOnlySequence<byte> body = result.Buffer;
+        var body = result.Buffer;
         try
         {
             if (body.IsEmpty)
@@ -84,7 +83,7 @@ internal static class RequestBodies
                 throw new AblyException(400, AblyErrors.InvalidBody, "Request body is empty: expected JSON");
             }
 
-            using JsonDocument document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 128 });
+            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 128 });
             return parse(document.RootElement, state);
         }
         catch (JsonException ex)

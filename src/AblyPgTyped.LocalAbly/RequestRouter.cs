@@ -33,9 +33,9 @@ internal sealed class RequestRouter
 
     public async Task HandleAsync(HttpContext context)
     {
-        long started = _core.Options.LogRequests ? Stopwatch.GetTimestamp() : 0;
-        string rawPath = RawPath(context);
-        string method = context.Request.Method;
+        var started = _core.Options.LogRequests ? Stopwatch.GetTimestamp() : 0;
+        var rawPath = RawPath(context);
+        var method = context.Request.Method;
         AddCorsHeaders(context);
         try
         {
@@ -96,7 +96,7 @@ internal sealed class RequestRouter
             && rawPath.Length >= ChannelsPrefix.Length + MessagesSuffix.Length)
         {
             // Everything between the prefix and the suffix is the channel, so even an unescaped '/' works.
-            string channel = ChannelNames.DecodePathSegment(rawPath.Substring(ChannelsPrefix.Length, rawPath.Length - ChannelsPrefix.Length - MessagesSuffix.Length));
+            var channel = ChannelNames.DecodePathSegment(rawPath.Substring(ChannelsPrefix.Length, rawPath.Length - ChannelsPrefix.Length - MessagesSuffix.Length));
             if (HttpMethods.IsPost(method))
             {
                 CountIfPublishAuthFails(context, batch: false);
@@ -156,7 +156,7 @@ internal sealed class RequestRouter
     private static async Task WriteTimeAsync(HttpContext context)
     {
         RequestBodies.EnsureJsonAccepted(context.Request);
-        System.Text.Json.Utf8JsonWriter writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
+        var writer = JsonOutput.Begin(context, StatusCodes.Status200OK);
         writer.WriteStartArray();
         writer.WriteNumberValue(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         writer.WriteEndArray();
@@ -165,14 +165,14 @@ internal sealed class RequestRouter
 
     private static string RawPath(HttpContext context)
     {
-        string? rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        var rawTarget = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (string.IsNullOrEmpty(rawTarget) || rawTarget[0] != '/')
         {
             // Absolute-form or missing target: fall back to the (decoded) path.
             return context.Request.Path.Value ?? "/";
         }
 
-        int query = rawTarget.IndexOf('?', StringComparison.Ordinal);
+        var query = rawTarget.IndexOf('?', StringComparison.Ordinal);
         return query < 0 ? rawTarget : rawTarget.Substring(0, query);
     }
 
@@ -185,7 +185,7 @@ internal sealed class RequestRouter
             return;
         }
 
-        IHeaderDictionary headers = context.Response.Headers;
+        var headers = context.Response.Headers;
         headers.AccessControlAllowOrigin = origin;
         headers.AccessControlAllowCredentials = "true";
         headers.AccessControlExposeHeaders = "Link, X-Ably-ErrorCode, X-Ably-ErrorMessage, Retry-After";
@@ -194,9 +194,9 @@ internal sealed class RequestRouter
 
     private static void WritePreflight(HttpContext context)
     {
-        IHeaderDictionary headers = context.Response.Headers;
+        var headers = context.Response.Headers;
         headers.AccessControlAllowMethods = "GET, POST, DELETE, OPTIONS";
-        string requested = context.Request.Headers.AccessControlRequestHeaders.ToString();
+        var requested = context.Request.Headers.AccessControlRequestHeaders.ToString();
         headers.AccessControlAllowHeaders = requested.Length > 0 ? requested : "Authorization, Content-Type, Accept, X-Ably-Version, Ably-Agent";
         headers.AccessControlMaxAge = "86400";
         context.Response.StatusCode = StatusCodes.Status204NoContent;

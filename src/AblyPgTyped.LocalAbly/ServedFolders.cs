@@ -30,7 +30,7 @@ internal sealed class ServedFolders
 
     public ServedFolders(LocalAblyOptions options)
     {
-        foreach (KeyValuePair<string, string> folder in options.ServedFolders)
+        foreach (var folder in options.ServedFolders)
         {
             _roots[folder.Key] = Path.GetFullPath(folder.Value);
         }
@@ -40,10 +40,10 @@ internal sealed class ServedFolders
     public bool TryServe(HttpContext context, string route, out Task serving)
     {
         serving = Task.CompletedTask;
-        string trimmed = route.TrimStart('/');
-        int slash = trimmed.IndexOf('/', StringComparison.Ordinal);
-        string name = slash < 0 ? trimmed : trimmed.Substring(0, slash);
-        if (!_roots.TryGetValue(name, out string? root))
+        var trimmed = route.TrimStart('/');
+        var slash = trimmed.IndexOf('/', StringComparison.Ordinal);
+        var name = slash < 0 ? trimmed : trimmed.Substring(0, slash);
+        if (!_roots.TryGetValue(name, out var root))
         {
             return false;
         }
@@ -61,20 +61,20 @@ internal sealed class ServedFolders
             return true;
         }
 
-        string relative = trimmed.Substring(slash + 1);
+        var relative = trimmed.Substring(slash + 1);
         if (relative.Length == 0 || relative.EndsWith('/'))
         {
             relative += "index.html";
         }
 
-        string path = Path.GetFullPath(Path.Combine(root, relative));
+        var path = Path.GetFullPath(Path.Combine(root, relative));
         if (!path.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !File.Exists(path))
         {
             throw new AblyException(404, AblyErrors.NotFound, "Not found: /_local" + route + NotFoundHint(root, relative));
         }
 
         context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = ContentTypes.TryGetValue(Path.GetExtension(path), out string? type) ? type : "application/octet-stream";
+        context.Response.ContentType = ContentTypes.TryGetValue(Path.GetExtension(path), out var type) ? type : "application/octet-stream";
         context.Response.Headers.CacheControl = "no-cache";
         serving = HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.SendFileAsync(path, context.RequestAborted);
         return true;

@@ -17,7 +17,7 @@ internal sealed class ServerCore
         Channels = new ChannelStore(options);
         Recorded = new MessageLog(options.MaxRecordedMessages);
         Faults = new FaultInjector(options.Log);
-        LocalAblyLimits limits = options.ResolveLimits();
+        var limits = options.ResolveLimits();
         MaxMessageSize = limits.MaxMessageSize;
         Rates = new RateLimiter(limits, Faults, Counters);
         Tokens = new LocalTokens();
@@ -72,7 +72,7 @@ internal sealed class ServerCore
             ServerCounters.Add(ref Counters.DuplicateMessages, result.Duplicates);
         }
 
-        ReceivedMessage[] accepted = result.Accepted;
+        var accepted = result.Accepted;
         if (accepted.Length == 0)
         {
             return;
@@ -81,7 +81,7 @@ internal sealed class ServerCore
         ServerCounters.Add(ref Counters.AcceptedMessages, accepted.Length);
         Watchers.Publish(accepted);
         Realtime.Notify(accepted[0].Channel);
-        Action<IReadOnlyList<ReceivedMessage>>? handler = Accepted;
+        var handler = Accepted;
         if (handler is not null)
         {
             try
@@ -103,7 +103,7 @@ internal sealed class ServerCore
     /// </summary>
     public async Task<(bool Proceed, Dictionary<string, FaultRule>? ChannelFailures)> ApplyFaultsAsync(HttpContext context, FaultTarget target, IReadOnlyCollection<string> channels)
     {
-        FaultDecision decision = Faults.Evaluate(target, channels);
+        var decision = Faults.Evaluate(target, channels);
         if (decision.Latency > TimeSpan.Zero)
         {
             ServerCounters.Increment(ref Counters.DelayedRequests);
@@ -129,7 +129,7 @@ internal sealed class ServerCore
     public LocalAblyStats GetStats()
     {
         var channels = new Dictionary<string, ChannelStats>(StringComparer.Ordinal);
-        foreach (ChannelState state in Channels.All())
+        foreach (var state in Channels.All())
         {
             channels[state.Name] = new ChannelStats
             {
@@ -142,7 +142,7 @@ internal sealed class ServerCore
             };
         }
 
-        ServerCounters c = Counters;
+        var c = Counters;
         return new LocalAblyStats
         {
             StartedAt = StartedAt,

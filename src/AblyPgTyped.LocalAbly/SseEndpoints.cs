@@ -6,7 +6,6 @@ using System.IO.Pipelines;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
-using System.Threading.Channels;
 using System.Threading.Tasks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
@@ -31,38 +30,38 @@ internal sealed class SseEndpoints
     /// <param name="channelsRequired">Ably requires <c>channels</c>; the watch endpoint defaults to every channel.</param>
     public async Task StreamAsync(HttpContext context, bool alwaysSse, bool channelsRequired)
     {
-        IQueryCollection query = context.Request.Query;
-        bool sse = alwaysSse || context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
-        bool enveloped = !string.Equals(query["enveloped"].ToString(), "false", StringComparison.OrdinalIgnoreCase);
-        (HashSet<string>? channels, Dictionary<string, int> rewinds) = ParseChannels(query, channelsRequired);
-        long? lastEvent = ParseOptionalLong(query, "lastEvent");
-        int? recent = ParseOptionalInt(query, "recent");
+        var query = context.Request.Query;
+        var sse = alwaysSse || context.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
+        var enveloped = !string.Equals(query["enveloped"].ToString(), "false", StringComparison.OrdinalIgnoreCase);
+        (var channels, var rewinds) = ParseChannels(query, channelsRequired);
+        var lastEvent = ParseOptionalLong(query, "lastEvent");
+        var recent = ParseOptionalInt(query, "recent");
 
         ServerCounters.Increment(ref _core.Counters.SseConnections);
-        using Watcher watcher = _core.Watchers.Add(channels, _core.Options.WatcherBufferSize);
+        using var watcher = _core.Watchers.Add(channels, _core.Options.WatcherBufferSize);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _core.Stopping.Token);
-        CancellationToken token = stop.Token;
+        var token = stop.Token;
         try
         {
-            HttpResponse response = context.Response;
+            var response = context.Response;
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = sse ? "text/event-stream" : "application/x-ndjson";
             response.Headers.CacheControl = "no-cache";
             response.Headers["X-Accel-Buffering"] = "no";
             await response.StartAsync(token).ConfigureAwait(false);
 
-            PipeWriter output = response.BodyWriter;
+            var output = response.BodyWriter;
             var buffer = new ArrayBufferWriter<byte>(1024);
             using var json = new Utf8JsonWriter(buffer, JsonOutput.WriterOptions);
             if (sse)
             {
-                string described = channels is null ? "all channels" : "channels " + string.Join(",", channels);
+                var described = channels is null ? "all channels" : "channels " + string.Join(",", channels);
                 output.Write(Encoding.UTF8.GetBytes(": local Ably stream of " + described + "\n\n"));
             }
 
             // Replay after subscribing, and skip live copies of replayed messages, so nothing is lost or doubled.
             Dictionary<string, long>? replayedUpTo = null;
-            foreach (ReceivedMessage message in recent is { } count ? Recent(channels, count) : Replay(channels, rewinds, lastEvent))
+            foreach (var message in recent is { } count ? Recent(channels, count) : Replay(channels, rewinds, lastEvent))
             {
                 WriteFrame(output, buffer, json, message, sse, enveloped);
                 replayedUpTo ??= new Dictionary<string, long>(StringComparer.Ordinal);
@@ -71,12 +70,12 @@ internal sealed class SseEndpoints
 
             await output.FlushAsync(token).ConfigureAwait(false);
 
-            ChannelReader<ReceivedMessage> reader = watcher.Buffer.Reader;
-            Task<bool> waitForMessages = reader.WaitToReadAsync(token).AsTask();
-            Task keepAlive = Task.Delay(_core.Options.SseKeepAliveInterval, token);
+            var reader = watcher.Buffer.Reader;
+            var waitForMessages = reader.WaitToReadAsync(token).AsTask();
+            var keepAlive = Task.Delay(_core.Options.SseKeepAliveInterval, token);
             while (!token.IsCancellationRequested)
             {
-                Task completed = await Task.WhenAny(waitForMessages, keepAlive).ConfigureAwait(false);
+                var completed = await Task.WhenAny(waitForMessages, keepAlive).ConfigureAwait(false);
                 if (completed == keepAlive)
                 {
                     if (token.IsCancellationRequested)
@@ -95,9 +94,9 @@ internal sealed class SseEndpoints
                     break; // server stopping
                 }
 
-                while (reader.TryRead(out ReceivedMessage? message))
+                while (reader.TryRead(out var message))
                 {
-                    if (replayedUpTo is not null && replayedUpTo.TryGetValue(message.Channel, out long upTo) && message.GlobalSequence <= upTo)
+                    if (replayedUpTo is not null && replayedUpTo.TryGetValue(message.Channel, out var upTo) && message.GlobalSequence <= upTo)
                     {
                         continue;
                     }
@@ -127,17 +126,17 @@ internal sealed class SseEndpoints
             return replay;
         }
 
-        IEnumerable<string> names = channels ?? (IEnumerable<string>)ChannelNamesOf(_core.Channels.All());
-        foreach (string name in names)
+        var names = channels ?? (IEnumerable<string>)ChannelNamesOf(_core.Channels.All());
+        foreach (var name in names)
         {
-            ChannelState? state = _core.Channels.TryGet(name);
+            var state = _core.Channels.TryGet(name);
             if (state is null)
             {
                 continue;
             }
 
-            ReceivedMessage[] history = state.Snapshot();
-            int from = 0;
+            var history = state.Snapshot();
+            var from = 0;
             if (lastEvent is { } after)
             {
                 while (from < history.Length && history[from].GlobalSequence <= after)
@@ -145,7 +144,7 @@ internal sealed class SseEndpoints
                     from++;
                 }
             }
-            else if (rewinds.TryGetValue(name, out int count) || rewinds.TryGetValue("*", out count))
+            else if (rewinds.TryGetValue(name, out var count) || rewinds.TryGetValue("*", out count))
             {
                 from = Math.Max(0, history.Length - count);
             }
@@ -154,7 +153,7 @@ internal sealed class SseEndpoints
                 continue;
             }
 
-            for (int i = from; i < history.Length; i++)
+            for (var i = from; i < history.Length; i++)
             {
                 replay.Add(history[i]);
             }
@@ -168,8 +167,8 @@ internal sealed class SseEndpoints
     private List<ReceivedMessage> Recent(HashSet<string>? channels, int count)
     {
         var recent = new List<ReceivedMessage>(Math.Min(count, 1000));
-        ReceivedMessage[] log = _core.Recorded.ToArray();
-        for (int i = log.Length - 1; i >= 0 && recent.Count < count; i--)
+        var log = _core.Recorded.ToArray();
+        for (var i = log.Length - 1; i >= 0 && recent.Count < count; i--)
         {
             if (channels is null || channels.Contains(log[i].Channel))
             {
@@ -184,7 +183,7 @@ internal sealed class SseEndpoints
     private static List<string> ChannelNamesOf(List<ChannelState> states)
     {
         var names = new List<string>(states.Count);
-        foreach (ChannelState state in states)
+        foreach (var state in states)
         {
             names.Add(state.Name);
         }
@@ -196,7 +195,7 @@ internal sealed class SseEndpoints
     {
         buffer.ResetWrittenCount();
         json.Reset(buffer);
-        string id = message.GlobalSequence.ToString(CultureInfo.InvariantCulture);
+        var id = message.GlobalSequence.ToString(CultureInfo.InvariantCulture);
         if (!sse)
         {
             json.WriteStartObject();
@@ -225,8 +224,8 @@ internal sealed class SseEndpoints
         else
         {
             // Raw payload: one data line per line of text, as SSE requires.
-            string payload = message.DataString ?? message.DataJson ?? string.Empty;
-            foreach (string line in payload.Split('\n'))
+            var payload = message.DataString ?? message.DataJson ?? string.Empty;
+            foreach (var line in payload.Split('\n'))
             {
                 output.Write("data: "u8);
                 output.Write(Encoding.UTF8.GetBytes(line.TrimEnd('\r')));
@@ -241,8 +240,8 @@ internal sealed class SseEndpoints
     private static (HashSet<string>? Channels, Dictionary<string, int> Rewinds) ParseChannels(IQueryCollection query, bool required)
     {
         var rewinds = new Dictionary<string, int>(StringComparer.Ordinal);
-        int? defaultRewind = ParseOptionalInt(query, "rewind");
-        string raw = query["channels"].ToString();
+        var defaultRewind = ParseOptionalInt(query, "rewind");
+        var raw = query["channels"].ToString();
         if (raw.Length == 0)
         {
             raw = query["channel"].ToString();
@@ -258,29 +257,29 @@ internal sealed class SseEndpoints
             raw = "*";
         }
 
-        string separator = query["separator"].ToString();
+        var separator = query["separator"].ToString();
         if (separator.Length == 0)
         {
             separator = ",";
         }
 
         var channels = new HashSet<string>(StringComparer.Ordinal);
-        bool all = false;
-        foreach (string entry in raw.Split(separator))
+        var all = false;
+        foreach (var entry in raw.Split(separator))
         {
-            string name = entry;
-            int? rewind = defaultRewind;
+            var name = entry;
+            var rewind = defaultRewind;
             if (name.StartsWith("[?", StringComparison.Ordinal))
             {
-                int close = name.IndexOf(']', StringComparison.Ordinal);
+                var close = name.IndexOf(']', StringComparison.Ordinal);
                 if (close < 0)
                 {
                     throw new AblyException(400, AblyErrors.InvalidChannelName, "Invalid channel qualifier in \"" + name + "\"");
                 }
 
-                foreach (string pair in name.Substring(2, close - 2).Split('&'))
+                foreach (var pair in name.Substring(2, close - 2).Split('&'))
                 {
-                    if (pair.StartsWith("rewind=", StringComparison.Ordinal) && int.TryParse(pair.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out int value))
+                    if (pair.StartsWith("rewind=", StringComparison.Ordinal) && int.TryParse(pair.AsSpan(7), NumberStyles.None, CultureInfo.InvariantCulture, out var value))
                     {
                         rewind = value;
                     }
@@ -310,19 +309,19 @@ internal sealed class SseEndpoints
 
     private static int? ParseOptionalInt(IQueryCollection query, string name)
     {
-        long? value = ParseOptionalLong(query, name);
+        var value = ParseOptionalLong(query, name);
         return value is null ? null : (int)Math.Min(value.Value, int.MaxValue);
     }
 
     private static long? ParseOptionalLong(IQueryCollection query, string name)
     {
-        StringValues values = query[name];
+        var values = query[name];
         if (StringValues.IsNullOrEmpty(values))
         {
             return null;
         }
 
-        if (!long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out long value))
+        if (!long.TryParse(values[0], NumberStyles.None, CultureInfo.InvariantCulture, out var value))
         {
             throw new AblyException(400, AblyErrors.InvalidParameter, "Invalid " + name + " parameter: expected a non-negative integer");
         }

@@ -61,7 +61,7 @@ internal sealed class TokenBucket
     private void Refill(double rate)
     {
         // Read under the lock, so time never runs backwards between callers.
-        long now = Stopwatch.GetTimestamp();
+        var now = Stopwatch.GetTimestamp();
         if (rate != _rate)
         {
             _rate = rate;

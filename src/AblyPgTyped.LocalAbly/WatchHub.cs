@@ -64,7 +64,7 @@ internal sealed class WatchHub
     {
         lock (_gate)
         {
-            int index = Array.IndexOf(_watchers, watcher);
+            var index = Array.IndexOf(_watchers, watcher);
             if (index < 0)
             {
                 return;
@@ -79,20 +79,20 @@ internal sealed class WatchHub
 
     public void Publish(ReceivedMessage[] messages)
     {
-        Watcher[] watchers = Volatile.Read(ref _watchers);
+        var watchers = Volatile.Read(ref _watchers);
         if (watchers.Length == 0 || messages.Length == 0)
         {
             return;
         }
 
-        foreach (Watcher watcher in watchers)
+        foreach (var watcher in watchers)
         {
             if (!watcher.Wants(messages[0].Channel))
             {
                 continue; // one publish result always belongs to one channel
             }
 
-            foreach (ReceivedMessage message in messages)
+            foreach (var message in messages)
             {
                 watcher.Buffer.Writer.TryWrite(message);
             }
@@ -101,7 +101,7 @@ internal sealed class WatchHub
 
     public void CompleteAll()
     {
-        foreach (Watcher watcher in Volatile.Read(ref _watchers))
+        foreach (var watcher in Volatile.Read(ref _watchers))
         {
             watcher.Buffer.Writer.TryComplete();
         }

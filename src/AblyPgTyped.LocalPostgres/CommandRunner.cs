@@ -27,8 +27,8 @@ internal static class CommandRunner
         TimeSpan timeout,
         CancellationToken cancellationToken)
     {
-        ProcessStartInfo startInfo = CreateStartInfo(fileName, arguments, runAsUser, workingDirectory);
-        string description = Describe(startInfo);
+        var startInfo = CreateStartInfo(fileName, arguments, runAsUser, workingDirectory);
+        var description = Describe(startInfo);
 
         using Process process = new() { StartInfo = startInfo };
         try
@@ -41,10 +41,10 @@ internal static class CommandRunner
         }
 
         process.StandardInput.Close();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        Task<string> stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
 
-        using CancellationTokenSource timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var timeoutSource = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutSource.CancelAfter(timeout);
         try
         {
@@ -70,7 +70,7 @@ internal static class CommandRunner
         CancellationToken cancellationToken,
         Func<string>? extraDiagnostics = null)
     {
-        CommandResult result = await RunAsync(fileName, arguments, runAsUser, workingDirectory, timeout, cancellationToken).ConfigureAwait(false);
+        var result = await RunAsync(fileName, arguments, runAsUser, workingDirectory, timeout, cancellationToken).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             throw new LocalPostgresException(FailureMessage(result, extraDiagnostics?.Invoke()));
@@ -81,7 +81,7 @@ internal static class CommandRunner
 
     public static string FailureMessage(CommandResult result, string? extraDiagnostics)
     {
-        string message = $"`{result.Description}` failed with exit code {result.ExitCode}.";
+        var message = $"`{result.Description}` failed with exit code {result.ExitCode}.";
         if (result.CombinedOutput.Length > 0)
         {
             message += Environment.NewLine + "Output:" + Environment.NewLine + result.CombinedOutput;
@@ -125,7 +125,7 @@ internal static class CommandRunner
             startInfo.ArgumentList.Add(fileName);
         }
 
-        foreach (string argument in arguments)
+        foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
         }
@@ -137,7 +137,7 @@ internal static class CommandRunner
         }
 
         // A stray PGPORT/PGDATA/PGHOST in the caller's environment must not redirect the tools.
-        foreach (string key in startInfo.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
+        foreach (var key in startInfo.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
         {
             startInfo.Environment.Remove(key);
         }
@@ -148,7 +148,7 @@ internal static class CommandRunner
 
     private static string FindRunuser()
     {
-        foreach (string candidate in new[] { "/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser" })
+        foreach (var candidate in new[] { "/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser" })
         {
             if (File.Exists(candidate))
             {
@@ -161,7 +161,7 @@ internal static class CommandRunner
 
     private static string Describe(ProcessStartInfo startInfo)
     {
-        IEnumerable<string> parts = new[] { startInfo.FileName }.Concat(startInfo.ArgumentList);
+        var parts = new[] { startInfo.FileName }.Concat(startInfo.ArgumentList);
         return string.Join(' ', parts.Select(p => p.Length == 0 || p.Any(char.IsWhiteSpace) ? "'" + p + "'" : p));
     }
 

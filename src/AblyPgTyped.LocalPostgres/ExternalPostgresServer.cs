@@ -87,12 +87,12 @@ public sealed class ExternalPostgresServer : IPostgresServer
             createdDatabases.Clear();
         }
 
-        foreach (string name in names)
+        foreach (var name in names)
         {
             PostgresAdmin.ClearPool(GetConnectionString(name));
 
             // FORCE (PostgreSQL 13+) disconnects sessions the test left open.
-            string force = ServerVersion.Major >= 13 ? " WITH (FORCE)" : string.Empty;
+            var force = ServerVersion.Major >= 13 ? " WITH (FORCE)" : string.Empty;
             try
             {
                 await PostgresAdmin.ExecuteAsync(ConnectionString, "DROP DATABASE IF EXISTS " + PostgresAdmin.QuoteIdentifier(name) + force, CancellationToken.None)

@@ -18,7 +18,7 @@ internal static class FreePort
             {
                 TcpListener listener = new(IPAddress.Loopback, 0);
                 listener.Start();
-                int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
                 listener.Stop();
                 if (HandedOut.Add(port))
                 {

@@ -23,7 +23,7 @@ internal static class Initdb
         }
 
         // The password goes through a 0600 file, never the command line.
-        string passwordFile = Path.Combine(scratchDirectory, "pwfile");
+        var passwordFile = Path.Combine(scratchDirectory, "pwfile");
         FileStreamOptions fileOptions = new()
         {
             Mode = FileMode.CreateNew,

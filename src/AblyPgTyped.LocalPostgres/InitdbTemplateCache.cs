@@ -30,22 +30,22 @@ internal static class InitdbTemplateCache
         ILogger logger,
         CancellationToken cancellationToken)
     {
-        string key = string.Join('\n', binaries.BinDirectory, username, runAsUser ?? string.Empty, parentDirectory);
+        var key = string.Join('\n', binaries.BinDirectory, username, runAsUser ?? string.Empty, parentDirectory);
         await Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (Templates.TryGetValue(key, out InitdbTemplate? existing) && Directory.Exists(existing.DataDirectory))
+            if (Templates.TryGetValue(key, out var existing) && Directory.Exists(existing.DataDirectory))
             {
                 return existing;
             }
 
-            Stopwatch stopwatch = Stopwatch.StartNew();
-            string scratch = ScratchDirectory.Create(parentDirectory, "ablypg-pg-template-");
-            bool watched = useWatchdog && Watchdog.Start(scratch, logger);
+            var stopwatch = Stopwatch.StartNew();
+            var scratch = ScratchDirectory.Create(parentDirectory, "ablypg-pg-template-");
+            var watched = useWatchdog && Watchdog.Start(scratch, logger);
             ProcessExitCleanup.Register(() => ScratchDirectory.Delete(scratch), runOnInterrupt: !watched);
 
-            string dataDirectory = Path.Combine(scratch, "data");
-            string password = RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 32);
+            var dataDirectory = Path.Combine(scratch, "data");
+            var password = RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 32);
             try
             {
                 await Initdb.RunAsync(binaries, scratch, dataDirectory, username, password, runAsUser, cancellationToken).ConfigureAwait(false);

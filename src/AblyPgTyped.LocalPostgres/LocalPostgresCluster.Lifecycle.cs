@@ -18,15 +18,15 @@ public sealed partial class LocalPostgresCluster
 
     private async Task InitializeAsync(LocalPostgresOptions options, string parentDirectory, Dictionary<string, string> settings, CancellationToken cancellationToken)
     {
-        bool watched = options.UseWatchdog && Watchdog.Start(RootDirectory, logger);
+        var watched = options.UseWatchdog && Watchdog.Start(RootDirectory, logger);
         exitRegistration = ProcessExitCleanup.Register(EmergencyCleanup, runOnInterrupt: !watched);
 
         ScratchDirectory.CreateChild(RootDirectory, "sock");
-        Stopwatch phase = Stopwatch.StartNew();
+        var phase = Stopwatch.StartNew();
         string? templatePassword = null;
         if (options.UseTemplateCache && ScramVerifier.Supports(Password))
         {
-            InitdbTemplate template = await InitdbTemplateCache
+            var template = await InitdbTemplateCache
                 .GetAsync(binaries, Username, runAsUser, parentDirectory, options.UseWatchdog, logger, cancellationToken)
                 .ConfigureAwait(false);
             await ScratchDirectory.ChownAsync(RootDirectory, runAsUser, cancellationToken).ConfigureAwait(false);
@@ -54,18 +54,18 @@ public sealed partial class LocalPostgresCluster
         }
 
         // The copy still has the template's password: replace it with a verifier computed here.
-        string bootstrap = BuildConnectionString(templatePassword);
+        var bootstrap = BuildConnectionString(templatePassword);
         await WaitForConnectionAsync(bootstrap, cancellationToken).ConfigureAwait(false);
-        string alter = $"ALTER ROLE {PostgresAdmin.QuoteIdentifier(Username)} PASSWORD '{ScramVerifier.Create(Password)}'";
+        var alter = $"ALTER ROLE {PostgresAdmin.QuoteIdentifier(Username)} PASSWORD '{ScramVerifier.Create(Password)}'";
         await PostgresAdmin.ExecuteAsync(bootstrap, alter, cancellationToken).ConfigureAwait(false);
         ServerVersion = await WaitForConnectionAsync(ConnectionString, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task StartServerAsync(bool retryOnPortConflict, CancellationToken cancellationToken)
     {
-        for (int attempt = 1; ; attempt++)
+        for (var attempt = 1; ; attempt++)
         {
-            long logOffset = File.Exists(LogFile) ? new FileInfo(LogFile).Length : 0;
+            var logOffset = File.Exists(LogFile) ? new FileInfo(LogFile).Length : 0;
             string[] arguments =
             {
                 "start", "-w",
@@ -76,7 +76,7 @@ public sealed partial class LocalPostgresCluster
                 // pg_ctl passes -o through a shell, so only the (numeric) port goes here; the rest is in postgresql.conf.
                 "-o", "-p " + Port.ToString(CultureInfo.InvariantCulture),
             };
-            CommandResult result = await CommandRunner
+            var result = await CommandRunner
                 .RunAsync(binaries.PgCtl, arguments, runAsUser, RootDirectory, startTimeout + TimeSpan.FromSeconds(15), cancellationToken)
                 .ConfigureAwait(false);
             if (result.ExitCode == 0 && PostmasterProcess.ReadPid(DataDirectory) is int pid)
@@ -87,8 +87,8 @@ public sealed partial class LocalPostgresCluster
 
             // A half-started postmaster must not linger before we retry or give up.
             await StopCoreAsync(immediate: true, TimeSpan.FromSeconds(10), CancellationToken.None).ConfigureAwait(false);
-            string newLog = ReadLog(logOffset);
-            bool portTaken = newLog.Contains("could not bind", StringComparison.OrdinalIgnoreCase)
+            var newLog = ReadLog(logOffset);
+            var portTaken = newLog.Contains("could not bind", StringComparison.OrdinalIgnoreCase)
                 || newLog.Contains("could not create any TCP/IP sockets", StringComparison.OrdinalIgnoreCase);
             if (retryOnPortConflict && portTaken && attempt < MaxPortAttempts)
             {
@@ -104,7 +104,7 @@ public sealed partial class LocalPostgresCluster
 
     private async Task<Version> WaitForConnectionAsync(string connectionString, CancellationToken cancellationToken)
     {
-        Stopwatch stopwatch = Stopwatch.StartNew();
+        var stopwatch = Stopwatch.StartNew();
         while (true)
         {
             try
@@ -131,7 +131,7 @@ public sealed partial class LocalPostgresCluster
 
     private async Task StopCoreAsync(bool immediate, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        int? pid = postmasterPid ?? PostmasterProcess.ReadPid(DataDirectory);
+        var pid = postmasterPid ?? PostmasterProcess.ReadPid(DataDirectory);
         try
         {
             if (pid is null || !PostmasterProcess.IsAlive(pid.Value))
@@ -139,7 +139,7 @@ public sealed partial class LocalPostgresCluster
                 return;
             }
 
-            string mode = immediate ? "immediate" : "fast";
+            var mode = immediate ? "immediate" : "fast";
             await RunPgCtlStopAsync(mode, timeout, cancellationToken).ConfigureAwait(false);
             if (await PostmasterProcess.WaitForExitAsync(pid.Value, TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false))
             {
@@ -170,7 +170,7 @@ public sealed partial class LocalPostgresCluster
                 postmasterPid = null;
             }
 
-            foreach (string connectionString in KnownConnectionStrings())
+            foreach (var connectionString in KnownConnectionStrings())
             {
                 PostgresAdmin.ClearPool(connectionString);
             }
@@ -180,7 +180,7 @@ public sealed partial class LocalPostgresCluster
     private async Task RunPgCtlStopAsync(string mode, TimeSpan timeout, CancellationToken cancellationToken)
     {
         string[] arguments = { "stop", "-w", "-t", ((int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture), "-D", DataDirectory, "-m", mode };
-        CommandResult result = await CommandRunner
+        var result = await CommandRunner
             .RunAsync(binaries.PgCtl, arguments, runAsUser, RootDirectory, timeout + TimeSpan.FromSeconds(10), cancellationToken)
             .ConfigureAwait(false);
         if (result.ExitCode != 0)
@@ -192,7 +192,7 @@ public sealed partial class LocalPostgresCluster
     /// <summary>Synchronous last-chance cleanup from ProcessExit / Ctrl+C for a cluster that was never disposed.</summary>
     private void EmergencyCleanup()
     {
-        int? pid = postmasterPid ?? PostmasterProcess.ReadPid(DataDirectory);
+        var pid = postmasterPid ?? PostmasterProcess.ReadPid(DataDirectory);
         if (pid is int alivePid && PostmasterProcess.IsAlive(alivePid))
         {
             try
@@ -230,8 +230,8 @@ public sealed partial class LocalPostgresCluster
 
     private string LogTailDiagnostic()
     {
-        IEnumerable<string> lines = ReadLog(0).Split('\n').Select(l => l.TrimEnd('\r'));
-        string tail = string.Join(Environment.NewLine, lines.Reverse().SkipWhile(string.IsNullOrEmpty).Take(40).Reverse());
+        var lines = ReadLog(0).Split('\n').Select(l => l.TrimEnd('\r'));
+        var tail = string.Join(Environment.NewLine, lines.Reverse().SkipWhile(string.IsNullOrEmpty).Take(40).Reverse());
         return tail.Length == 0
             ? $"Server log {LogFile} is empty or missing."
             : $"Last lines of the server log {LogFile}:" + Environment.NewLine + tail;

@@ -109,14 +109,14 @@ public sealed partial class LocalPostgresCluster : IPostgresServer
     public static async Task<LocalPostgresCluster> StartAsync(LocalPostgresOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new LocalPostgresOptions();
-        Stopwatch stopwatch = Stopwatch.StartNew();
+        var stopwatch = Stopwatch.StartNew();
         ServerConfiguration.Validate(options);
-        Dictionary<string, string> settings = ServerConfiguration.MergeSettings(options.ServerSettings);
-        ILogger logger = options.Logger ?? NullLogger.Instance;
-        PostgresBinaries binaries = PostgresBinaries.Locate(options.BinDirectory);
-        string? runAsUser = Environment.IsPrivilegedProcess ? options.OsUser : null;
-        string parent = ScratchDirectory.ChooseParent(options.TempDirectory, runAsUser);
-        string root = ScratchDirectory.Create(parent, "ablypg-pg-");
+        var settings = ServerConfiguration.MergeSettings(options.ServerSettings);
+        var logger = options.Logger ?? NullLogger.Instance;
+        var binaries = PostgresBinaries.Locate(options.BinDirectory);
+        var runAsUser = Environment.IsPrivilegedProcess ? options.OsUser : null;
+        var parent = ScratchDirectory.ChooseParent(options.TempDirectory, runAsUser);
+        var root = ScratchDirectory.Create(parent, "ablypg-pg-");
 
         LocalPostgresCluster cluster = new(binaries, runAsUser, root, options, logger);
         try
@@ -154,7 +154,7 @@ public sealed partial class LocalPostgresCluster : IPostgresServer
     /// </summary>
     public static async Task<IPostgresServer> FromEnvironmentOrStartAsync(LocalPostgresOptions? options = null, CancellationToken cancellationToken = default)
     {
-        string? connectionString = Environment.GetEnvironmentVariable(ConnectionStringEnvironmentVariable);
+        var connectionString = Environment.GetEnvironmentVariable(ConnectionStringEnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(connectionString))
         {
             return await ExternalPostgresServer.ConnectAsync(connectionString, options?.Logger, cancellationToken).ConfigureAwait(false);
@@ -169,7 +169,7 @@ public sealed partial class LocalPostgresCluster : IPostgresServer
         ObjectDisposedException.ThrowIf(disposed, this);
         name ??= PostgresAdmin.NewDatabaseName();
         await PostgresAdmin.ExecuteAsync(ConnectionString, "CREATE DATABASE " + PostgresAdmin.QuoteIdentifier(name), cancellationToken).ConfigureAwait(false);
-        string connectionString = GetConnectionString(name);
+        var connectionString = GetConnectionString(name);
         lock (createdDatabases)
         {
             createdDatabases.Add(connectionString);

@@ -34,7 +34,7 @@ internal sealed class PostgresBinaries
             return FromExplicit(explicitDirectory, "LocalPostgresOptions.BinDirectory");
         }
 
-        string? fromEnvironment = Environment.GetEnvironmentVariable(LocalPostgresCluster.BinDirectoryEnvironmentVariable);
+        var fromEnvironment = Environment.GetEnvironmentVariable(LocalPostgresCluster.BinDirectoryEnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
         {
             return FromExplicit(fromEnvironment, LocalPostgresCluster.BinDirectoryEnvironmentVariable);
@@ -45,12 +45,12 @@ internal sealed class PostgresBinaries
         searched.Add(debianRoot + "/*/bin");
         if (Directory.Exists(debianRoot))
         {
-            IEnumerable<string> candidates = Directory.GetDirectories(debianRoot)
+            var candidates = Directory.GetDirectories(debianRoot)
                 .Select(dir => (dir, major: ParseMajor(Path.GetFileName(dir))))
                 .Where(x => x.major is not null)
                 .OrderByDescending(x => x.major)
                 .Select(x => Path.Combine(x.dir, "bin"));
-            foreach (string candidate in candidates)
+            foreach (var candidate in candidates)
             {
                 if (HasAllTools(candidate))
                 {
@@ -60,9 +60,9 @@ internal sealed class PostgresBinaries
         }
 
         searched.Add("PATH");
-        string[] pathDirectories = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+        var pathDirectories = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        foreach (string directory in pathDirectories)
+        foreach (var directory in pathDirectories)
         {
             if (HasAllTools(directory))
             {
@@ -78,8 +78,8 @@ internal sealed class PostgresBinaries
 
     private static PostgresBinaries FromExplicit(string directory, string source)
     {
-        string full = Path.GetFullPath(directory);
-        string[] missing = RequiredTools.Where(tool => !File.Exists(Path.Combine(full, tool))).ToArray();
+        var full = Path.GetFullPath(directory);
+        var missing = RequiredTools.Where(tool => !File.Exists(Path.Combine(full, tool))).ToArray();
         if (missing.Length > 0)
         {
             throw new LocalPostgresException(
@@ -93,5 +93,5 @@ internal sealed class PostgresBinaries
         RequiredTools.All(tool => File.Exists(Path.Combine(directory, tool)));
 
     private static Version? ParseMajor(string name) =>
-        Version.TryParse(name.Contains('.', StringComparison.Ordinal) ? name : name + ".0", out Version? version) ? version : null;
+        Version.TryParse(name.Contains('.', StringComparison.Ordinal) ? name : name + ".0", out var version) ? version : null;
 }

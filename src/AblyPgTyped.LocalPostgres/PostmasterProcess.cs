@@ -16,15 +16,15 @@ internal static class PostmasterProcess
     {
         try
         {
-            string path = Path.Combine(dataDirectory, "postmaster.pid");
+            var path = Path.Combine(dataDirectory, "postmaster.pid");
             if (!File.Exists(path))
             {
                 return null;
             }
 
             using StreamReader reader = new(path);
-            string? firstLine = reader.ReadLine();
-            return int.TryParse(firstLine?.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int pid) && pid > 0 ? pid : null;
+            var firstLine = reader.ReadLine();
+            return int.TryParse(firstLine?.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var pid) && pid > 0 ? pid : null;
         }
         catch (IOException)
         {
@@ -39,14 +39,14 @@ internal static class PostmasterProcess
     /// <summary>True if the process exists and is not a zombie (PID 1 in containers may never reap it).</summary>
     public static bool IsAlive(int pid)
     {
-        string statPath = $"/proc/{pid}/stat";
+        var statPath = $"/proc/{pid}/stat";
         if (Directory.Exists("/proc/self"))
         {
             try
             {
-                string stat = File.ReadAllText(statPath);
-                int close = stat.LastIndexOf(')');
-                char state = close >= 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
+                var stat = File.ReadAllText(statPath);
+                var close = stat.LastIndexOf(')');
+                var state = close >= 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
                 return state is not ('Z' or 'X' or 'x');
             }
             catch (IOException)
@@ -61,7 +61,7 @@ internal static class PostmasterProcess
 
         try
         {
-            using Process process = Process.GetProcessById(pid);
+            using var process = Process.GetProcessById(pid);
             return !process.HasExited;
         }
         catch (ArgumentException)
@@ -77,7 +77,7 @@ internal static class PostmasterProcess
     /// <summary>Polls until the process is gone or the timeout elapses.</summary>
     public static async Task<bool> WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        Stopwatch stopwatch = Stopwatch.StartNew();
+        var stopwatch = Stopwatch.StartNew();
         while (IsAlive(pid))
         {
             if (stopwatch.Elapsed > timeout)
@@ -96,7 +96,7 @@ internal static class PostmasterProcess
     {
         try
         {
-            using Process process = Process.GetProcessById(pid);
+            using var process = Process.GetProcessById(pid);
             if (!process.ProcessName.StartsWith("postgres", StringComparison.Ordinal))
             {
                 return; // The pid was reused by something else.

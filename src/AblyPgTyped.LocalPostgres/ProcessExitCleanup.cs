@@ -28,7 +28,7 @@ internal static class ProcessExitCleanup
     public static IDisposable Register(Action cleanup, bool runOnInterrupt)
     {
         EnsureHooked();
-        long id = Interlocked.Increment(ref nextId);
+        var id = Interlocked.Increment(ref nextId);
         Cleanups[id] = new Entry(cleanup, runOnInterrupt);
         return new Registration(id);
     }
@@ -65,14 +65,14 @@ internal static class ProcessExitCleanup
 
     private static void RunAll(bool interrupted)
     {
-        foreach (long id in Cleanups.Keys)
+        foreach (var id in Cleanups.Keys)
         {
-            if (interrupted && Cleanups.TryGetValue(id, out Entry? entry) && !entry.RunOnInterrupt)
+            if (interrupted && Cleanups.TryGetValue(id, out var entry) && !entry.RunOnInterrupt)
             {
                 continue;
             }
 
-            if (Cleanups.TryRemove(id, out Entry? removed))
+            if (Cleanups.TryRemove(id, out var removed))
             {
                 try
                 {

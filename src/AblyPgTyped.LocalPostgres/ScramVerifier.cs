@@ -20,11 +20,11 @@ internal static class ScramVerifier
 
     public static string Create(string password)
     {
-        byte[] salt = RandomNumberGenerator.GetBytes(16);
-        byte[] salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, Iterations, HashAlgorithmName.SHA256, 32);
-        byte[] clientKey = HMACSHA256.HashData(salted, "Client Key"u8);
-        byte[] storedKey = SHA256.HashData(clientKey);
-        byte[] serverKey = HMACSHA256.HashData(salted, "Server Key"u8);
+        var salt = RandomNumberGenerator.GetBytes(16);
+        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, Iterations, HashAlgorithmName.SHA256, 32);
+        var clientKey = HMACSHA256.HashData(salted, "Client Key"u8);
+        var storedKey = SHA256.HashData(clientKey);
+        var serverKey = HMACSHA256.HashData(salted, "Server Key"u8);
         return $"SCRAM-SHA-256${Iterations}:{Convert.ToBase64String(salt)}${Convert.ToBase64String(storedKey)}:{Convert.ToBase64String(serverKey)}";
     }
 }

@@ -17,11 +17,11 @@ internal static class ScratchDirectory
     /// </summary>
     public static string ChooseParent(string? requested, string? runAsUser)
     {
-        string parent = Path.GetFullPath(string.IsNullOrWhiteSpace(requested) ? Path.GetTempPath() : requested);
+        var parent = Path.GetFullPath(string.IsNullOrWhiteSpace(requested) ? Path.GetTempPath() : requested);
 
         // Unix socket paths are limited to ~107 bytes; keep room for "/ablypg-pg-XXXXXXXX/sock/.s.PGSQL.NNNNN".
-        bool tooLong = parent.Length > 60;
-        bool blocked = runAsUser is not null && !IsTraversableByOthers(parent);
+        var tooLong = parent.Length > 60;
+        var blocked = runAsUser is not null && !IsTraversableByOthers(parent);
         if ((tooLong || blocked) && string.IsNullOrWhiteSpace(requested))
         {
             return "/tmp";
@@ -49,9 +49,9 @@ internal static class ScratchDirectory
         }
 
         Directory.CreateDirectory(parent);
-        for (int attempt = 0; ; attempt++)
+        for (var attempt = 0; ; attempt++)
         {
-            string path = Path.Combine(parent, prefix + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 8));
+            var path = Path.Combine(parent, prefix + RandomNumberGenerator.GetString("abcdefghijklmnopqrstuvwxyz0123456789", 8));
             if (!Directory.Exists(path) && !File.Exists(path))
             {
                 Directory.CreateDirectory(path, OwnerOnly);
@@ -73,7 +73,7 @@ internal static class ScratchDirectory
             throw new PlatformNotSupportedException("LocalPostgresCluster supports Linux and other Unix systems only.");
         }
 
-        string path = Path.Combine(parent, name);
+        var path = Path.Combine(parent, name);
         Directory.CreateDirectory(path, OwnerOnly);
         return path;
     }
@@ -93,7 +93,7 @@ internal static class ScratchDirectory
     /// <summary>Deletes recursively, retrying briefly because a just-stopped server may still be removing files.</summary>
     public static void Delete(string path)
     {
-        for (int attempt = 0; ; attempt++)
+        for (var attempt = 0; ; attempt++)
         {
             try
             {

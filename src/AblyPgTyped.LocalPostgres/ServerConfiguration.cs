@@ -24,7 +24,7 @@ internal static class ServerConfiguration
             ["max_replication_slots"] = "10",
         };
 
-        foreach (KeyValuePair<string, string> setting in userSettings ?? new Dictionary<string, string>())
+        foreach (var setting in userSettings ?? new Dictionary<string, string>())
         {
             if (!IsValidName(setting.Key))
             {
@@ -78,7 +78,7 @@ internal static class ServerConfiguration
         text.AppendLine().AppendLine("# Added by AblyPgTyped.LocalPostgres");
         AppendLine(text, "listen_addresses", "127.0.0.1");
         AppendLine(text, "unix_socket_directories", socketDirectory);
-        foreach (KeyValuePair<string, string> setting in settings)
+        foreach (var setting in settings)
         {
             AppendLine(text, setting.Key, setting.Value);
         }
@@ -90,7 +90,7 @@ internal static class ServerConfiguration
     private static void AppendLine(StringBuilder text, string name, string value)
     {
         // Quoted values are accepted for every setting type; the config lexer unescapes backslashes.
-        string quoted = value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal);
+        var quoted = value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal);
         text.Append(name).Append(" = '").Append(quoted).Append('\'').AppendLine();
     }
 

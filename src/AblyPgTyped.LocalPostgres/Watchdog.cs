@@ -41,7 +41,7 @@ internal static class Watchdog
         ProcessStartInfo startInfo = new() { UseShellExecute = false, CreateNoWindow = true };
 
         // setsid --fork re-parents the loop away from us, so killing our process tree does not kill it.
-        string? setsid = File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : File.Exists("/bin/setsid") ? "/bin/setsid" : null;
+        var setsid = File.Exists("/usr/bin/setsid") ? "/usr/bin/setsid" : File.Exists("/bin/setsid") ? "/bin/setsid" : null;
         if (setsid is not null)
         {
             startInfo.FileName = setsid;
@@ -61,7 +61,7 @@ internal static class Watchdog
 
         try
         {
-            using Process process = Process.Start(startInfo)!;
+            using var process = Process.Start(startInfo)!;
             if (setsid is not null)
             {
                 process.WaitForExit(5000);

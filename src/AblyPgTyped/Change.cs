@@ -13,6 +13,15 @@ namespace AblyPgTyped;
 /// <param name="Old">The old row, for updates and deletes.</param>
 public sealed record Change<T>(ChangeKind Kind, string Schema, string Table, ChangePosition Position, DateTimeOffset CapturedAt, T? New, T? Old)
 {
+    /// <summary>
+    /// True for the <see cref="ChangeKind.Delete"/> that the channel a row left hears when an update moves the row to
+    /// another per-row channel (<c>orders:{CustomerId}</c>, and the order changes customer). The row still exists:
+    /// <see cref="Old"/> is its value before the update, and the update itself is published on the new channel with the
+    /// same <see cref="Position"/>. A subscriber of that channel alone drops the row; one that hears both channels lets
+    /// the update win.
+    /// </summary>
+    public bool Moved { get; init; }
+
     /// <summary>The row as it is after the change, or before it for a delete.</summary>
     public T Row => (Kind == ChangeKind.Delete ? Old : New) ?? throw new InvalidOperationException($"The {Kind} change at {Position} carries no row.");
 }

@@ -1,5 +1,4 @@
 using System;
-using AblyPgTyped;
 
 namespace AblyPgTyped.Benchmarks;
 

@@ -23,6 +23,8 @@ internal sealed class BenchmarkOptions
           fanout    one drain of changes that each have a channel of their own: changes/s, requests/s
           startup   process start -> first message accepted, capture already installed
           backfill  BackfillAsync of an existing table at the Standard plan, bundling on: rows/s until all accepted
+          telemetry the drain's bulk backlog drained with and without a metrics and tracing listener, alternately,
+                    under unlimited (or the first plan given): the drain rate each way and the difference
           logical   logical-replication capture beside triggers, on a server with wal_level=logical: write cost
                     (connector stopped, and server CPU per tx while it drains), backlog drains per plan, a one-transaction
                     UPDATE of a million rows (peak RSS, time to publish), WAL a quiet database's slot keeps
@@ -37,9 +39,11 @@ internal sealed class BenchmarkOptions
           --smoke                  every scenario at tiny sizes, fewer plans, shapes and rates (a few minutes)
           --seconds N              write, logical: seconds per pgbench run (8); latency: seconds per rate (15);
                                    quiet: seconds alone and seconds beside the hot channel (25 each)
-          --repeats N              write, logical: uncaptured/captured runs per workload (3; the median is reported)
+          --repeats N              write, logical: uncaptured/captured runs per workload (3; the median is reported);
+                                   telemetry: unlistened/listened pairs (2; --smoke: 1)
           --changes N              drain, sharded and logical: captured changes (drain and logical: 1000000 under
-                                   unlimited, 300000 under a limited plan; sharded: 1000000); backfill: rows (1000000)
+                                   unlimited, 300000 under a limited plan; sharded: 1000000); backfill: rows (1000000);
+                                   telemetry: 200000
           --drain-shapes a,b       drain: bulk (100-row statements) and/or single (1-row statements) (bulk,single;
                                    --smoke: bulk)
           --explain                drain: log EXPLAIN (ANALYZE, BUFFERS) of the drain's read and delete first
@@ -63,7 +67,7 @@ internal sealed class BenchmarkOptions
           ABLYPG_TEST_CONNECTION_STRING=...  use an existing PostgreSQL server instead of a throwaway one
         """;
 
-    public static readonly string[] AllScenarios = ["write", "drain", "sharded", "latency", "quiet", "fanout", "startup", "backfill", "logical"];
+    public static readonly string[] AllScenarios = ["write", "drain", "sharded", "latency", "quiet", "fanout", "startup", "backfill", "telemetry", "logical"];
 
     public List<string> Scenarios { get; } = [];
 
@@ -123,6 +127,10 @@ internal sealed class BenchmarkOptions
     public int DrainChanges(BenchPlan plan) => Changes ?? (Smoke ? 5_000 : plan.IsLimited ? 300_000 : 1_000_000);
 
     public int ShardedChanges => Changes ?? (Smoke ? 10_000 : 1_000_000);
+
+    public int TelemetryChanges => Changes ?? (Smoke ? 5_000 : 200_000);
+
+    public int TelemetryPairs => Repeats ?? (Smoke ? 1 : 2);
 
     public int ShardCount => Shards ?? 100;
 

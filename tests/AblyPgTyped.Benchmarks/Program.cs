@@ -75,6 +75,7 @@ internal static class BenchmarkProgram
                     "fanout" => FanoutScenario.RunAsync(run),
                     "startup" => StartupScenario.RunAsync(run),
                     "backfill" => BackfillScenario.RunAsync(run),
+                    "telemetry" => TelemetryOverheadScenario.RunAsync(run),
                     "logical" => LogicalScenario.RunAsync(run),
                     _ => throw new InvalidOperationException(scenario),
                 });

@@ -5,9 +5,8 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
-using AblyPgTyped.Generators.Tests.Infrastructure;
-using AblyPgTyped.Tests.Shared;
 using AblyPgTyped.Generators.Tests.Mapped;
+using AblyPgTyped.Tests.Shared;
 using Npgsql;
 using Xunit;
 

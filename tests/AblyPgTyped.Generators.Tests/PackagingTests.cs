@@ -9,10 +9,10 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using System.Xml.Linq;
+using AblyPgTyped.LocalAbly;
+using AblyPgTyped.Tests.Shared;
 using Xunit;
 using Xunit.Abstractions;
-
-using AblyPgTyped.Tests.Shared;
 
 namespace AblyPgTyped.Generators.Tests.Packaging;
 
@@ -25,14 +25,17 @@ namespace AblyPgTyped.Generators.Tests.Packaging;
 /// Each run packs a version of its own and restores into a private package folder, so neither a NuGet cache nor the
 /// user's global package folder ever holds or supplies a test build.
 /// </remarks>
+[Collection(PostgresCollection.Name)]
 public sealed class PackagingTests : IClassFixture<PackagingFixture>
 {
     private readonly PackagingFixture _fixture;
+    private readonly PostgresFixture _postgres;
     private readonly ITestOutputHelper _output;
 
-    public PackagingTests(PackagingFixture fixture, ITestOutputHelper output)
+    public PackagingTests(PackagingFixture fixture, PostgresFixture postgres, ITestOutputHelper output)
     {
         _fixture = fixture;
+        _postgres = postgres;
         _output = output;
     }
 
@@ -86,6 +89,22 @@ public sealed class PackagingTests : IClassFixture<PackagingFixture>
         Assert.True(
             dependencies.Contains("Npgsql", StringComparer.OrdinalIgnoreCase),
             "The runtime's own dependencies must still flow (Npgsql).\n" + text);
+    }
+
+    [Fact]
+    public async Task Subscriber_package_ships_both_targets_and_depends_on_the_runtime_of_its_version_and_nothing_of_the_build()
+    {
+        var feed = await _fixture.GetFeedAsync();
+        using var archive = ZipFile.OpenRead(feed.SubscriberPackagePath);
+        var entries = archive.Entries.Select(e => e.FullName.Replace('\\', '/')).ToList();
+        Assert.Contains("lib/net8.0/AblyPgTyped.Subscriber.dll", entries);
+        Assert.Contains("lib/net10.0/AblyPgTyped.Subscriber.dll", entries);
+        Assert.DoesNotContain(entries, e => e.StartsWith("analyzers/", StringComparison.Ordinal));
+
+        var dependencies = Dependencies(archive);
+        Assert.Contains(("AblyPgTyped", feed.Version), dependencies);
+        using var runtime = ZipFile.OpenRead(feed.PackagePath);
+        Assert.DoesNotContain(dependencies.Concat(Dependencies(runtime)), d => d.Id.Contains("PublicApiAnalyzers", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]
@@ -179,11 +198,7 @@ public sealed class PackagingTests : IClassFixture<PackagingFixture>
     {
         var feed = await _fixture.GetFeedAsync();
         var root = Path.Combine(_fixture.WorkRoot, "shop");
-        _fixture.CreateProject(Path.Combine(root, "contracts"), feed,
-            ("Contracts/Contracts.csproj.txt", "Contracts.csproj"),
-            ("Contracts/Contracts.cs.txt", "Contracts.cs"),
-            ("Contracts/Internal.cs.txt", "Internal.cs"),
-            ("Contracts/editorconfig.txt", ".editorconfig"));
+        _fixture.CreateContracts(Path.Combine(root, "contracts"), feed);
         var publisherDirectory = _fixture.CreateProject(Path.Combine(root, "publisher"), feed,
             ("Publisher/Publisher.csproj.txt", "Publisher.csproj"),
             ("Publisher/Program.cs.txt", "Program.cs"));
@@ -217,26 +232,100 @@ public sealed class PackagingTests : IClassFixture<PackagingFixture>
     }
 
     [Fact]
-    public async Task A_net8_consumer_restores_the_net8_runtime_and_reads_typed_changes()
+    public async Task A_net8_consumer_of_public_contracts_reads_a_publishers_typed_changes_through_the_subscriber()
     {
         var feed = await _fixture.GetFeedAsync();
-        var directory = _fixture.CreateProject(Path.Combine(_fixture.WorkRoot, "net8-reader"), feed,
+        var root = Path.Combine(_fixture.WorkRoot, "shop8");
+        _fixture.CreateContracts(Path.Combine(root, "contracts"), feed);
+        var publisherDirectory = _fixture.CreateProject(Path.Combine(root, "publisher"), feed,
+            ("Publisher/Publisher.csproj.txt", "Publisher.csproj"),
+            ("Publisher/Program.cs.txt", "Program.cs"));
+        var readerDirectory = _fixture.CreateProject(Path.Combine(root, "net8-reader"), feed,
             ("Net8Reader/Net8Reader.csproj.txt", "Net8Reader.csproj"),
             ("Net8Reader/Program.cs.txt", "Program.cs"));
+        foreach (var directory in new[] { readerDirectory, publisherDirectory })
+        {
+            var build = await DotnetCli.RunAsync(directory, "build", "-c", "Release", "-nodeReuse:false", "-p:RestorePackagesPath=" + _fixture.PackagesFolder);
+            _output.WriteLine(build.ToString());
+            Assert.True(build.ExitCode == 0, $"{directory} did not build.\n{build}");
+        }
+
+        const string key = "shop.key:s3cr3t";
+        await using var ably = await LocalAblyServer.StartAsync(new LocalAblyOptions { ApiKeys = { key } });
+        var connectionString = await _postgres.Server.CreateDatabaseAsync();
+        var port = ably.Port.ToString(CultureInfo.InvariantCulture);
+
+        // Only the .NET 10 runtime may be installed: roll forward to it, as a net8.0 app on a newer machine does.
+        var reading = DotnetCli.RunAsync(
+            readerDirectory, new Dictionary<string, string> { ["DOTNET_ROLL_FORWARD"] = "Major" },
+            "run", "--no-build", "-c", "Release", "--", port, key, "orders,customers:7", "3");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (ably.GetStats().OpenSseConnections == 0)
+        {
+            if (reading.IsCompleted)
+            {
+                Assert.Fail("The net8.0 consumer ended before subscribing.\n" + await reading);
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "The net8.0 consumer did not subscribe within 60 s.");
+            await Task.Delay(50);
+        }
+
+        var publish = await DotnetCli.RunAsync(publisherDirectory, "run", "--no-build", "-c", "Release", "--", "publish", connectionString, port, key);
+        _output.WriteLine(publish.ToString());
+        Assert.True(publish.ExitCode == 0, "The publisher failed.\n" + publish);
+        var read = await reading;
+        _output.WriteLine(read.ToString());
+        Assert.True(read.ExitCode == 0, "The net8.0 consumer failed.\n" + read);
+
+        var values = ParseValues(read.Output);
+        Assert.Equal(".NETCoreApp,Version=v8.0", values.GetValueOrDefault("runtime-target"));
+        Assert.Equal(".NETCoreApp,Version=v8.0", values.GetValueOrDefault("subscriber-target"));
+        Assert.Equal("Update User { Id = 1, Name = Ada } -> User { Id = 1, Name = Ada L }", values.GetValueOrDefault("change"));
+        Assert.Equal("users:1", values.GetValueOrDefault("channel"));
+        Assert.Equal("orders,customers:7", values.GetValueOrDefault("subscribed"));
+
+        // Typed, per channel in order: the insert, the payment, and the customer's channel hearing the order leave.
+        var received = read.Output.Split('\n').Where(l => l.StartsWith("received=", StringComparison.Ordinal)).Select(l => l["received=".Length..].TrimEnd('\r')).ToList();
+        Assert.Equal(["orders Insert  -> Order { Id = 1, CustomerId = 7, OrderStatus = placed }"], received.Where(l => l.StartsWith("orders ", StringComparison.Ordinal)));
+        Assert.Equal(
+            [
+                "customers:7 Update Order { Id = 1, CustomerId = 7, OrderStatus = placed } -> Order { Id = 1, CustomerId = 7, OrderStatus = paid }",
+                "customers:7 Delete moved Order { Id = 1, CustomerId = 7, OrderStatus = paid } -> ",
+            ],
+            received.Where(l => l.StartsWith("customers:7 ", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Readme_csharp_examples_compile_in_a_consumer_of_the_packages()
+    {
+        var feed = await _fixture.GetFeedAsync();
+        var readme = await File.ReadAllTextAsync(Path.Combine(_fixture.RepositoryRoot, "README.md"));
+        var blocks = ReadmeSnippets.Extract(readme);
+        Assert.True(blocks.Count >= 9, $"Only {blocks.Count} ```csharp blocks found in README.md.");
+
+        var directory = _fixture.CreateProject(Path.Combine(_fixture.WorkRoot, "readme"), feed,
+            ("Readme/Readme.csproj.txt", "Readme.csproj"),
+            ("Readme/Context.cs.txt", "Context.cs"));
+        foreach (var (file, text) in ReadmeSnippets.ToSources(blocks, "Shop"))
+        {
+            await File.WriteAllTextAsync(Path.Combine(directory, file), text);
+        }
 
         var build = await DotnetCli.RunAsync(directory, "build", "-c", "Release", "-nodeReuse:false", "-p:RestorePackagesPath=" + _fixture.PackagesFolder);
         _output.WriteLine(build.ToString());
-        Assert.True(build.ExitCode == 0, "The net8.0 consumer did not build.\n" + build);
+        Assert.True(build.ExitCode == 0, "The README's C# examples do not compile (the errors name README.md lines).\n" + build);
+    }
 
-        // Only the .NET 10 runtime may be installed: roll forward to it, as a net8.0 app on a newer machine does.
-        var run = await DotnetCli.RunAsync(directory, new Dictionary<string, string> { ["DOTNET_ROLL_FORWARD"] = "Major" }, "run", "--no-build", "-c", "Release");
-        _output.WriteLine(run.ToString());
-        Assert.True(run.ExitCode == 0, "The net8.0 consumer did not run.\n" + run);
-
-        var values = ParseValues(run.Output);
-        Assert.Equal(".NETCoreApp,Version=v8.0", values.GetValueOrDefault("runtime-target"));
-        Assert.Equal("Update User { Id = 1, Name = Ada } -> User { Id = 1, Name = Ada L }", values.GetValueOrDefault("change"));
-        Assert.Equal("users:1", values.GetValueOrDefault("channel"));
+    private static List<(string Id, string Version)> Dependencies(ZipArchive archive)
+    {
+        var nuspecEntry = Assert.Single(archive.Entries, e => e.FullName.EndsWith(".nuspec", StringComparison.OrdinalIgnoreCase) && !e.FullName.Contains('/'));
+        using var stream = nuspecEntry.Open();
+        return XDocument.Load(stream).Descendants()
+            .Where(e => e.Name.LocalName == "dependency")
+            .Select(e => ((string?)e.Attribute("id") ?? "", (string?)e.Attribute("version") ?? ""))
+            .Distinct()
+            .ToList();
     }
 
     private static Dictionary<string, string> ParseValues(string output)
@@ -334,6 +423,13 @@ public sealed class PackagingFixture : IDisposable
         return directory;
     }
 
+    /// <summary>Writes the contracts library (public mappings, for net8.0) into <paramref name="directory"/>.</summary>
+    public string CreateContracts(string directory, PackedFeed feed) => CreateProject(directory, feed,
+        ("Contracts/Contracts.csproj.txt", "Contracts.csproj"),
+        ("Contracts/Contracts.cs.txt", "Contracts.cs"),
+        ("Contracts/Internal.cs.txt", "Internal.cs"),
+        ("Contracts/editorconfig.txt", ".editorconfig"));
+
     /// <summary>Builds a consumer project (with what it references) and runs it; either failing fails the test.</summary>
     public async Task<(ProcessResult Build, ProcessResult Run)> BuildAndRunAsync(string directory)
     {
@@ -366,25 +462,33 @@ public sealed class PackagingFixture : IDisposable
         }
     }
 
+    /// <summary>Packs the runtime, then the subscriber (which depends on it), into the feed.</summary>
     private async Task<PackedFeed> PackAsync()
     {
-        var project = Path.Combine(RepositoryRoot, "src", "AblyPgTyped");
+        var (package, pack) = await PackAsync("AblyPgTyped");
+        var (subscriber, _) = await PackAsync("AblyPgTyped.Subscriber");
+        await PackAsync("AblyPgTyped.OpenTelemetry"); // the README's observability example uses it
+        return new PackedFeed(Version, package, subscriber, pack);
+    }
+
+    private async Task<(string Package, ProcessResult Pack)> PackAsync(string project)
+    {
         var pack = await DotnetCli.RunAsync(
             RepositoryRoot,
-            "pack", project, "-c", "Release", "-o", FeedFolder, "-nodeReuse:false", "-p:PackageVersion=" + Version);
+            "pack", Path.Combine(RepositoryRoot, "src", project), "-c", "Release", "-o", FeedFolder, "-nodeReuse:false", "-p:PackageVersion=" + Version);
         if (pack.ExitCode != 0)
         {
-            throw new Xunit.Sdk.XunitException("dotnet pack failed.\n" + pack);
+            throw new Xunit.Sdk.XunitException($"dotnet pack of {project} failed.\n" + pack);
         }
 
-        var package = Path.Combine(FeedFolder, $"AblyPgTyped.{Version}.nupkg");
+        var package = Path.Combine(FeedFolder, $"{project}.{Version}.nupkg");
         if (!File.Exists(package))
         {
             var found = Directory.Exists(FeedFolder) ? string.Join(", ", Directory.GetFiles(FeedFolder)) : "(no feed folder)";
             throw new Xunit.Sdk.XunitException($"dotnet pack did not produce {package}; found: {found}.\n{pack}");
         }
 
-        return new PackedFeed(Version, package, pack);
+        return (package, pack);
     }
 
     private async Task<ConsumerBuild> BuildValidConsumerAsync()
@@ -406,7 +510,7 @@ public sealed class PackagingFixture : IDisposable
     }
 }
 
-public sealed record PackedFeed(string Version, string PackagePath, ProcessResult Pack);
+public sealed record PackedFeed(string Version, string PackagePath, string SubscriberPackagePath, ProcessResult Pack);
 
 public sealed record ConsumerBuild(string Directory, ProcessResult Build);
 

@@ -18,13 +18,13 @@ public sealed class AblyJsRealtimeTests
     [Fact]
     public async Task Ably_js_realtime_connects_rewinds_receives_publishes_resumes_and_closes()
     {
-        await using TestServer t = await TestServer.StartAsync();
-        ProcessResult run = await AblyJs.RunScriptAsync("realtime.js", t.Server.BaseAddress.ToString().TrimEnd('/'), TestServer.Key);
+        await using var t = await TestServer.StartAsync();
+        var run = await AblyJs.RunScriptAsync("realtime.js", t.Server.BaseAddress.ToString().TrimEnd('/'), TestServer.Key);
         _output.WriteLine(run.Output);
         _output.WriteLine(run.Error);
         Assert.True(run.ExitCode == 0, "ably-js realtime check failed (exit " + run.ExitCode + "):\n" + run.Output + "\n" + run.Error);
 
-        JsonElement result = JsonDocument.Parse(run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last()).RootElement;
+        var result = JsonDocument.Parse(run.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last()).RootElement;
         Assert.True(result.GetProperty("attached").GetProperty("hasBacklog").GetBoolean());
         Assert.True(result.GetProperty("resume").GetProperty("sameConnection").GetBoolean());
         Assert.Contains("disconnected", result.GetProperty("resume").GetProperty("events").EnumerateArray().Select(e => e.GetString()));
@@ -34,8 +34,8 @@ public sealed class AblyJsRealtimeTests
         Assert.Single(result.GetProperty("publishResult").GetProperty("serials").EnumerateArray());
 
         // The realtime publish is stored like any other, with its connection.
-        string connectionId = result.GetProperty("connectionId").GetString()!;
-        ReceivedMessage published = Assert.Single(t.Server.GetMessages(), m => m.Kind == PublishKind.Realtime);
+        var connectionId = result.GetProperty("connectionId").GetString()!;
+        var published = Assert.Single(t.Server.GetMessages(), m => m.Kind == PublishKind.Realtime);
         Assert.Equal(connectionId, published.ConnectionId);
     }
 }

@@ -11,9 +11,9 @@ public sealed class AuthAndErrorTests
     [Fact]
     public async Task Missing_credentials_get_401_40101_with_exact_json_content_type_and_headers()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
-        using HttpResponseMessage response = await anonymous.PostAsync(TestServer.ChannelPath("x"), TestServer.Json("""{"data":"x"}"""));
+        using var response = await anonymous.PostAsync(TestServer.ChannelPath("x"), TestServer.Json("""{"data":"x"}"""));
         await TestServer.ExpectErrorAsync(response, 401, 40101);
 
         // The raw header must be exactly application/json: ably-js (Node) ignores error bodies with "; charset=utf-8".
@@ -28,12 +28,12 @@ public sealed class AuthAndErrorTests
     [InlineData("no-colon-Zq9wrongvalue")]
     public async Task Wrong_credentials_get_40101_and_never_echo_the_secret(string key)
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Post, TestServer.ChannelPath("x")) { Content = TestServer.Json("""{"data":"x"}""") };
         request.Headers.Authorization = TestServer.BasicAuth(key);
-        using HttpResponseMessage response = await t.Client.SendAsync(request);
+        using var response = await t.Client.SendAsync(request);
         await TestServer.ExpectErrorAsync(response, 401, 40101);
-        string body = await response.Content.ReadAsStringAsync();
+        var body = await response.Content.ReadAsStringAsync();
         Assert.DoesNotContain("Zq9wrongvalue", body, StringComparison.Ordinal);
         Assert.DoesNotContain("Zq9wrongvalue", TestServer.Header(response, "X-Ably-ErrorMessage") ?? string.Empty, StringComparison.Ordinal);
     }
@@ -41,79 +41,79 @@ public sealed class AuthAndErrorTests
     [Fact]
     public async Task Key_query_parameter_is_accepted()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
-        using HttpResponseMessage response = await anonymous.PostAsync(TestServer.ChannelPath("q") + "?key=" + Uri.EscapeDataString(TestServer.Key), TestServer.Json("""{"data":"x"}"""));
+        using var response = await anonymous.PostAsync(TestServer.ChannelPath("q") + "?key=" + Uri.EscapeDataString(TestServer.Key), TestServer.Json("""{"data":"x"}"""));
         await TestServer.ExpectAsync(response, System.Net.HttpStatusCode.Created);
     }
 
     [Fact]
     public async Task Bearer_tokens_work_only_when_the_local_token_endpoint_issued_them()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Get, TestServer.ChannelPath("x"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "dG9rZW4=");
-        using HttpResponseMessage response = await t.Client.SendAsync(request);
+        using var response = await t.Client.SendAsync(request);
         var error = await TestServer.ExpectErrorAsync(response, 401, 40143);
         Assert.Contains("Token", error.GetProperty("message").GetString(), StringComparison.Ordinal);
 
         using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
-        string token = await anonymous.GetStringAsync("/_local/token");
+        var token = await anonymous.GetStringAsync("/_local/token");
         using var issued = new HttpRequestMessage(HttpMethod.Get, TestServer.ChannelPath("x"));
         issued.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(token)));
-        using HttpResponseMessage accepted = await anonymous.SendAsync(issued);
+        using var accepted = await anonymous.SendAsync(issued);
         await TestServer.ExpectAsync(accepted, System.Net.HttpStatusCode.OK);
     }
 
     [Fact]
     public async Task Empty_key_list_disables_auth()
     {
-        await using TestServer t = await TestServer.StartAsync(o => o.ApiKeys.Clear());
+        await using var t = await TestServer.StartAsync(o => o.ApiKeys.Clear());
         using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
-        using HttpResponseMessage response = await anonymous.PostAsync(TestServer.ChannelPath("open"), TestServer.Json("""{"data":"x"}"""));
+        using var response = await anonymous.PostAsync(TestServer.ChannelPath("open"), TestServer.Json("""{"data":"x"}"""));
         await TestServer.ExpectAsync(response, System.Net.HttpStatusCode.Created);
     }
 
     [Fact]
     public async Task Msgpack_requests_get_415_telling_to_disable_the_binary_protocol()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         var content = new ByteArrayContent(new byte[] { 0x91, 0x80 });
         content.Headers.ContentType = new MediaTypeHeaderValue("application/x-msgpack");
-        using HttpResponseMessage response = await t.Client.PostAsync(TestServer.ChannelPath("m"), content);
+        using var response = await t.Client.PostAsync(TestServer.ChannelPath("m"), content);
         var error = await TestServer.ExpectErrorAsync(response, 415, 40000);
         Assert.Contains("useBinaryProtocol", error.GetProperty("message").GetString(), StringComparison.Ordinal);
 
         using var history = new HttpRequestMessage(HttpMethod.Get, TestServer.ChannelPath("m"));
         history.Headers.Accept.ParseAdd("application/x-msgpack");
-        using HttpResponseMessage historyResponse = await t.Client.SendAsync(history);
+        using var historyResponse = await t.Client.SendAsync(history);
         await TestServer.ExpectErrorAsync(historyResponse, 415, 40000);
     }
 
     [Fact]
     public async Task Malformed_json_unknown_routes_and_wrong_methods_are_ably_errors()
     {
-        await using TestServer t = await TestServer.StartAsync();
-        using HttpResponseMessage badJson = await t.PublishAsync("j", "{not json");
+        await using var t = await TestServer.StartAsync();
+        using var badJson = await t.PublishAsync("j", "{not json");
         await TestServer.ExpectErrorAsync(badJson, 400, 40001);
-        using HttpResponseMessage empty = await t.PublishAsync("j", string.Empty);
+        using var empty = await t.PublishAsync("j", string.Empty);
         await TestServer.ExpectErrorAsync(empty, 400, 40001);
-        using HttpResponseMessage wrongShape = await t.PublishAsync("j", "42");
+        using var wrongShape = await t.PublishAsync("j", "42");
         await TestServer.ExpectErrorAsync(wrongShape, 400, 40001);
-        using HttpResponseMessage unknown = await t.Client.GetAsync("/nope");
+        using var unknown = await t.Client.GetAsync("/nope");
         await TestServer.ExpectErrorAsync(unknown, 404, 40400);
-        using HttpResponseMessage wrongMethod = await t.Client.DeleteAsync(TestServer.ChannelPath("j"));
+        using var wrongMethod = await t.Client.DeleteAsync(TestServer.ChannelPath("j"));
         await TestServer.ExpectErrorAsync(wrongMethod, 405, 40500);
     }
 
     [Fact]
     public async Task Cors_headers_are_sent_for_browser_origins()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         using var request = new HttpRequestMessage(HttpMethod.Options, TestServer.ChannelPath("c"));
         request.Headers.Add("Origin", "http://localhost:3000");
         request.Headers.Add("Access-Control-Request-Headers", "authorization,content-type");
-        using HttpResponseMessage preflight = await t.Client.SendAsync(request);
+        using var preflight = await t.Client.SendAsync(request);
         Assert.Equal(204, (int)preflight.StatusCode);
         Assert.Equal("http://localhost:3000", TestServer.Header(preflight, "Access-Control-Allow-Origin"));
         Assert.Equal("true", TestServer.Header(preflight, "Access-Control-Allow-Credentials"));

@@ -8,7 +8,7 @@ public sealed class CommandLineTests
     [Fact]
     public void Defaults_are_the_Standard_plan_on_port_8089_with_the_sample_key()
     {
-        LocalAblyOptions options = CommandLine.Parse(Array.Empty<string>())!;
+        var options = CommandLine.Parse(Array.Empty<string>())!;
         Assert.Equal(LocalAblyPlan.Standard, options.Plan);
         Assert.Equal(8089, options.Port);
         Assert.Equal(new[] { "app.key:secret" }, options.ApiKeys);
@@ -26,7 +26,7 @@ public sealed class CommandLineTests
     [Fact]
     public void Overrides_replace_the_plans_limits()
     {
-        LocalAblyOptions options = CommandLine.Parse(new[]
+        var options = CommandLine.Parse(new[]
         {
             "--plan", "free", "--channel-rate", "unlimited", "--account-message-rate", "1000.5",
             "--account-request-rate", "20", "--max-message-size", "2048",
@@ -46,7 +46,7 @@ public sealed class CommandLineTests
     [InlineData("--port", "70000")]
     public void Bad_values_name_the_flag(string flag, string value)
     {
-        ArgumentException error = Assert.Throws<ArgumentException>(() => CommandLine.Parse(new[] { flag, value }));
+        var error = Assert.Throws<ArgumentException>(() => CommandLine.Parse(new[] { flag, value }));
         Assert.StartsWith(flag + ":", error.Message, StringComparison.Ordinal);
         Assert.Contains(value, error.Message, StringComparison.Ordinal);
     }
@@ -54,7 +54,7 @@ public sealed class CommandLineTests
     [Fact]
     public void Missing_value_and_help()
     {
-        ArgumentException error = Assert.Throws<ArgumentException>(() => CommandLine.Parse(new[] { "--plan" }));
+        var error = Assert.Throws<ArgumentException>(() => CommandLine.Parse(new[] { "--plan" }));
         Assert.Contains("--plan", error.Message, StringComparison.Ordinal);
         Assert.Null(CommandLine.Parse(new[] { "--help" }));
         Assert.Contains("--plan", CommandLine.Usage, StringComparison.Ordinal);

@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
-using System.Text.Json;
 using System.Threading.Tasks;
 using Xunit;
 
@@ -17,11 +16,11 @@ public sealed class FaultInjectionTests
     [InlineData(401, 40101)]
     public async Task FailNext_fails_exactly_n_publishes_with_the_given_status_and_code(int status, int code)
     {
-        await using TestServer t = await TestServer.StartAsync();
-        FaultRule rule = t.Server.Faults.FailNext(2, status, code);
-        for (int i = 0; i < 2; i++)
+        await using var t = await TestServer.StartAsync();
+        var rule = t.Server.Faults.FailNext(2, status, code);
+        for (var i = 0; i < 2; i++)
         {
-            using HttpResponseMessage failed = await t.PublishAsync("f", """{"data":"x"}""");
+            using var failed = await t.PublishAsync("f", """{"data":"x"}""");
             await TestServer.ExpectErrorAsync(failed, status, code);
         }
 
@@ -29,7 +28,7 @@ public sealed class FaultInjectionTests
         Assert.Equal(2, rule.TimesApplied);
         Assert.Equal(0, rule.Remaining);
         Assert.Empty(t.Server.Faults.Rules);
-        LocalAblyStats stats = t.Server.GetStats();
+        var stats = t.Server.GetStats();
         Assert.Equal(2, stats.InjectedFailures);
         Assert.Equal(2, stats.RejectedRequests);
         Assert.Equal(1, stats.AcceptedMessages);
@@ -38,9 +37,9 @@ public sealed class FaultInjectionTests
     [Fact]
     public async Task Rate_limit_fault_sends_429_with_retry_after()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         t.Server.Faults.FailNext(1, 429, 42913, retryAfter: TimeSpan.FromSeconds(2));
-        using HttpResponseMessage response = await t.BatchAsync("""{"channels":"r","messages":{"data":"x"}}""");
+        using var response = await t.BatchAsync("""{"channels":"r","messages":{"data":"x"}}""");
         await TestServer.ExpectErrorAsync(response, 429, 42913);
         Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter?.Delta);
     }
@@ -48,11 +47,11 @@ public sealed class FaultInjectionTests
     [Fact]
     public async Task FailAll_lasts_until_cleared_and_can_be_scoped_to_a_channel()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         t.Server.Faults.FailAll(503, 50003, channel: "broken");
-        for (int i = 0; i < 3; i++)
+        for (var i = 0; i < 3; i++)
         {
-            using HttpResponseMessage failed = await t.PublishAsync("broken", """{"data":"x"}""");
+            using var failed = await t.PublishAsync("broken", """{"data":"x"}""");
             await TestServer.ExpectErrorAsync(failed, 503, 50003);
         }
 
@@ -64,19 +63,19 @@ public sealed class FaultInjectionTests
     [Fact]
     public async Task Channel_scoped_failure_in_a_batch_fails_only_that_channel_entry()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         t.Server.Faults.FailNext(1, 500, 50001, channel: "bad");
-        JsonElement results = await t.BatchOkAsync("""{"channels":["good","bad"],"messages":[{"id":"i1","data":"x"}]}""");
+        var results = await t.BatchOkAsync("""{"channels":["good","bad"],"messages":[{"id":"i1","data":"x"}]}""");
         Assert.Equal(1, results[0].GetProperty("successCount").GetInt32());
         Assert.Equal(1, results[0].GetProperty("failureCount").GetInt32());
-        JsonElement error = results[0].GetProperty("results")[1].GetProperty("error");
+        var error = results[0].GetProperty("results")[1].GetProperty("error");
         Assert.Equal(50001, error.GetProperty("code").GetInt32());
         Assert.Equal(500, error.GetProperty("statusCode").GetInt32());
         Assert.Single(t.Server.GetMessages("good"));
         Assert.Empty(t.Server.GetMessages("bad"));
 
         // A retry of the same batch succeeds for "bad" and is de-duplicated for "good".
-        JsonElement retry = await t.BatchOkAsync("""{"channels":["good","bad"],"messages":[{"id":"i1","data":"x"}]}""");
+        var retry = await t.BatchOkAsync("""{"channels":["good","bad"],"messages":[{"id":"i1","data":"x"}]}""");
         Assert.Equal(2, retry[0].GetProperty("successCount").GetInt32());
         Assert.Single(t.Server.GetMessages("good"));
         Assert.Single(t.Server.GetMessages("bad"));
@@ -85,7 +84,7 @@ public sealed class FaultInjectionTests
     [Fact]
     public async Task Latency_delays_publishes()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         t.Server.Faults.AddLatency(TimeSpan.FromMilliseconds(300), count: 1);
         var watch = Stopwatch.StartNew();
         await t.PublishOkAsync("slow", """{"data":"x"}""");
@@ -99,7 +98,7 @@ public sealed class FaultInjectionTests
     [Fact]
     public async Task Drop_aborts_the_connection_without_a_response()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         t.Server.Faults.DropNext(1);
         await Assert.ThrowsAsync<HttpRequestException>(() => t.PublishAsync("drop", """{"data":"x"}"""));
         await t.PublishOkAsync("drop", """{"data":"x"}""");
@@ -110,15 +109,15 @@ public sealed class FaultInjectionTests
     [Fact]
     public async Task Per_channel_rate_limit_gets_429_42913()
     {
-        await using TestServer t = await TestServer.StartAsync(o => o.RateLimitPerChannel = 3); // the alias of ChannelMessagesPerSecond
+        await using var t = await TestServer.StartAsync(o => o.RateLimitPerChannel = 3); // the alias of ChannelMessagesPerSecond
         Assert.Equal(3, t.Server.Limits.ChannelMessagesPerSecond);
         await t.PublishOkAsync("rl", """[{"data":"1"},{"data":"2"},{"data":"3"}]""");
-        using HttpResponseMessage limited = await t.PublishAsync("rl", """{"data":"4"}""");
+        using var limited = await t.PublishAsync("rl", """{"data":"4"}""");
         await TestServer.ExpectErrorAsync(limited, 429, 42913);
         await t.PublishOkAsync("other-channel", """{"data":"1"}""");
 
         // In a batch, the limited channel fails inside the results.
-        JsonElement batch = await t.BatchOkAsync("""{"channels":["rl","fresh"],"messages":{"data":"x"}}""");
+        var batch = await t.BatchOkAsync("""{"channels":["rl","fresh"],"messages":{"data":"x"}}""");
         Assert.Equal(42913, batch[0].GetProperty("results")[0].GetProperty("error").GetProperty("code").GetInt32());
         Assert.Equal(1, batch[0].GetProperty("successCount").GetInt32());
 
@@ -134,10 +133,10 @@ public sealed class FaultInjectionTests
     [Fact]
     public async Task Faults_can_target_history()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         t.Server.Faults.FailNext(1, 500, 50000, target: FaultTarget.History);
         await t.PublishOkAsync("h", """{"data":"x"}""");
-        using HttpResponseMessage failed = await t.Client.GetAsync(TestServer.ChannelPath("h"));
+        using var failed = await t.Client.GetAsync(TestServer.ChannelPath("h"));
         await TestServer.ExpectErrorAsync(failed, 500, 50000);
         await t.GetJsonAsync(TestServer.ChannelPath("h"));
     }
@@ -145,18 +144,18 @@ public sealed class FaultInjectionTests
     [Fact]
     public async Task Faults_are_controlled_over_http()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
 
-        using (HttpResponseMessage added = await anonymous.PostAsync("/_local/faults/fail?status=429&code=42913&count=1&retryAfter=1&channel=c", null))
+        using (var added = await anonymous.PostAsync("/_local/faults/fail?status=429&code=42913&count=1&retryAfter=1&channel=c", null))
         {
-            JsonElement body = await TestServer.ExpectAsync(added, HttpStatusCode.Created);
-            JsonElement fault = Assert.Single(body.GetProperty("faults").EnumerateArray());
+            var body = await TestServer.ExpectAsync(added, HttpStatusCode.Created);
+            var fault = Assert.Single(body.GetProperty("faults").EnumerateArray());
             Assert.Equal("fail", fault.GetProperty("kind").GetString());
             Assert.Equal(1, fault.GetProperty("remaining").GetInt32());
         }
 
-        using (HttpResponseMessage failed = await t.PublishAsync("c", """{"data":"x"}"""))
+        using (var failed = await t.PublishAsync("c", """{"data":"x"}"""))
         {
             await TestServer.ExpectErrorAsync(failed, 429, 42913);
             Assert.Equal(TimeSpan.FromSeconds(1), failed.Headers.RetryAfter?.Delta);
@@ -173,18 +172,18 @@ public sealed class FaultInjectionTests
         await anonymous.PostAsync("/_local/faults/ratelimit?perSecond=1", null);
         Assert.Equal(1, t.Server.Faults.RateLimitPerChannel);
 
-        using (HttpResponseMessage cleared = await anonymous.DeleteAsync("/_local/faults"))
+        using (var cleared = await anonymous.DeleteAsync("/_local/faults"))
         {
-            JsonElement body = await TestServer.ExpectAsync(cleared, HttpStatusCode.OK);
+            var body = await TestServer.ExpectAsync(cleared, HttpStatusCode.OK);
             Assert.Equal(0, body.GetProperty("faults").GetArrayLength());
         }
 
         Assert.Null(t.Server.Faults.RateLimitPerChannel);
         await t.PublishOkAsync("c", """{"data":"y"}""");
 
-        using HttpResponseMessage bad = await anonymous.PostAsync("/_local/faults/explode", null);
+        using var bad = await anonymous.PostAsync("/_local/faults/explode", null);
         await TestServer.ExpectErrorAsync(bad, 404, 40400);
-        using HttpResponseMessage badCount = await anonymous.PostAsync("/_local/faults/drop?count=0", null);
+        using var badCount = await anonymous.PostAsync("/_local/faults/drop?count=0", null);
         await TestServer.ExpectErrorAsync(badCount, 400, 40003);
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Linq;
-using System.Net.Http;
 using System.Text.Json;
 using System.Threading.Tasks;
 using Xunit;
@@ -12,9 +11,9 @@ public sealed class IdempotencyTests
     [Fact]
     public async Task Single_message_with_a_repeated_id_is_dropped_silently()
     {
-        await using TestServer t = await TestServer.StartAsync();
-        JsonElement first = await t.PublishOkAsync("idem", """{"id":"abc","data":"1"}""");
-        JsonElement again = await t.PublishOkAsync("idem", """{"id":"abc","data":"1"}""");
+        await using var t = await TestServer.StartAsync();
+        var first = await t.PublishOkAsync("idem", """{"id":"abc","data":"1"}""");
+        var again = await t.PublishOkAsync("idem", """{"id":"abc","data":"1"}""");
         Assert.Equal(JsonValueKind.String, first.GetProperty("serials")[0].ValueKind);
         Assert.Equal(JsonValueKind.Null, again.GetProperty("serials")[0].ValueKind);
         Assert.Equal("abc", Assert.Single(t.Server.GetMessages("idem")).Id);
@@ -23,7 +22,7 @@ public sealed class IdempotencyTests
         await t.PublishOkAsync("idem-other", """{"id":"abc","data":"1"}""");
         Assert.Single(t.Server.GetMessages("idem-other"));
 
-        LocalAblyStats stats = t.Server.GetStats();
+        var stats = t.Server.GetStats();
         Assert.Equal(1, stats.DuplicateMessages);
         Assert.Equal(1, stats.Channels["idem"].DuplicateMessages);
         Assert.Equal(2, stats.AcceptedMessages);
@@ -32,9 +31,9 @@ public sealed class IdempotencyTests
     [Fact]
     public async Task Multi_message_publish_is_one_idempotency_group_keyed_by_its_base()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         await t.PublishOkAsync("group", """[{"id":"base:0","data":"a"},{"id":"base:1","data":"b"}]""");
-        JsonElement retry = await t.PublishOkAsync("group", """[{"id":"base:0","data":"a"},{"id":"base:1","data":"b"}]""");
+        var retry = await t.PublishOkAsync("group", """[{"id":"base:0","data":"a"},{"id":"base:1","data":"b"}]""");
         Assert.All(retry.GetProperty("serials").EnumerateArray(), s => Assert.Equal(JsonValueKind.Null, s.ValueKind));
         Assert.Equal(new[] { "base:0", "base:1" }, t.Server.GetMessages("group").Select(m => m.Id));
 
@@ -54,8 +53,8 @@ public sealed class IdempotencyTests
     [InlineData("""[{"id":"","data":"x"}]""")]
     public async Task Bad_ids_in_a_multi_message_publish_get_40031(string body)
     {
-        await using TestServer t = await TestServer.StartAsync();
-        using HttpResponseMessage response = await t.PublishAsync("ids", body);
+        await using var t = await TestServer.StartAsync();
+        using var response = await t.PublishAsync("ids", body);
         await TestServer.ExpectErrorAsync(response, 400, 40031);
         Assert.Empty(t.Server.GetMessages("ids"));
     }
@@ -63,17 +62,17 @@ public sealed class IdempotencyTests
     [Fact]
     public async Task Batch_publish_deduplicates_every_id_independently_per_channel()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         await t.BatchOkAsync("""[{"channels":["c1","c2"],"messages":[{"id":"row-1","data":"1"},{"id":"row-2","data":"2"}]}]""");
 
         // A retry that overlaps partially: row-2 is a duplicate on both channels, row-3 is new, ids need no common base.
-        JsonElement retry = await t.BatchOkAsync("""
+        var retry = await t.BatchOkAsync("""
             [
               {"channels":["c1","c2"],"messages":[{"id":"row-2","data":"2"},{"id":"row-3","data":"3"}]},
               {"channels":"c3","messages":[{"id":"row-1","data":"1"},{"id":"row-1","data":"again"}]}
             ]
             """);
-        JsonElement serials = retry[0].GetProperty("results")[0].GetProperty("serials");
+        var serials = retry[0].GetProperty("results")[0].GetProperty("serials");
         Assert.Equal(JsonValueKind.Null, serials[0].ValueKind);
         Assert.Equal(JsonValueKind.String, serials[1].ValueKind);
 
@@ -91,7 +90,7 @@ public sealed class IdempotencyTests
     [Fact]
     public async Task Ids_are_accepted_again_after_the_dedup_window()
     {
-        await using TestServer t = await TestServer.StartAsync(o => o.DedupWindow = TimeSpan.FromMilliseconds(200));
+        await using var t = await TestServer.StartAsync(o => o.DedupWindow = TimeSpan.FromMilliseconds(200));
         await t.PublishOkAsync("window", """{"id":"w","data":"1"}""");
         await t.PublishOkAsync("window", """{"id":"w","data":"1"}""");
         Assert.Single(t.Server.GetMessages("window"));
@@ -103,7 +102,7 @@ public sealed class IdempotencyTests
     [Fact]
     public async Task Dedup_keys_are_bounded_per_channel()
     {
-        await using TestServer t = await TestServer.StartAsync(o => o.MaxDedupKeysPerChannel = 2);
+        await using var t = await TestServer.StartAsync(o => o.MaxDedupKeysPerChannel = 2);
         await t.BatchOkAsync("""{"channels":"bounded","messages":[{"id":"k1"},{"id":"k2"},{"id":"k3"}]}""");
         await t.BatchOkAsync("""{"channels":"bounded","messages":[{"id":"k1"},{"id":"k3"}]}""");
         // k1 was forgotten (capacity 2), k3 was still remembered.

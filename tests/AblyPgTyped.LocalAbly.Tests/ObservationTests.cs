@@ -5,7 +5,6 @@ using System.Diagnostics;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
-using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
@@ -17,14 +16,14 @@ public sealed class ObservationTests
     [Fact]
     public async Task Messages_carry_receipt_times_on_both_clocks()
     {
-        await using TestServer t = await TestServer.StartAsync();
-        DateTimeOffset before = DateTimeOffset.UtcNow;
-        long beforeTicks = Stopwatch.GetTimestamp();
+        await using var t = await TestServer.StartAsync();
+        var before = DateTimeOffset.UtcNow;
+        var beforeTicks = Stopwatch.GetTimestamp();
         await t.PublishOkAsync("clock", """{"name":"n","data":"d"}""");
-        long afterTicks = Stopwatch.GetTimestamp();
-        DateTimeOffset after = DateTimeOffset.UtcNow;
+        var afterTicks = Stopwatch.GetTimestamp();
+        var after = DateTimeOffset.UtcNow;
 
-        ReceivedMessage message = Assert.Single(t.Server.GetMessages());
+        var message = Assert.Single(t.Server.GetMessages());
         Assert.InRange(message.ReceivedAt, before, after);
         Assert.Equal(message.ReceivedAt.ToUnixTimeMilliseconds(), message.ReceivedAtUnixMs);
         Assert.Equal(message.ReceivedAtUnixMs, message.Timestamp);
@@ -40,9 +39,9 @@ public sealed class ObservationTests
     [Fact]
     public async Task WaitForMessages_completes_when_enough_arrive_and_times_out_otherwise()
     {
-        await using TestServer t = await TestServer.StartAsync();
-        Task<IReadOnlyList<ReceivedMessage>> waitAll = t.Server.WaitForMessagesAsync(3, TimeSpan.FromSeconds(10));
-        Task<IReadOnlyList<ReceivedMessage>> waitChannel = t.Server.WaitForMessagesAsync("w2", 2, TimeSpan.FromSeconds(10));
+        await using var t = await TestServer.StartAsync();
+        var waitAll = t.Server.WaitForMessagesAsync(3, TimeSpan.FromSeconds(10));
+        var waitChannel = t.Server.WaitForMessagesAsync("w2", 2, TimeSpan.FromSeconds(10));
         Assert.False(waitAll.IsCompleted);
 
         await t.PublishOkAsync("w1", """{"data":"1"}""");
@@ -51,48 +50,48 @@ public sealed class ObservationTests
         Assert.Equal(3, (await waitAll).Count);
         Assert.Equal(new[] { "2", "3" }, (await waitChannel).Select(m => m.DataString));
 
-        TimeoutException timeout = await Assert.ThrowsAsync<TimeoutException>(() => t.Server.WaitForMessagesAsync("w2", 5, TimeSpan.FromMilliseconds(100)));
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => t.Server.WaitForMessagesAsync("w2", 5, TimeSpan.FromMilliseconds(100)));
         Assert.Contains("got 2", timeout.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Stats_endpoint_and_api_report_uncapped_counters()
     {
-        await using TestServer t = await TestServer.StartAsync(o => o.MaxHistoryPerChannel = 1);
+        await using var t = await TestServer.StartAsync(o => o.MaxHistoryPerChannel = 1);
         await t.PublishOkAsync("s1", """[{"data":"1"},{"data":"2"}]""");
         await t.PublishOkAsync("s1", """{"id":"dup","data":"3"}""");
         await t.PublishOkAsync("s1", """{"id":"dup","data":"3"}""");
         await t.BatchOkAsync("""{"channels":["s2","s3"],"messages":{"data":"4"}}""");
-        using (HttpResponseMessage rejected = await t.PublishAsync(":bad", """{"data":"x"}"""))
+        using (var rejected = await t.PublishAsync(":bad", """{"data":"x"}"""))
         {
             Assert.Equal(HttpStatusCode.BadRequest, rejected.StatusCode);
         }
 
         using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
-        using HttpResponseMessage response = await anonymous.GetAsync("/_local/stats");
-        JsonElement stats = await TestServer.ExpectAsync(response, HttpStatusCode.OK);
+        using var response = await anonymous.GetAsync("/_local/stats");
+        var stats = await TestServer.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal(5, stats.GetProperty("publishRequests").GetInt64());
         Assert.Equal(4, stats.GetProperty("channelPublishRequests").GetInt64());
         Assert.Equal(1, stats.GetProperty("batchPublishRequests").GetInt64());
         Assert.Equal(5, stats.GetProperty("acceptedMessages").GetInt64());
         Assert.Equal(1, stats.GetProperty("duplicateMessages").GetInt64());
         Assert.Equal(1, stats.GetProperty("rejectedRequests").GetInt64());
-        JsonElement s1 = stats.GetProperty("channels").GetProperty("s1");
+        var s1 = stats.GetProperty("channels").GetProperty("s1");
         Assert.Equal(3, s1.GetProperty("acceptedMessages").GetInt64());
         Assert.Equal(1, s1.GetProperty("duplicateMessages").GetInt64());
         Assert.Equal(1, s1.GetProperty("retainedMessages").GetInt64());
 
-        LocalAblyStats api = t.Server.GetStats();
+        var api = t.Server.GetStats();
         Assert.Equal(5, api.AcceptedMessages);
         Assert.Equal(1, api.Channels["s3"].AcceptedMessages);
 
-        using HttpResponseMessage messages = await anonymous.GetAsync("/_local/messages?channel=s2");
-        JsonElement list = await TestServer.ExpectAsync(messages, HttpStatusCode.OK);
-        JsonElement entry = Assert.Single(list.EnumerateArray());
+        using var messages = await anonymous.GetAsync("/_local/messages?channel=s2");
+        var list = await TestServer.ExpectAsync(messages, HttpStatusCode.OK);
+        var entry = Assert.Single(list.EnumerateArray());
         Assert.Equal("s2", entry.GetProperty("message").GetProperty("channel").GetString());
         Assert.True(entry.GetProperty("receivedAtUnixMs").GetInt64() > 0);
 
-        using HttpResponseMessage reset = await anonymous.PostAsync("/_local/reset", null);
+        using var reset = await anonymous.PostAsync("/_local/reset", null);
         Assert.Equal(HttpStatusCode.OK, reset.StatusCode);
         Assert.Equal(0, t.Server.AcceptedMessageCount);
         Assert.Empty(t.Server.GetMessages());
@@ -102,11 +101,11 @@ public sealed class ObservationTests
     [Fact]
     public async Task WatchAsync_and_MessagesAccepted_see_new_messages()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         var seen = new ConcurrentQueue<string>();
         t.Server.MessagesAccepted += batch =>
         {
-            foreach (ReceivedMessage m in batch)
+            foreach (var m in batch)
             {
                 seen.Enqueue(m.Channel + "/" + m.DataString);
             }
@@ -114,9 +113,9 @@ public sealed class ObservationTests
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var watched = new List<ReceivedMessage>();
-        Task watching = Task.Run(async () =>
+        var watching = Task.Run(async () =>
         {
-            await foreach (ReceivedMessage message in t.Server.WatchAsync(new[] { "watched" }, cts.Token))
+            await foreach (var message in t.Server.WatchAsync(new[] { "watched" }, cts.Token))
             {
                 watched.Add(message);
                 if (watched.Count == 2)
@@ -140,19 +139,19 @@ public sealed class ObservationTests
     public async Task Concurrent_batch_publishes_are_all_counted_and_ordered_per_channel()
     {
         // Tests counting and ordering under 20,000 concurrent messages, not rate limits.
-        await using TestServer t = await TestServer.StartAsync(o => o.Plan = LocalAblyPlan.Unlimited);
+        await using var t = await TestServer.StartAsync(o => o.Plan = LocalAblyPlan.Unlimited);
         const int requests = 40;
         const int perRequest = 250;
-        IEnumerable<Task> publishers = Enumerable.Range(0, requests).Select(async r =>
+        var publishers = Enumerable.Range(0, requests).Select(async r =>
         {
-            string messages = string.Join(",", Enumerable.Range(0, perRequest).Select(i => $$"""{"id":"r{{r}}-{{i}}","name":"n","data":"{{i}}"}"""));
+            var messages = string.Join(",", Enumerable.Range(0, perRequest).Select(i => $$"""{"id":"r{{r}}-{{i}}","name":"n","data":"{{i}}"}"""));
             await t.BatchOkAsync($$"""[{"channels":["load-{{r % 4}}","load-all"],"messages":[{{messages}}]}]""");
         });
         await Task.WhenAll(publishers);
 
         Assert.Equal(requests * perRequest * 2, t.Server.AcceptedMessageCount);
         Assert.Equal(requests * perRequest, t.Server.GetAcceptedMessageCount("load-all"));
-        IReadOnlyList<ReceivedMessage> all = t.Server.GetMessages("load-all");
+        var all = t.Server.GetMessages("load-all");
         Assert.Equal(Enumerable.Range(1, all.Count).Select(i => (long)i), all.Select(m => m.ChannelSequence));
         Assert.Equal(all.Count, all.Select(m => m.Id).Distinct().Count());
     }

@@ -15,23 +15,23 @@ public sealed class RateLimitTests
     [Fact]
     public async Task Default_plan_is_Standard_and_its_limits_are_visible()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         Assert.Equal(LocalAblyPlan.Standard, t.Server.Options.Plan);
         Assert.Equal(new LocalAblyLimits(50, 2_500, 362, 65_536), t.Server.Limits);
 
         using var anonymous = new HttpClient { BaseAddress = t.Server.BaseAddress };
-        using HttpResponseMessage response = await anonymous.GetAsync("/_local/limits");
-        JsonElement limits = await TestServer.ExpectAsync(response, HttpStatusCode.OK);
+        using var response = await anonymous.GetAsync("/_local/limits");
+        var limits = await TestServer.ExpectAsync(response, HttpStatusCode.OK);
         Assert.Equal("standard", limits.GetProperty("plan").GetString());
         Assert.Equal(50, limits.GetProperty("channelMessagesPerSecond").GetDouble());
         Assert.Equal(2_500, limits.GetProperty("accountMessagesPerSecond").GetDouble());
         Assert.Equal(362, limits.GetProperty("accountRequestsPerSecond").GetDouble());
         Assert.Equal(65_536, limits.GetProperty("maxMessageSize").GetInt32());
 
-        using HttpResponseMessage statsResponse = await anonymous.GetAsync("/_local/stats");
-        JsonElement stats = await TestServer.ExpectAsync(statsResponse, HttpStatusCode.OK);
+        using var statsResponse = await anonymous.GetAsync("/_local/stats");
+        var stats = await TestServer.ExpectAsync(statsResponse, HttpStatusCode.OK);
         Assert.Equal("standard", stats.GetProperty("limits").GetProperty("plan").GetString());
-        foreach (string counter in new[] { "rateLimitedRequests", "channelRateLimited", "accountMessageRateLimited", "accountRequestRateLimited" })
+        foreach (var counter in new[] { "rateLimitedRequests", "channelRateLimited", "accountMessageRateLimited", "accountRequestRateLimited" })
         {
             Assert.Equal(0, stats.GetProperty(counter).GetInt64());
         }
@@ -46,14 +46,14 @@ public sealed class RateLimitTests
     {
         var expected = new LocalAblyLimits(channel, accountMessages, accountRequests, maxMessageSize);
         Assert.Equal(expected, LocalAblyLimits.ForPlan(plan));
-        await using TestServer t = await TestServer.StartAsync(o => o.Plan = plan);
+        await using var t = await TestServer.StartAsync(o => o.Plan = plan);
         Assert.Equal(expected, t.Server.Limits);
     }
 
     [Fact]
     public async Task Options_override_single_limits_and_infinity_means_none()
     {
-        await using TestServer t = await TestServer.StartAsync(o =>
+        await using var t = await TestServer.StartAsync(o =>
         {
             o.Plan = LocalAblyPlan.Free;
             o.ChannelMessagesPerSecond = double.PositiveInfinity;
@@ -70,31 +70,31 @@ public sealed class RateLimitTests
     [Fact]
     public async Task Pro_plan_accepts_256_KiB_per_publish_and_Standard_64_KiB()
     {
-        string body = $$"""{"data":"{{new string('p', 200_000)}}"}""";
-        await using TestServer pro = await TestServer.StartAsync(o => o.Plan = LocalAblyPlan.Pro);
+        var body = $$"""{"data":"{{new string('p', 200_000)}}"}""";
+        await using var pro = await TestServer.StartAsync(o => o.Plan = LocalAblyPlan.Pro);
         await pro.PublishOkAsync("big", body);
-        await using TestServer standard = await TestServer.StartAsync();
-        using HttpResponseMessage refused = await standard.PublishAsync("big", body);
+        await using var standard = await TestServer.StartAsync();
+        using var refused = await standard.PublishAsync("big", body);
         await TestServer.ExpectErrorAsync(refused, 413, 40009);
     }
 
     [Fact]
     public async Task Fifty_messages_pass_in_one_publish_and_51_can_never_pass()
     {
-        await using TestServer t = await TestServer.StartAsync();
-        JsonElement accepted = await t.PublishOkAsync("fifty", Messages(50));
+        await using var t = await TestServer.StartAsync();
+        var accepted = await t.PublishOkAsync("fifty", Messages(50));
         Assert.Equal(50, accepted.GetProperty("serials").GetArrayLength());
 
-        using HttpResponseMessage refused = await t.PublishAsync("fifty-one", Messages(51));
-        JsonElement error = await TestServer.ExpectErrorAsync(refused, 429, 42913);
-        string message = error.GetProperty("message").GetString()!;
+        using var refused = await t.PublishAsync("fifty-one", Messages(51));
+        var error = await TestServer.ExpectErrorAsync(refused, 429, 42913);
+        var message = error.GetProperty("message").GetString()!;
         Assert.Contains("\"fifty-one\"", message, StringComparison.Ordinal);
         Assert.Contains("can never pass", message, StringComparison.Ordinal);
         Assert.Contains("send fewer messages per request", message, StringComparison.Ordinal);
         Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         Assert.Empty(t.Server.GetMessages("fifty-one"));
 
-        LocalAblyStats stats = t.Server.GetStats();
+        var stats = t.Server.GetStats();
         Assert.Equal(1, stats.ChannelRateLimited);
         Assert.Equal(1, stats.RateLimitedRequests);
         Assert.Equal(1, stats.RejectedRequests);
@@ -104,13 +104,13 @@ public sealed class RateLimitTests
     [Fact]
     public async Task A_second_burst_is_refused_with_retry_after_until_the_bucket_has_refilled()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         await t.PublishOkAsync("burst", Messages(50));
 
-        using (HttpResponseMessage refused = await t.PublishAsync("burst", Messages(50)))
+        using (var refused = await t.PublishAsync("burst", Messages(50)))
         {
-            JsonElement error = await TestServer.ExpectErrorAsync(refused, 429, 42913);
-            string message = error.GetProperty("message").GetString()!;
+            var error = await TestServer.ExpectErrorAsync(refused, 429, 42913);
+            var message = error.GetProperty("message").GetString()!;
             Assert.Contains("channel \"burst\" allows 50 messages per second", message, StringComparison.Ordinal);
             Assert.DoesNotContain("never", message, StringComparison.Ordinal);
             Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta); // 50 tokens at 50/s: just under a second
@@ -128,9 +128,9 @@ public sealed class RateLimitTests
     public async Task Retry_after_is_the_time_until_enough_tokens_in_whole_seconds()
     {
         // 0.5 message/s: the bucket holds 1 message (never less), and the next one takes 2 s to come.
-        await using TestServer t = await TestServer.StartAsync(o => o.ChannelMessagesPerSecond = 0.5);
+        await using var t = await TestServer.StartAsync(o => o.ChannelMessagesPerSecond = 0.5);
         await t.PublishOkAsync("slow", """{"data":"1"}""");
-        using HttpResponseMessage refused = await t.PublishAsync("slow", """{"data":"2"}""");
+        using var refused = await t.PublishAsync("slow", """{"data":"2"}""");
         await TestServer.ExpectErrorAsync(refused, 429, 42913);
         Assert.Equal(TimeSpan.FromSeconds(2), refused.Headers.RetryAfter?.Delta);
     }
@@ -138,30 +138,30 @@ public sealed class RateLimitTests
     [Fact]
     public async Task Batch_publish_reports_a_channel_over_budget_inside_the_results()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         await t.PublishOkAsync("busy", Messages(50));
 
-        JsonElement results = await t.BatchOkAsync("""{"channels":["busy","calm"],"messages":[{"data":"x"},{"data":"y"}]}""");
-        JsonElement result = Assert.Single(results.EnumerateArray());
+        var results = await t.BatchOkAsync("""{"channels":["busy","calm"],"messages":[{"data":"x"},{"data":"y"}]}""");
+        var result = Assert.Single(results.EnumerateArray());
         Assert.Equal(1, result.GetProperty("successCount").GetInt32());
         Assert.Equal(1, result.GetProperty("failureCount").GetInt32());
-        JsonElement busy = result.GetProperty("results")[0];
+        var busy = result.GetProperty("results")[0];
         Assert.Equal("busy", busy.GetProperty("channel").GetString());
         Assert.Equal(42913, busy.GetProperty("error").GetProperty("code").GetInt32());
         Assert.Equal(429, busy.GetProperty("error").GetProperty("statusCode").GetInt32());
-        JsonElement calm = result.GetProperty("results")[1];
+        var calm = result.GetProperty("results")[1];
         Assert.Equal("calm", calm.GetProperty("channel").GetString());
         Assert.Equal(2, calm.GetProperty("serials").GetArrayLength());
 
         Assert.Equal(50, t.Server.GetMessages("busy").Count);
         Assert.Equal(2, t.Server.GetMessages("calm").Count);
-        LocalAblyStats stats = t.Server.GetStats();
+        var stats = t.Server.GetStats();
         Assert.Equal(1, stats.ChannelRateLimited);
         Assert.Equal(1, stats.BatchChannelFailures);
         Assert.Equal(0, stats.RateLimitedRequests); // the request itself succeeded
 
         // More messages for one channel than it can ever take are reported the same way, with the "never" hint.
-        JsonElement never = await t.BatchOkAsync($$"""{"channels":["huge","small"],"messages":{{Messages(51)}}}""");
+        var never = await t.BatchOkAsync($$"""{"channels":["huge","small"],"messages":{{Messages(51)}}}""");
         Assert.Contains("can never pass", never[0].GetProperty("results")[0].GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
         Assert.Equal(42913, never[0].GetProperty("results")[1].GetProperty("error").GetProperty("code").GetInt32());
     }
@@ -169,12 +169,12 @@ public sealed class RateLimitTests
     [Fact]
     public async Task Account_message_rate_refuses_the_whole_request_with_42917()
     {
-        await using TestServer t = await TestServer.StartAsync(o => o.AccountMessagesPerSecond = 100);
+        await using var t = await TestServer.StartAsync(o => o.AccountMessagesPerSecond = 100);
 
         // 60 channels × 2 messages = 120 > 100: more than the account's one-second budget, so never.
-        using (HttpResponseMessage never = await t.BatchAsync(Batch("n", 60, 2)))
+        using (var never = await t.BatchAsync(Batch("n", 60, 2)))
         {
-            JsonElement error = await TestServer.ExpectErrorAsync(never, 429, 42917);
+            var error = await TestServer.ExpectErrorAsync(never, 429, 42917);
             Assert.Contains("can never pass", error.GetProperty("message").GetString(), StringComparison.Ordinal);
         }
 
@@ -182,14 +182,14 @@ public sealed class RateLimitTests
         await t.BatchOkAsync(Batch("a", 33, 3));
 
         // 90 more need about 0.9 s of refill: refused even on a slow, busy machine.
-        using (HttpResponseMessage refused = await t.BatchAsync(Batch("b", 30, 3)))
+        using (var refused = await t.BatchAsync(Batch("b", 30, 3)))
         {
-            JsonElement error = await TestServer.ExpectErrorAsync(refused, 429, 42917);
+            var error = await TestServer.ExpectErrorAsync(refused, 429, 42917);
             Assert.Contains("the account allows 100 messages per second", error.GetProperty("message").GetString(), StringComparison.Ordinal);
             Assert.True(refused.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         }
 
-        using (HttpResponseMessage refused = await t.PublishAsync("c", Messages(50)))
+        using (var refused = await t.PublishAsync("c", Messages(50)))
         {
             await TestServer.ExpectErrorAsync(refused, 429, 42917);
         }
@@ -197,7 +197,7 @@ public sealed class RateLimitTests
         Assert.Equal(99, t.Server.AcceptedMessageCount); // nothing of the refused requests was stored
         Assert.Empty(t.Server.GetMessages("b0"));
         Assert.Empty(t.Server.GetMessages("c"));
-        LocalAblyStats stats = t.Server.GetStats();
+        var stats = t.Server.GetStats();
         Assert.Equal(3, stats.AccountMessageRateLimited);
         Assert.Equal(3, stats.RateLimitedRequests);
         Assert.Equal(0, stats.ChannelRateLimited);
@@ -206,13 +206,13 @@ public sealed class RateLimitTests
     [Fact]
     public async Task Publishes_refused_by_their_channel_spend_no_account_tokens()
     {
-        await using TestServer t = await TestServer.StartAsync(o => o.AccountMessagesPerSecond = 100);
+        await using var t = await TestServer.StartAsync(o => o.AccountMessagesPerSecond = 100);
         await t.PublishOkAsync("full", Messages(50));
 
         // Ten refusals of 10 messages would have used the remaining 50 account tokens twice over.
-        for (int i = 0; i < 10; i++)
+        for (var i = 0; i < 10; i++)
         {
-            using HttpResponseMessage refused = await t.PublishAsync("full", Messages(10));
+            using var refused = await t.PublishAsync("full", Messages(10));
             await TestServer.ExpectErrorAsync(refused, 429, 42913);
         }
 
@@ -223,7 +223,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task Account_request_rate_refuses_the_sixth_rapid_request_with_42918()
     {
-        await using TestServer t = await TestServer.StartAsync(o => o.AccountRequestsPerSecond = 5);
+        await using var t = await TestServer.StartAsync(o => o.AccountRequestsPerSecond = 5);
 
         // History, time and control requests do not count (and warm the connection up).
         await t.GetJsonAsync("/time");
@@ -231,11 +231,11 @@ public sealed class RateLimitTests
         await t.GetJsonAsync("/_local/stats");
 
         var watch = Stopwatch.StartNew();
-        int accepted = 0;
+        var accepted = 0;
         HttpResponseMessage? refused = null;
         while (refused is null && accepted < 20)
         {
-            HttpResponseMessage response = accepted % 2 == 0
+            var response = accepted % 2 == 0
                 ? await t.PublishAsync("r", """{"data":"x"}""")
                 : await t.BatchAsync("""{"channels":"r","messages":{"data":"x"}}""");
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
@@ -254,14 +254,14 @@ public sealed class RateLimitTests
         Assert.InRange(accepted, 5, 5 + (int)Math.Floor(watch.Elapsed.TotalSeconds * 5));
         using (refused)
         {
-            JsonElement error = await TestServer.ExpectErrorAsync(refused!, 429, 42918);
+            var error = await TestServer.ExpectErrorAsync(refused!, 429, 42918);
             Assert.Contains("5 publish requests per second", error.GetProperty("message").GetString(), StringComparison.Ordinal);
             Assert.True(refused!.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));
         }
 
         Assert.Equal(accepted, t.Server.GetMessages("r").Count);
         await t.GetJsonAsync(TestServer.ChannelPath("r")); // reading is not limited
-        LocalAblyStats stats = t.Server.GetStats();
+        var stats = t.Server.GetStats();
         Assert.Equal(1, stats.AccountRequestRateLimited);
         Assert.Equal(1, stats.RateLimitedRequests);
     }
@@ -269,35 +269,35 @@ public sealed class RateLimitTests
     [Fact]
     public async Task Duplicates_take_no_tokens()
     {
-        await using TestServer t = await TestServer.StartAsync(o => o.AccountMessagesPerSecond = 100);
-        string group = "[" + string.Join(",", Enumerable.Range(0, 50).Select(i => $$"""{"id":"g:{{i}}","data":"x"}""")) + "]";
-        string perMessage = $$"""{"channels":"batch","messages":[{{string.Join(",", Enumerable.Range(0, 50).Select(i => $$"""{"id":"row-{{i}}","data":"x"}"""))}}]}""";
+        await using var t = await TestServer.StartAsync(o => o.AccountMessagesPerSecond = 100);
+        var group = "[" + string.Join(",", Enumerable.Range(0, 50).Select(i => $$"""{"id":"g:{{i}}","data":"x"}""")) + "]";
+        var perMessage = $$"""{"channels":"batch","messages":[{{string.Join(",", Enumerable.Range(0, 50).Select(i => $$"""{"id":"row-{{i}}","data":"x"}"""))}}]}""";
         await t.PublishOkAsync("group", group);
         await t.BatchOkAsync(perMessage);
 
         // Both channels and the account are now out of tokens, yet retries of the same messages pass as duplicates.
-        JsonElement retry = await t.PublishOkAsync("group", group);
+        var retry = await t.PublishOkAsync("group", group);
         Assert.All(retry.GetProperty("serials").EnumerateArray(), s => Assert.Equal(JsonValueKind.Null, s.ValueKind));
-        JsonElement batchRetry = await t.BatchOkAsync(perMessage);
+        var batchRetry = await t.BatchOkAsync(perMessage);
         Assert.Equal(1, batchRetry[0].GetProperty("successCount").GetInt32());
 
         Assert.Equal(100, t.Server.AcceptedMessageCount);
-        LocalAblyStats stats = t.Server.GetStats();
+        var stats = t.Server.GetStats();
         Assert.Equal(100, stats.DuplicateMessages);
         Assert.Equal(0, stats.RateLimitedRequests);
         Assert.Equal(0, stats.ChannelRateLimited);
 
         // New messages on the same channel are still refused: the duplicates did not hide real traffic.
-        using HttpResponseMessage refused = await t.PublishAsync("group", Messages(50));
+        using var refused = await t.PublishAsync("group", Messages(50));
         Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
     }
 
     [Fact]
     public async Task Unlimited_plan_accepts_5000_messages_to_one_channel_quickly()
     {
-        await using TestServer t = await TestServer.StartAsync(o => o.Plan = LocalAblyPlan.Unlimited);
+        await using var t = await TestServer.StartAsync(o => o.Plan = LocalAblyPlan.Unlimited);
         var watch = Stopwatch.StartNew();
-        for (int i = 0; i < 5; i++)
+        for (var i = 0; i < 5; i++)
         {
             await t.PublishOkAsync("bulk", Messages(1_000));
         }
@@ -309,7 +309,7 @@ public sealed class RateLimitTests
     [Fact]
     public async Task Reset_fills_the_buckets_again()
     {
-        await using TestServer t = await TestServer.StartAsync();
+        await using var t = await TestServer.StartAsync();
         await t.PublishOkAsync("again", Messages(50));
         t.Server.Reset();
         await t.PublishOkAsync("again", Messages(50));
@@ -319,7 +319,7 @@ public sealed class RateLimitTests
 
     private static string Batch(string prefix, int channels, int messagesPerChannel)
     {
-        string names = string.Join(",", Enumerable.Range(0, channels).Select(i => "\"" + prefix + i + "\""));
+        var names = string.Join(",", Enumerable.Range(0, channels).Select(i => "\"" + prefix + i + "\""));
         return $$"""{"channels":[{{names}}],"messages":{{Messages(messagesPerChannel)}}}""";
     }
 }

@@ -45,8 +45,8 @@ internal sealed class RealtimeTestClient : IAsyncDisposable
     /// <summary>Connects with the test key and reads CONNECTED.</summary>
     public static async Task<(RealtimeTestClient Client, JsonElement Connected)> ConnectedAsync(LocalAblyServer server, string extraQuery = "")
     {
-        RealtimeTestClient client = await ConnectAsync(server, KeyQuery() + extraQuery);
-        JsonElement connected = await client.ExpectAsync(Connected);
+        var client = await ConnectAsync(server, KeyQuery() + extraQuery);
+        var connected = await client.ExpectAsync(Connected);
         return (client, connected);
     }
 
@@ -81,7 +81,7 @@ internal sealed class RealtimeTestClient : IAsyncDisposable
         {
             while (true)
             {
-                ValueWebSocketReceiveResult result = await _socket.ReceiveAsync(buffer.GetMemory(16 * 1024), CancellationToken.None);
+                var result = await _socket.ReceiveAsync(buffer.GetMemory(16 * 1024), CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     break;
@@ -121,8 +121,8 @@ internal sealed class RealtimeTestClient : IAsyncDisposable
     {
         while (true)
         {
-            JsonElement message = await ReceiveAsync(TimeSpan.FromSeconds(seconds)) ?? throw new Xunit.Sdk.XunitException("The server closed the socket while action " + action + " was expected");
-            int got = message.GetProperty("action").GetInt32();
+            var message = await ReceiveAsync(TimeSpan.FromSeconds(seconds)) ?? throw new Xunit.Sdk.XunitException("The server closed the socket while action " + action + " was expected");
+            var got = message.GetProperty("action").GetInt32();
             if (got == Heartbeat && action != Heartbeat)
             {
                 continue;
@@ -139,7 +139,7 @@ internal sealed class RealtimeTestClient : IAsyncDisposable
         var messages = new List<JsonElement>();
         while (messages.Count < count)
         {
-            JsonElement protocolMessage = await ExpectAsync(Message, seconds);
+            var protocolMessage = await ExpectAsync(Message, seconds);
             messages.AddRange(protocolMessage.GetProperty("messages").EnumerateArray());
         }
 
@@ -150,7 +150,7 @@ internal sealed class RealtimeTestClient : IAsyncDisposable
     /// <summary>Asserts nothing but heartbeats arrives for <paramref name="quiet"/>.</summary>
     public async Task ExpectQuietAsync(TimeSpan quiet)
     {
-        DateTime until = DateTime.UtcNow + quiet;
+        var until = DateTime.UtcNow + quiet;
         while (DateTime.UtcNow < until)
         {
             JsonElement? message;

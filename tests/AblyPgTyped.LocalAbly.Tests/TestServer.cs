@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
@@ -31,7 +30,7 @@ internal sealed class TestServer : IAsyncDisposable
         // The plan's limits (Standard unless a test says otherwise) apply, as they do for any caller.
         var options = new LocalAblyOptions { Port = 0, ApiKeys = { Key }, DedupWindow = TimeSpan.FromMinutes(2) };
         configure?.Invoke(options);
-        LocalAblyServer server = await LocalAblyServer.StartAsync(options);
+        var server = await LocalAblyServer.StartAsync(options);
         var client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         client.DefaultRequestHeaders.Authorization = BasicAuth(Key);
         return new TestServer(server, client);
@@ -49,32 +48,32 @@ internal sealed class TestServer : IAsyncDisposable
 
     public async Task<JsonElement> PublishOkAsync(string channel, string json)
     {
-        using HttpResponseMessage response = await PublishAsync(channel, json);
+        using var response = await PublishAsync(channel, json);
         return await ExpectAsync(response, HttpStatusCode.Created);
     }
 
     public async Task<JsonElement> BatchOkAsync(string json)
     {
-        using HttpResponseMessage response = await BatchAsync(json);
+        using var response = await BatchAsync(json);
         return await ExpectAsync(response, HttpStatusCode.Created);
     }
 
     public async Task<JsonElement> GetJsonAsync(string path)
     {
-        using HttpResponseMessage response = await Client.GetAsync(path);
+        using var response = await Client.GetAsync(path);
         return await ExpectAsync(response, HttpStatusCode.OK);
     }
 
     public async Task<JsonElement> PostLocalAsync(string pathAndQuery)
     {
-        using HttpResponseMessage response = await Client.PostAsync(pathAndQuery, content: null);
+        using var response = await Client.PostAsync(pathAndQuery, content: null);
         Assert.True(response.IsSuccessStatusCode, pathAndQuery + " -> " + response.StatusCode + ": " + await response.Content.ReadAsStringAsync());
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
     }
 
     public static async Task<JsonElement> ExpectAsync(HttpResponseMessage response, HttpStatusCode status)
     {
-        string body = await response.Content.ReadAsStringAsync();
+        var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == status, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
         Assert.Equal("application/json", response.Content.Headers.ContentType?.ToString());
         return JsonDocument.Parse(body).RootElement.Clone();
@@ -83,10 +82,10 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>Asserts a complete Ably error: status, exact content type, body fields and X-Ably-Error* headers.</summary>
     public static async Task<JsonElement> ExpectErrorAsync(HttpResponseMessage response, int status, int code)
     {
-        string body = await response.Content.ReadAsStringAsync();
+        var body = await response.Content.ReadAsStringAsync();
         Assert.True((int)response.StatusCode == status, $"expected {status}, got {(int)response.StatusCode}: {body}");
         Assert.Equal("application/json", response.Content.Headers.ContentType?.ToString());
-        JsonElement error = JsonDocument.Parse(body).RootElement.GetProperty("error").Clone();
+        var error = JsonDocument.Parse(body).RootElement.GetProperty("error").Clone();
         Assert.Equal(code, error.GetProperty("code").GetInt32());
         Assert.Equal(status, error.GetProperty("statusCode").GetInt32());
         Assert.Equal("https://help.ably.io/error/" + code, error.GetProperty("href").GetString());
@@ -97,7 +96,7 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     public static string? Header(HttpResponseMessage response, string name) =>
-        response.Headers.TryGetValues(name, out IEnumerable<string>? values) ? values.FirstOrDefault() : null;
+        response.Headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
 
     public async ValueTask DisposeAsync()
     {

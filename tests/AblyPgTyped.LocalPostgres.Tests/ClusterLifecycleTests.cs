@@ -19,7 +19,7 @@ public sealed class ClusterLifecycleTests
     [Fact]
     public async Task Starts_with_durable_loopback_defaults_and_runs_sql()
     {
-        await using LocalPostgresCluster pg = await LocalPostgresCluster.StartAsync(new LocalPostgresOptions(), Sql.Timeout());
+        await using var pg = await LocalPostgresCluster.StartAsync(new LocalPostgresOptions(), Sql.Timeout());
         output.WriteLine($"Started in {pg.StartupDuration.TotalMilliseconds:0} ms, version {pg.ServerVersion}, bin {pg.BinDirectory}");
 
         Assert.True(pg.Port > 0);
@@ -54,30 +54,30 @@ public sealed class ClusterLifecycleTests
     [Fact]
     public async Task Creates_separate_databases()
     {
-        await using LocalPostgresCluster pg = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
+        await using var pg = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
 
-        string named = await pg.CreateDatabaseAsync("test_db_x");
+        var named = await pg.CreateDatabaseAsync("test_db_x");
         Assert.Equal("test_db_x", new NpgsqlConnectionStringBuilder(named).Database);
         Assert.Equal("test_db_x", await Sql.ScalarAsync(named, "SELECT current_database()"));
 
-        string generated = await pg.CreateDatabaseAsync();
-        string generatedName = new NpgsqlConnectionStringBuilder(generated).Database!;
+        var generated = await pg.CreateDatabaseAsync();
+        var generatedName = new NpgsqlConnectionStringBuilder(generated).Database!;
         Assert.StartsWith("ablypg_", generatedName, StringComparison.Ordinal);
         Assert.Equal(generatedName, await Sql.ScalarAsync(generated, "SELECT current_database()"));
 
         await Sql.ExecuteAsync(named, "CREATE TABLE only_here (id int)");
         await Assert.ThrowsAsync<PostgresException>(() => Sql.ScalarAsync(generated, "SELECT count(*) FROM only_here"));
 
-        string quoted = await pg.CreateDatabaseAsync("Mixed \"Case\" db");
+        var quoted = await pg.CreateDatabaseAsync("Mixed \"Case\" db");
         Assert.Equal("Mixed \"Case\" db", await Sql.ScalarAsync(quoted, "SELECT current_database()"));
     }
 
     [Fact]
     public async Task Immediate_stop_then_start_again_keeps_committed_data()
     {
-        await using LocalPostgresCluster pg = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
-        int port = pg.Port;
-        int firstPid = pg.PostmasterProcessId!.Value;
+        await using var pg = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
+        var port = pg.Port;
+        var firstPid = pg.PostmasterProcessId!.Value;
         await Sql.ExecuteAsync(pg.ConnectionString, "CREATE TABLE durable (id int); INSERT INTO durable SELECT generate_series(1, 1000);");
 
         await pg.StopAsync(immediate: true);
@@ -93,14 +93,14 @@ public sealed class ClusterLifecycleTests
         Assert.Equal(1000L, await Sql.ScalarAsync(pg.ConnectionString, "SELECT count(*) FROM durable"));
 
         // Proof that it was a crash, not a clean shutdown.
-        string log = await File.ReadAllTextAsync(pg.LogFile);
+        var log = await File.ReadAllTextAsync(pg.LogFile);
         Assert.Contains("not properly shut down", log, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Fast_stop_then_start_again()
     {
-        await using LocalPostgresCluster pg = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
+        await using var pg = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
         await Sql.ExecuteAsync(pg.ConnectionString, "CREATE TABLE kept (id int); INSERT INTO kept VALUES (7);");
 
         await pg.StopAsync();
@@ -115,10 +115,10 @@ public sealed class ClusterLifecycleTests
     [Fact]
     public async Task Wrong_password_is_rejected_by_scram()
     {
-        await using LocalPostgresCluster pg = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
-        string wrong = new NpgsqlConnectionStringBuilder(pg.ConnectionString) { Password = pg.Password + "x", Pooling = false }.ConnectionString;
+        await using var pg = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
+        var wrong = new NpgsqlConnectionStringBuilder(pg.ConnectionString) { Password = pg.Password + "x", Pooling = false }.ConnectionString;
 
-        PostgresException ex = await Assert.ThrowsAsync<PostgresException>(() => Sql.ScalarAsync(wrong, "SELECT 1"));
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => Sql.ScalarAsync(wrong, "SELECT 1"));
         Assert.Equal(PostgresErrorCodes.InvalidPassword, ex.SqlState);
         Assert.Contains("password authentication failed", ex.Message, StringComparison.Ordinal);
     }
@@ -130,7 +130,7 @@ public sealed class ClusterLifecycleTests
     public async Task Explicit_password_and_user_work_with_and_without_template(string password, bool useTemplate)
     {
         LocalPostgresOptions options = new() { Password = password, Username = "ably_admin", UseTemplateCache = useTemplate };
-        await using LocalPostgresCluster pg = await LocalPostgresCluster.StartAsync(options, Sql.Timeout());
+        await using var pg = await LocalPostgresCluster.StartAsync(options, Sql.Timeout());
         output.WriteLine($"Started (template={useTemplate}) in {pg.StartupDuration.TotalMilliseconds:0} ms");
 
         Assert.Equal(password, pg.Password);
@@ -141,9 +141,9 @@ public sealed class ClusterLifecycleTests
     [Fact]
     public async Task Dispose_stops_postmaster_and_deletes_directory()
     {
-        LocalPostgresCluster pg = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
-        int pid = pg.PostmasterProcessId!.Value;
-        string root = pg.RootDirectory;
+        var pg = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
+        var pid = pg.PostmasterProcessId!.Value;
+        var root = pg.RootDirectory;
         Assert.True(PostmasterProcess.IsAlive(pid));
         await Sql.ExecuteAsync(pg.ConnectionString, "SELECT 1"); // Leaves a pooled connection open.
 
@@ -159,10 +159,10 @@ public sealed class ClusterLifecycleTests
     [Fact]
     public async Task Two_clusters_run_side_by_side()
     {
-        Task<LocalPostgresCluster> first = LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
-        Task<LocalPostgresCluster> second = LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
-        await using LocalPostgresCluster a = await first;
-        await using LocalPostgresCluster b = await second;
+        var first = LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
+        var second = LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
+        await using var a = await first;
+        await using var b = await second;
 
         Assert.NotEqual(a.Port, b.Port);
         Assert.NotEqual(a.DataDirectory, b.DataDirectory);
@@ -173,14 +173,14 @@ public sealed class ClusterLifecycleTests
         Assert.Equal(0L, await Sql.ScalarAsync(b.ConnectionString, "SELECT count(*) FROM pg_tables WHERE tablename = 'in_a'"));
 
         // Each cluster has its own password.
-        string crossed = new NpgsqlConnectionStringBuilder(b.ConnectionString) { Password = a.Password, Pooling = false }.ConnectionString;
+        var crossed = new NpgsqlConnectionStringBuilder(b.ConnectionString) { Password = a.Password, Pooling = false }.ConnectionString;
         await Assert.ThrowsAsync<PostgresException>(() => Sql.ScalarAsync(crossed, "SELECT 1"));
     }
 
     [Fact]
     public async Task Fixed_port_and_server_settings_are_applied()
     {
-        int port = FreePort.Pick();
+        var port = FreePort.Pick();
         LocalPostgresOptions options = new()
         {
             Port = port,
@@ -190,7 +190,7 @@ public sealed class ClusterLifecycleTests
                 ["cluster_name"] = "it's a \\test",
             },
         };
-        await using LocalPostgresCluster pg = await LocalPostgresCluster.StartAsync(options, Sql.Timeout());
+        await using var pg = await LocalPostgresCluster.StartAsync(options, Sql.Timeout());
 
         Assert.Equal(port, pg.Port);
         Assert.Equal("200", await Sql.ScalarAsync(pg.ConnectionString, "SHOW max_connections"));

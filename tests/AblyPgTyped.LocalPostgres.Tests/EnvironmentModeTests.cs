@@ -13,12 +13,12 @@ public sealed class EnvironmentModeTests
     [Fact]
     public async Task Uses_existing_server_from_environment_without_owning_it()
     {
-        await using LocalPostgresCluster owner = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
+        await using var owner = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
         string created;
 
         using (new EnvironmentScope(Variable, owner.ConnectionString))
         {
-            IPostgresServer server = await LocalPostgresCluster.FromEnvironmentOrStartAsync(cancellationToken: Sql.Timeout());
+            var server = await LocalPostgresCluster.FromEnvironmentOrStartAsync(cancellationToken: Sql.Timeout());
             await using (server)
             {
                 Assert.IsType<ExternalPostgresServer>(server);
@@ -41,10 +41,10 @@ public sealed class EnvironmentModeTests
     {
         using (new EnvironmentScope(Variable, null))
         {
-            IPostgresServer server = await LocalPostgresCluster.FromEnvironmentOrStartAsync(cancellationToken: Sql.Timeout());
+            var server = await LocalPostgresCluster.FromEnvironmentOrStartAsync(cancellationToken: Sql.Timeout());
             await using (server)
             {
-                LocalPostgresCluster cluster = Assert.IsType<LocalPostgresCluster>(server);
+                var cluster = Assert.IsType<LocalPostgresCluster>(server);
                 Assert.True(server.OwnsServer);
                 Assert.Equal(1, await Sql.ScalarAsync(await server.CreateDatabaseAsync(), "SELECT 1"));
                 Assert.True(cluster.IsRunning);
@@ -55,12 +55,12 @@ public sealed class EnvironmentModeTests
     [Fact]
     public async Task Unreachable_environment_server_fails_clearly_without_password()
     {
-        await using LocalPostgresCluster owner = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
-        string wrong = new NpgsqlConnectionStringBuilder(owner.ConnectionString) { Password = "WrongPassw0rdValue" }.ConnectionString;
+        await using var owner = await LocalPostgresCluster.StartAsync(cancellationToken: Sql.Timeout());
+        var wrong = new NpgsqlConnectionStringBuilder(owner.ConnectionString) { Password = "WrongPassw0rdValue" }.ConnectionString;
 
         using (new EnvironmentScope(Variable, wrong))
         {
-            LocalPostgresException ex = await Assert.ThrowsAsync<LocalPostgresException>(() => LocalPostgresCluster.FromEnvironmentOrStartAsync(cancellationToken: Sql.Timeout()));
+            var ex = await Assert.ThrowsAsync<LocalPostgresException>(() => LocalPostgresCluster.FromEnvironmentOrStartAsync(cancellationToken: Sql.Timeout()));
             Assert.Contains("password authentication failed", ex.Message, StringComparison.Ordinal);
             Assert.DoesNotContain("WrongPassw0rdValue", ex.Message, StringComparison.Ordinal);
         }
@@ -69,7 +69,7 @@ public sealed class EnvironmentModeTests
     [Fact]
     public void Bin_directory_environment_variable_is_honoured()
     {
-        string found = PostgresBinaries.Locate(null).BinDirectory;
+        var found = PostgresBinaries.Locate(null).BinDirectory;
         using (new EnvironmentScope(LocalPostgresCluster.BinDirectoryEnvironmentVariable, found + "/"))
         {
             Assert.Equal(found + "/", PostgresBinaries.Locate(null).BinDirectory);

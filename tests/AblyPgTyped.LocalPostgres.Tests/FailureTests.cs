@@ -17,7 +17,7 @@ public sealed class FailureTests
     {
         LocalPostgresOptions options = new() { BinDirectory = "/nonexistent/postgresql/bin" };
 
-        LocalPostgresException ex = await Assert.ThrowsAsync<LocalPostgresException>(() => LocalPostgresCluster.StartAsync(options, Sql.Timeout()));
+        var ex = await Assert.ThrowsAsync<LocalPostgresException>(() => LocalPostgresCluster.StartAsync(options, Sql.Timeout()));
 
         Assert.Contains("apt-get install -y postgresql", ex.Message, StringComparison.Ordinal);
         Assert.Contains(LocalPostgresCluster.BinDirectoryEnvironmentVariable, ex.Message, StringComparison.Ordinal);
@@ -30,7 +30,7 @@ public sealed class FailureTests
         const string password = "TopSecretPassw0rd";
         LocalPostgresOptions options = new() { Password = password, ServerSettings = { ["shared_buffers"] = "lots" } };
 
-        LocalPostgresException ex = await Assert.ThrowsAsync<LocalPostgresException>(() => LocalPostgresCluster.StartAsync(options, Sql.Timeout()));
+        var ex = await Assert.ThrowsAsync<LocalPostgresException>(() => LocalPostgresCluster.StartAsync(options, Sql.Timeout()));
 
         Assert.Contains("pg_ctl start", ex.Message, StringComparison.Ordinal);
         Assert.Contains("shared_buffers", ex.Message, StringComparison.Ordinal);
@@ -45,10 +45,10 @@ public sealed class FailureTests
         blocker.Start();
         try
         {
-            int port = ((IPEndPoint)blocker.LocalEndpoint).Port;
+            var port = ((IPEndPoint)blocker.LocalEndpoint).Port;
             LocalPostgresOptions options = new() { Port = port };
 
-            LocalPostgresException ex = await Assert.ThrowsAsync<LocalPostgresException>(() => LocalPostgresCluster.StartAsync(options, Sql.Timeout()));
+            var ex = await Assert.ThrowsAsync<LocalPostgresException>(() => LocalPostgresCluster.StartAsync(options, Sql.Timeout()));
 
             Assert.Contains("could not bind", ex.Message, StringComparison.Ordinal);
             Assert.Empty(ProcessScan.ProcessesMentioning($"-p {port}"));
@@ -81,11 +81,11 @@ public sealed class FailureTests
     public async Task Watchdog_stops_server_and_deletes_directory_when_owner_dies()
     {
         LocalPostgresOptions options = new() { UseWatchdog = false };
-        await using LocalPostgresCluster pg = await LocalPostgresCluster.StartAsync(options, Sql.Timeout());
-        int pid = pg.PostmasterProcessId!.Value;
+        await using var pg = await LocalPostgresCluster.StartAsync(options, Sql.Timeout());
+        var pid = pg.PostmasterProcessId!.Value;
 
         // Stand-in for a test process that gets killed without running any cleanup.
-        using Process owner = Process.Start(new ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
+        using var owner = Process.Start(new ProcessStartInfo("sleep", "60") { UseShellExecute = false })!;
         Watchdog.Start(pg.RootDirectory, NullLogger.Instance, owner.Id);
         await Task.Delay(300);
         Assert.True(PostmasterProcess.IsAlive(pid));
@@ -93,7 +93,7 @@ public sealed class FailureTests
         owner.Kill();
         await owner.WaitForExitAsync();
 
-        Stopwatch waited = Stopwatch.StartNew();
+        var waited = Stopwatch.StartNew();
         while ((Directory.Exists(pg.RootDirectory) || PostmasterProcess.IsAlive(pid)) && waited.Elapsed < TimeSpan.FromSeconds(20))
         {
             await Task.Delay(100);

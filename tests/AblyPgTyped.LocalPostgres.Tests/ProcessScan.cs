@@ -11,16 +11,16 @@ internal static class ProcessScan
     public static IReadOnlyList<string> ProcessesMentioning(string text)
     {
         List<string> found = new();
-        foreach (string dir in Directory.GetDirectories("/proc"))
+        foreach (var dir in Directory.GetDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid) || pid == Environment.ProcessId)
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || pid == Environment.ProcessId)
             {
                 continue;
             }
 
             try
             {
-                string commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                var commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
                 if (commandLine.Contains(text, StringComparison.Ordinal) && PostmasterProcess.IsAlive(pid))
                 {
                     found.Add($"{pid}: {commandLine}");

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using AblyPgTyped;
 
 namespace AblyPgTyped.Tests;
 

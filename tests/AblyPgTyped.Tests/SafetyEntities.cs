@@ -1,5 +1,3 @@
-using AblyPgTyped;
-
 namespace AblyPgTyped.Tests;
 
 /// <summary>Columns named as the capture trigger's own aliases and variables were once, or might be.</summary>

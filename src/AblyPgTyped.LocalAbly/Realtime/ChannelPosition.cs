@@ -18,9 +18,9 @@ internal readonly record struct ChannelPosition(string Incarnation, long Sequenc
     public static bool TryParse(string? text, out ChannelPosition position)
     {
         position = default;
-        int colon = text?.LastIndexOf(':') ?? -1;
+        var colon = text?.LastIndexOf(':') ?? -1;
         if (colon <= 0
-            || !long.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out long sequence))
+            || !long.TryParse(text.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var sequence))
         {
             return false;
         }

@@ -42,13 +42,13 @@ internal sealed class ClientProtocolMessage
 
         using (document)
         {
-            JsonElement root = document.RootElement;
+            var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
                 throw Invalid("the frame is not a JSON object");
             }
 
-            if (!root.TryGetProperty("action"u8, out JsonElement actionElement) || !actionElement.TryGetInt32(out int action))
+            if (!root.TryGetProperty("action"u8, out var actionElement) || !actionElement.TryGetInt32(out var action))
             {
                 throw Invalid("the frame has no numeric action");
             }
@@ -59,7 +59,7 @@ internal sealed class ClientProtocolMessage
             {
                 try
                 {
-                    messages = root.TryGetProperty("messages"u8, out JsonElement list)
+                    messages = root.TryGetProperty("messages"u8, out var list)
                         ? IncomingMessage.ParseOneOrMany(list, "MESSAGE")
                         : new List<IncomingMessage>();
                 }
@@ -75,8 +75,8 @@ internal sealed class ClientProtocolMessage
                 Id = OptionalString(root, "id"u8),
                 Channel = OptionalString(root, "channel"u8),
                 ChannelSerial = OptionalString(root, "channelSerial"u8),
-                MsgSerial = root.TryGetProperty("msgSerial"u8, out JsonElement serial) && serial.TryGetInt64(out long msgSerial) ? msgSerial : null,
-                Flags = root.TryGetProperty("flags"u8, out JsonElement flags) && flags.TryGetInt64(out long value) ? value : 0,
+                MsgSerial = root.TryGetProperty("msgSerial"u8, out var serial) && serial.TryGetInt64(out var msgSerial) ? msgSerial : null,
+                Flags = root.TryGetProperty("flags"u8, out var flags) && flags.TryGetInt64(out var value) ? value : 0,
                 Params = ReadParams(root),
                 Messages = messages,
                 MessagesError = messagesError,
@@ -86,13 +86,13 @@ internal sealed class ClientProtocolMessage
 
     private static Dictionary<string, string>? ReadParams(JsonElement root)
     {
-        if (!root.TryGetProperty("params"u8, out JsonElement element) || element.ValueKind != JsonValueKind.Object)
+        if (!root.TryGetProperty("params"u8, out var element) || element.ValueKind != JsonValueKind.Object)
         {
             return null;
         }
 
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (JsonProperty property in element.EnumerateObject())
+        foreach (var property in element.EnumerateObject())
         {
             result[property.Name] = property.Value.ValueKind == JsonValueKind.String ? property.Value.GetString()! : property.Value.GetRawText();
         }
@@ -101,7 +101,7 @@ internal sealed class ClientProtocolMessage
     }
 
     private static string? OptionalString(JsonElement root, ReadOnlySpan<byte> name) =>
-        root.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static AblyException Invalid(string why) => new(400, AblyErrors.BadRequest, "Invalid ProtocolMessage: " + why);
 }

@@ -40,7 +40,7 @@ internal static class MsgPackRefusal
 
     private static void WriteString(List<byte> output, string value)
     {
-        byte[] utf8 = Encoding.UTF8.GetBytes(value);
+        var utf8 = Encoding.UTF8.GetBytes(value);
         if (utf8.Length < 32)
         {
             output.Add((byte)(0xa0 | utf8.Length));

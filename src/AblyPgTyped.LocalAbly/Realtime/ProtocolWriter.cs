@@ -26,7 +26,7 @@ internal sealed class ProtocolWriter
 
     public ReadOnlyMemory<byte> Connected(string connectionId, in ConnectionDetails details, AblyException? error)
     {
-        Utf8JsonWriter json = Begin(ProtocolAction.Connected);
+        var json = Begin(ProtocolAction.Connected);
         json.WriteString("connectionId"u8, connectionId);
         json.WriteStartObject("connectionDetails"u8);
         json.WriteString("connectionKey"u8, details.ConnectionKey);
@@ -49,14 +49,14 @@ internal sealed class ProtocolWriter
 
     public ReadOnlyMemory<byte> Attached(string channel, long flags, string channelSerial, IReadOnlyDictionary<string, string>? parameters, AblyException? error)
     {
-        Utf8JsonWriter json = Begin(ProtocolAction.Attached);
+        var json = Begin(ProtocolAction.Attached);
         json.WriteString("channel"u8, channel);
         json.WriteNumber("flags"u8, flags);
         json.WriteString("channelSerial"u8, channelSerial);
         if (parameters is { Count: > 0 })
         {
             json.WriteStartObject("params"u8);
-            foreach (KeyValuePair<string, string> pair in parameters)
+            foreach (var pair in parameters)
             {
                 json.WriteString(pair.Key, pair.Value);
             }
@@ -70,7 +70,7 @@ internal sealed class ProtocolWriter
 
     public ReadOnlyMemory<byte> Detached(string channel, AblyException? error = null)
     {
-        Utf8JsonWriter json = Begin(ProtocolAction.Detached);
+        var json = Begin(ProtocolAction.Detached);
         json.WriteString("channel"u8, channel);
         WriteError(json, error);
         return End();
@@ -79,12 +79,12 @@ internal sealed class ProtocolWriter
     /// <summary>One MESSAGE with the given messages of one channel; <paramref name="channelSerial"/> is the position after the last.</summary>
     public ReadOnlyMemory<byte> Message(string channel, string channelSerial, IReadOnlyList<ReceivedMessage> messages)
     {
-        Utf8JsonWriter json = Begin(ProtocolAction.Message);
+        var json = Begin(ProtocolAction.Message);
         json.WriteString("channel"u8, channel);
         json.WriteString("channelSerial"u8, channelSerial);
         json.WriteNumber("timestamp"u8, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
         json.WriteStartArray("messages"u8);
-        foreach (ReceivedMessage message in messages)
+        foreach (var message in messages)
         {
             message.WriteJson(json, includeChannel: false);
         }
@@ -95,7 +95,7 @@ internal sealed class ProtocolWriter
 
     public ReadOnlyMemory<byte> Ack(long msgSerial, string?[]? serials)
     {
-        Utf8JsonWriter json = Begin(ProtocolAction.Ack);
+        var json = Begin(ProtocolAction.Ack);
         json.WriteNumber("msgSerial"u8, msgSerial);
         json.WriteNumber("count"u8, 1);
         if (serials is not null)
@@ -103,7 +103,7 @@ internal sealed class ProtocolWriter
             json.WriteStartArray("res"u8);
             json.WriteStartObject();
             json.WriteStartArray("serials"u8);
-            foreach (string? serial in serials)
+            foreach (var serial in serials)
             {
                 if (serial is null)
                 {
@@ -125,7 +125,7 @@ internal sealed class ProtocolWriter
 
     public ReadOnlyMemory<byte> Nack(long msgSerial, AblyException error)
     {
-        Utf8JsonWriter json = Begin(ProtocolAction.Nack);
+        var json = Begin(ProtocolAction.Nack);
         json.WriteNumber("msgSerial"u8, msgSerial);
         json.WriteNumber("count"u8, 1);
         WriteError(json, error);
@@ -135,7 +135,7 @@ internal sealed class ProtocolWriter
     /// <summary>An ERROR: for a channel it fails that channel; without one it fails the connection.</summary>
     public ReadOnlyMemory<byte> Error(AblyException error, string? channel = null)
     {
-        Utf8JsonWriter json = Begin(ProtocolAction.Error);
+        var json = Begin(ProtocolAction.Error);
         if (channel is not null)
         {
             json.WriteString("channel"u8, channel);
@@ -147,7 +147,7 @@ internal sealed class ProtocolWriter
 
     public ReadOnlyMemory<byte> Heartbeat(string? id)
     {
-        Utf8JsonWriter json = Begin(ProtocolAction.Heartbeat);
+        var json = Begin(ProtocolAction.Heartbeat);
         if (id is not null)
         {
             json.WriteString("id"u8, id);
@@ -162,7 +162,7 @@ internal sealed class ProtocolWriter
 
     private ReadOnlyMemory<byte> Simple(ProtocolAction action, AblyException? error)
     {
-        Utf8JsonWriter json = Begin(action);
+        var json = Begin(action);
         WriteError(json, error);
         return End();
     }

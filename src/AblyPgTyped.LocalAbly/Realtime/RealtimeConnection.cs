@@ -85,9 +85,9 @@ internal sealed class RealtimeConnection
         try
         {
             _work.Writer.TryWrite(Work.FrameOf(connected));
-            Task send = SendLoopAsync();
-            Task receive = ReceiveLoopAsync();
-            Task heartbeat = HeartbeatTicksAsync();
+            var send = SendLoopAsync();
+            var receive = ReceiveLoopAsync();
+            var heartbeat = HeartbeatTicksAsync();
             if (await Task.WhenAny(send, receive).ConfigureAwait(false) == send)
             {
                 // After CLOSED or a fatal ERROR, let the client read it and answer the close frame: cancelling a pending
@@ -103,7 +103,7 @@ internal sealed class RealtimeConnection
         }
         finally
         {
-            foreach (string channel in _subscriptions.Keys)
+            foreach (var channel in _subscriptions.Keys)
             {
                 _core.Realtime.Detach(channel, this);
             }
@@ -120,14 +120,14 @@ internal sealed class RealtimeConnection
 
     private async Task ReceiveLoopAsync()
     {
-        CancellationToken token = _stop.Token;
-        byte[] chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var token = _stop.Token;
+        var chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
         var frame = new ArrayBufferWriter<byte>(16 * 1024);
         try
         {
             while (!token.IsCancellationRequested)
             {
-                ValueWebSocketReceiveResult result = await _socket.ReceiveAsync(chunk.AsMemory(), token).ConfigureAwait(false);
+                var result = await _socket.ReceiveAsync(chunk.AsMemory(), token).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     return; // the client went away without CLOSE: the session stays resumable
@@ -255,7 +255,7 @@ internal sealed class RealtimeConnection
                 throw new AblyException(400, AblyErrors.InvalidBody, "Invalid message: the MESSAGE holds no messages");
             }
 
-            ChannelPublishResult result = RealtimePublisher.Publish(_core, message.Channel, messages, _session.ConnectionId);
+            var result = RealtimePublisher.Publish(_core, message.Channel, messages, _session.ConnectionId);
             Enqueue(_receiveWriter.Ack(msgSerial, result.Serials));
         }
         catch (AblyException ex)
@@ -305,13 +305,13 @@ internal sealed class RealtimeConnection
 
     private async Task SendLoopAsync()
     {
-        CancellationToken token = _stop.Token;
-        ChannelReader<Work> reader = _work.Reader;
+        var token = _stop.Token;
+        var reader = _work.Reader;
         try
         {
             while (await reader.WaitToReadAsync(token).ConfigureAwait(false))
             {
-                while (reader.TryRead(out Work work))
+                while (reader.TryRead(out var work))
                 {
                     switch (work.Kind)
                     {
@@ -327,7 +327,7 @@ internal sealed class RealtimeConnection
                             break;
                         case WorkKind.Pull:
                             _pendingPulls.TryRemove(work.Channel!, out _);
-                            if (_subscriptions.TryGetValue(work.Channel!, out ChannelSubscription? subscription))
+                            if (_subscriptions.TryGetValue(work.Channel!, out var subscription))
                             {
                                 await DeliverAsync(subscription, token).ConfigureAwait(false);
                             }
@@ -362,19 +362,19 @@ internal sealed class RealtimeConnection
 
     private async Task AttachAsync(ClientProtocolMessage attach, CancellationToken token)
     {
-        string name = attach.Channel!;
+        var name = attach.Channel!;
         // Registered before the channel is read, so a message accepted meanwhile is pulled, never missed.
         _core.Realtime.Attach(name, this);
-        ChannelState? state = _core.Channels.TryGet(name);
-        long flags = (attach.Flags & ProtocolFlags.ModeMask) is var requested and not 0 ? requested & ProtocolFlags.SupportedModes : ProtocolFlags.SupportedModes;
+        var state = _core.Channels.TryGet(name);
+        var flags = (attach.Flags & ProtocolFlags.ModeMask) is var requested and not 0 ? requested & ProtocolFlags.SupportedModes : ProtocolFlags.SupportedModes;
         AblyException? error = null;
         ChannelSubscription subscription;
-        Dictionary<string, string>? parameters = attach.Params;
+        var parameters = attach.Params;
 
         if (attach.ChannelSerial is { } serial)
         {
             // A re-attach (after a reconnect, or an unprompted DETACHED): continue right after the client's position.
-            (subscription, bool resumed, error) = Resume(name, state, serial);
+            (subscription, var resumed, error) = Resume(name, state, serial);
             if (resumed)
             {
                 flags |= ProtocolFlags.Resumed;
@@ -383,11 +383,11 @@ internal sealed class RealtimeConnection
         else
         {
             subscription = new ChannelSubscription(name, state?.Incarnation, state?.LastSequence ?? 0);
-            if (parameters is not null && parameters.TryGetValue("rewind", out string? rewindText))
+            if (parameters is not null && parameters.TryGetValue("rewind", out var rewindText))
             {
                 try
                 {
-                    RewindParameter rewind = RewindParameter.Parse(rewindText);
+                    var rewind = RewindParameter.Parse(rewindText);
                     if (state is not null)
                     {
                         subscription.Cursor = rewind.CursorIn(state, DateTimeOffset.UtcNow);
@@ -413,7 +413,7 @@ internal sealed class RealtimeConnection
 
     private static (ChannelSubscription Subscription, bool Resumed, AblyException? Error) Resume(string name, ChannelState? state, string serial)
     {
-        if (ChannelPosition.TryParse(serial, out ChannelPosition position))
+        if (ChannelPosition.TryParse(serial, out var position))
         {
             if (position.Incarnation == ChannelPosition.NoChannel && (state is null || state.Covers(0)))
             {
@@ -445,7 +445,7 @@ internal sealed class RealtimeConnection
     /// <summary>Sends what the channel accepted after the subscription's cursor, a frame of up to 100 messages at a time.</summary>
     private async Task DeliverAsync(ChannelSubscription subscription, CancellationToken token)
     {
-        ChannelState? state = _core.Channels.TryGet(subscription.Channel);
+        var state = _core.Channels.TryGet(subscription.Channel);
         if (state is null)
         {
             return;
@@ -458,7 +458,7 @@ internal sealed class RealtimeConnection
             subscription.Cursor = 0;
         }
 
-        List<ReceivedMessage> batch = state.ReadAfter(subscription.Cursor, MessagesPerFrame, out bool gap);
+        var batch = state.ReadAfter(subscription.Cursor, MessagesPerFrame, out var gap);
         if (gap)
         {
             // This connection fell further behind than the channel retains: say so as Ably does, with an ATTACHED update.

@@ -22,14 +22,14 @@ internal sealed class RealtimeEndpoint
 
     public async Task AcceptAsync(HttpContext context)
     {
-        IQueryCollection query = context.Request.Query;
-        using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-        CancellationToken stopping = _core.Stopping.Token;
+        var query = context.Request.Query;
+        using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
+        var stopping = _core.Stopping.Token;
         var writer = new ProtocolWriter();
 
         if (string.Equals(query["format"].ToString(), "msgpack", StringComparison.OrdinalIgnoreCase))
         {
-            byte[] refusal = MsgPackRefusal.Error(AblyErrors.BadRequest, 400, "The local Ably server speaks the JSON protocol only: set useBinaryProtocol: false in the client options (ably-js defaults to msgpack in Node)");
+            var refusal = MsgPackRefusal.Error(AblyErrors.BadRequest, 400, "The local Ably server speaks the JSON protocol only: set useBinaryProtocol: false in the client options (ably-js defaults to msgpack in Node)");
             await RefuseAsync(socket, refusal, WebSocketMessageType.Binary, stopping).ConfigureAwait(false);
             return;
         }
@@ -52,11 +52,11 @@ internal sealed class RealtimeEndpoint
             return;
         }
 
-        TimeSpan heartbeat = HeartbeatInterval(query);
-        string? clientId = NullIfEmpty(query["clientId"].ToString());
-        bool echo = !string.Equals(query["echo"].ToString(), "false", StringComparison.OrdinalIgnoreCase);
-        string? resumeKey = NullIfEmpty(query["resume"].ToString()) ?? NullIfEmpty(query["recover"].ToString());
-        RealtimeSession? session = resumeKey is null ? null : _core.Realtime.TryResume(resumeKey);
+        var heartbeat = HeartbeatInterval(query);
+        var clientId = NullIfEmpty(query["clientId"].ToString());
+        var echo = !string.Equals(query["echo"].ToString(), "false", StringComparison.OrdinalIgnoreCase);
+        var resumeKey = NullIfEmpty(query["resume"].ToString()) ?? NullIfEmpty(query["recover"].ToString());
+        var session = resumeKey is null ? null : _core.Realtime.TryResume(resumeKey);
         AblyException? resumeError = null;
         if (session is null)
         {
@@ -79,8 +79,8 @@ internal sealed class RealtimeEndpoint
     /// <summary>The heartbeat interval: the server's, or the client's <c>heartbeatInterval</c> transport param (ms).</summary>
     private TimeSpan HeartbeatInterval(IQueryCollection query)
     {
-        TimeSpan interval = _core.Options.RealtimeHeartbeatInterval;
-        if (long.TryParse(query["heartbeatInterval"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out long ms))
+        var interval = _core.Options.RealtimeHeartbeatInterval;
+        if (long.TryParse(query["heartbeatInterval"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out var ms))
         {
             interval = TimeSpan.FromMilliseconds(ms);
         }

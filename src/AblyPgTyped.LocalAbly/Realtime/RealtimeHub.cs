@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Concurrent;
-using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 
@@ -36,7 +35,7 @@ internal sealed class RealtimeHub
     public RealtimeSession CreateSession(string? clientId, bool echo)
     {
         PruneSessions();
-        string connectionId = MessageIds.RandomToken(10);
+        var connectionId = MessageIds.RandomToken(10);
         var session = new RealtimeSession(connectionId, connectionId + "!" + MessageIds.RandomToken(16), clientId, echo);
         _sessions[session.ConnectionKey] = session;
         return session;
@@ -46,7 +45,7 @@ internal sealed class RealtimeHub
     public RealtimeSession? TryResume(string connectionKey)
     {
         PruneSessions();
-        return _sessions.TryGetValue(connectionKey, out RealtimeSession? session) && session.IsResumable(Stopwatch.GetTimestamp(), _ttlTicks)
+        return _sessions.TryGetValue(connectionKey, out var session) && session.IsResumable(Stopwatch.GetTimestamp(), _ttlTicks)
             ? session
             : null;
     }
@@ -59,7 +58,7 @@ internal sealed class RealtimeHub
     {
         lock (_gate)
         {
-            RealtimeConnection[] current = _attached.TryGetValue(channel, out RealtimeConnection[]? list) ? list : Array.Empty<RealtimeConnection>();
+            var current = _attached.TryGetValue(channel, out var list) ? list : Array.Empty<RealtimeConnection>();
             if (Array.IndexOf(current, connection) >= 0)
             {
                 return;
@@ -76,12 +75,12 @@ internal sealed class RealtimeHub
     {
         lock (_gate)
         {
-            if (!_attached.TryGetValue(channel, out RealtimeConnection[]? current))
+            if (!_attached.TryGetValue(channel, out var current))
             {
                 return;
             }
 
-            int index = Array.IndexOf(current, connection);
+            var index = Array.IndexOf(current, connection);
             if (index < 0)
             {
                 return;
@@ -103,9 +102,9 @@ internal sealed class RealtimeHub
     /// <summary>Called after <paramref name="channel"/> accepted messages: wakes the connections attached to it.</summary>
     public void Notify(string channel)
     {
-        if (_attached.TryGetValue(channel, out RealtimeConnection[]? connections))
+        if (_attached.TryGetValue(channel, out var connections))
         {
-            foreach (RealtimeConnection connection in connections)
+            foreach (var connection in connections)
             {
                 connection.ChannelUpdated(channel);
             }
@@ -119,8 +118,8 @@ internal sealed class RealtimeHub
     public int DisconnectAll(TimeSpan refuseFor)
     {
         Volatile.Write(ref _refuseUntil, Stopwatch.GetTimestamp() + (long)(refuseFor.TotalSeconds * Stopwatch.Frequency));
-        int dropped = 0;
-        foreach (RealtimeConnection connection in _open.Keys)
+        var dropped = 0;
+        foreach (var connection in _open.Keys)
         {
             connection.Abort();
             dropped++;
@@ -132,7 +131,7 @@ internal sealed class RealtimeHub
     /// <summary>Ends every connection at server shutdown.</summary>
     public void AbortAll()
     {
-        foreach (RealtimeConnection connection in _open.Keys)
+        foreach (var connection in _open.Keys)
         {
             connection.Abort();
         }
@@ -140,8 +139,8 @@ internal sealed class RealtimeHub
 
     private void PruneSessions()
     {
-        long now = Stopwatch.GetTimestamp();
-        foreach (KeyValuePair<string, RealtimeSession> pair in _sessions)
+        var now = Stopwatch.GetTimestamp();
+        foreach (var pair in _sessions)
         {
             if (!pair.Value.IsResumable(now, _ttlTicks))
             {

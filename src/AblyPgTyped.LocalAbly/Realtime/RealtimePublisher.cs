@@ -14,13 +14,13 @@ internal static class RealtimePublisher
     public static ChannelPublishResult Publish(ServerCore core, string channel, List<IncomingMessage> messages, string connectionId)
     {
         PublishEndpoints.EnsureSize(core, messages, "this MESSAGE");
-        DedupMode mode = MessageIds.ForChannelPublish(messages, out string? groupKey);
-        string[] ids = MessageIds.Assign(messages);
-        ChannelState state = core.Channels.GetOrAdd(channel);
+        var mode = MessageIds.ForChannelPublish(messages, out var groupKey);
+        var ids = MessageIds.Assign(messages);
+        var state = core.Channels.GetOrAdd(channel);
         var publish = new ChannelPublish(messages, ids, mode, groupKey, PublishKind.Realtime, DateTimeOffset.UtcNow, Stopwatch.GetTimestamp(), connectionId);
-        long reserved = PublishEndpoints.AccountReservation(core, state, publish);
+        var reserved = PublishEndpoints.AccountReservation(core, state, publish);
         core.Rates.ReserveAccountMessages(reserved);
-        ChannelPublishResult result = state.Publish(publish, core);
+        var result = state.Publish(publish, core);
         core.Rates.SettleAccountMessages(reserved, result.Accepted.Length);
         if (result.Error is not null)
         {

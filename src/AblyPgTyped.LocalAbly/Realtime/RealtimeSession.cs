@@ -41,7 +41,7 @@ internal sealed class RealtimeSession
     {
         lock (_gate)
         {
-            RealtimeConnection? previous = _connection;
+            var previous = _connection;
             _connection = connection;
             return previous;
         }
@@ -80,10 +80,10 @@ internal sealed class RealtimeSession
     /// </summary>
     public bool TryStartPublish(long msgSerial)
     {
-        long seen = Volatile.Read(ref _lastMsgSerial);
+        var seen = Volatile.Read(ref _lastMsgSerial);
         while (msgSerial > seen)
         {
-            long found = Interlocked.CompareExchange(ref _lastMsgSerial, msgSerial, seen);
+            var found = Interlocked.CompareExchange(ref _lastMsgSerial, msgSerial, seen);
             if (found == seen)
             {
                 return true;

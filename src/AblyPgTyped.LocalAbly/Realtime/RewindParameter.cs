@@ -11,13 +11,13 @@ internal readonly record struct RewindParameter(int? Count, TimeSpan? Period)
 {
     public static RewindParameter Parse(string text)
     {
-        string value = text.Trim();
-        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int count))
+        var value = text.Trim();
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var count))
         {
             return new RewindParameter(count, null);
         }
 
-        if (value.Length >= 2 && long.TryParse(value.AsSpan(0, value.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out long amount))
+        if (value.Length >= 2 && long.TryParse(value.AsSpan(0, value.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var amount))
         {
             TimeSpan? period = value[^1] switch
             {

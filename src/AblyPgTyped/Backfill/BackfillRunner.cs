@@ -99,13 +99,13 @@ internal sealed class BackfillRunner(
                     if (denied.MessageText != _lastProblem)
                     {
                         _lastProblem = denied.MessageText;
-                        BackfillLog.NotPermitted(logger, denied.MessageText);
+                        LogMessages.NotPermitted(logger, denied.MessageText);
                     }
                 }
                 else if (e.Message != _lastProblem)
                 {
                     _lastProblem = e.Message;
-                    BackfillLog.Failing(logger, delay, e);
+                    LogMessages.Failing(logger, delay, e);
                 }
 
                 try
@@ -144,7 +144,7 @@ internal sealed class BackfillRunner(
         if (!mappings.TryGetValue((job.Schema, job.Table), out var mapping))
         {
             await FinishAsync(connection, job.Id, "failed", $"{table} is not mapped by this connector", stopping);
-            BackfillLog.Failed(logger, job.Id, table, "it is not mapped by this connector");
+            LogMessages.Failed(logger, job.Id, table, "it is not mapped by this connector");
             return;
         }
 
@@ -156,11 +156,11 @@ internal sealed class BackfillRunner(
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.UndefinedColumn or PostgresErrorCodes.UndefinedObject)
         {
             await FinishAsync(connection, job.Id, "failed", e.MessageText, stopping);
-            BackfillLog.Failed(logger, job.Id, table, e.MessageText);
+            LogMessages.Failed(logger, job.Id, table, e.MessageText);
             return;
         }
 
-        BackfillLog.Running(logger, job.Id, table, job.RowsDone, job.RowsEstimate);
+        LogMessages.Running(logger, job.Id, table, job.RowsDone, job.RowsEstimate);
         var done = job.RowsDone;
         var startedAt = Stopwatch.GetTimestamp();
         var startedDone = done;
@@ -171,7 +171,7 @@ internal sealed class BackfillRunner(
             {
                 lastLog = Stopwatch.GetTimestamp();
                 var seconds = Math.Max(0.001, Stopwatch.GetElapsedTime(startedAt).TotalSeconds);
-                BackfillLog.Progress(logger, job.Id, table, done, job.RowsEstimate, (long)((done - startedDone) / seconds));
+                LogMessages.Progress(logger, job.Id, table, done, job.RowsEstimate, (long)((done - startedDone) / seconds));
             }
 
             if (await StoreIsFullAsync(connection, stopping))
@@ -195,7 +195,7 @@ internal sealed class BackfillRunner(
             {
                 // The table or the filter no longer fits (a column dropped, a value out of range): nothing will change by retrying.
                 await FinishAsync(connection, job.Id, "failed", e.MessageText, stopping);
-                BackfillLog.Failed(logger, job.Id, table, e.MessageText);
+                LogMessages.Failed(logger, job.Id, table, e.MessageText);
                 return;
             }
 
@@ -205,7 +205,7 @@ internal sealed class BackfillRunner(
                     done = recorded.RowsDone;
                     break;
                 case ChunkResult.Finished:
-                    BackfillLog.Finished(logger, job.Id, table, done);
+                    LogMessages.Finished(logger, job.Id, table, done);
                     return;
                 case ChunkResult.Gone:
                     return; // finished, failed or cancelled elsewhere

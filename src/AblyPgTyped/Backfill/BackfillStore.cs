@@ -105,6 +105,24 @@ internal static class BackfillStore
         return list;
     }
 
+    /// <summary>
+    /// Marks backfill <paramref name="id"/> cancelled if it is still running; returns its status either way (null when there
+    /// is no such backfill). The runner reads the state under the same row lock before every chunk, so no chunk is recorded
+    /// after this commits; chunks recorded before it are published as usual.
+    /// </summary>
+    public static async Task<BackfillStatus?> CancelAsync(NpgsqlConnection connection, string captureSchema, long id, CancellationToken cancellationToken)
+    {
+        var backfills = CaptureSql.QualifiedName(captureSchema, CaptureSql.BackfillsTable);
+        await using (var command = new NpgsqlCommand(
+            $"UPDATE {backfills} SET state = 'cancelled', finished_at = clock_timestamp(), updated_at = clock_timestamp() WHERE id = $1 AND state = 'running'", connection))
+        {
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return (await ListAsync(connection, captureSchema, id, 1, cancellationToken)) is [var status] ? status : null;
+    }
+
     /// <summary>Whether the store still holds a change up to <paramref name="lastChange"/> (a snapshot not yet published).</summary>
     public static async Task<bool> PendingAsync(NpgsqlConnection connection, string captureSchema, long lastChange, CancellationToken cancellationToken)
     {

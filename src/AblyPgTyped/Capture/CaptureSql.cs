@@ -357,7 +357,8 @@ CREATE TABLE IF NOT EXISTS {s}.""{DeadLettersTable}"" (
         return tag;
     }
 
-    private static string Sanitize(string text, int maxLength)
+    /// <summary>Up to <paramref name="maxLength"/> characters of <paramref name="text"/> in <c>[a-z0-9_]</c>, for readable generated names.</summary>
+    internal static string Sanitize(string text, int maxLength)
     {
         var result = new StringBuilder(maxLength);
         foreach (var c in text)
@@ -374,9 +375,9 @@ CREATE TABLE IF NOT EXISTS {s}.""{DeadLettersTable}"" (
     }
 
     /// <summary>FNV-1a over UTF-8: stable across processes and platforms, unlike string.GetHashCode.</summary>
-    private static string Hash(string text)
+    internal static string Hash(string text)
     {
-        uint hash = 2166136261;
+        var hash = 2166136261;
         foreach (var b in Encoding.UTF8.GetBytes(text))
         {
             hash = (hash ^ b) * 16777619;

@@ -32,5 +32,5 @@ internal sealed record CapturedRow(long Id, string Schema, string Table, char Op
     };
 }
 
-/// <summary>A change that cannot be published, with the reason; recorded in the dead-letter table.</summary>
-internal sealed record DeadLetter(ChangePosition Position, string Schema, string Table, char Op, string? Channel, string Reason, string? Data);
+/// <summary>A change that cannot be published, with the reason (and its kind, <c>Cause</c>, for the metrics); recorded in the dead-letter table.</summary>
+internal sealed record DeadLetter(ChangePosition Position, string Schema, string Table, char Op, string? Channel, string Reason, string? Data, DeadLetterCause Cause = DeadLetterCause.Other);

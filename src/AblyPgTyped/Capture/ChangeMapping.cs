@@ -37,6 +37,12 @@ internal abstract class ChangeMapping
     public abstract string? ChannelTemplate(ChangeKind kind);
 
     /// <summary>
+    /// Whether every placeholder of the update channel names a key property, so that an old row holding only its key
+    /// (logical replication with key-only identity, when the key changed) still resolves the channel an update left.
+    /// </summary>
+    public virtual bool UpdateChannelNamesKeysOnly => false;
+
+    /// <summary>
     /// Decodes one captured change: a row object for inserts and deletes, an <c>[old, new]</c> array for updates
     /// (<c>old</c> may be <c>null</c>: logical replication with key-only replica identity does not log it).
     /// </summary>
@@ -65,6 +71,16 @@ internal abstract class DecodedChange(ChangeMapping mapping, ChangeKind kind, Ch
 
     /// <summary>Writes the data in the Node.js original's shape: <c>{"table","type","row"}</c>.</summary>
     public abstract void WriteCompatibleData(Utf8JsonWriter writer);
+
+    /// <summary>
+    /// For an update that moved its row to another per-row channel: the delete that the channel it left hears (its
+    /// <see cref="Moved"/> is true), resolved from the old row. Null for every other change, and when the old row is
+    /// not known.
+    /// </summary>
+    public virtual DecodedChange? Departure() => null;
+
+    /// <summary>Whether this is the <see cref="Departure"/> of an update: a delete on the channel its row left.</summary>
+    public virtual bool Moved => false;
 
     /// <summary>Runs the application's handlers for this change.</summary>
     public abstract Task InvokeHandlersAsync(CancellationToken cancellationToken);

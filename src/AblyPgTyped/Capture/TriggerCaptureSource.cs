@@ -5,7 +5,6 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace AblyPgTyped.Capture;
 
@@ -21,16 +20,10 @@ internal sealed class TriggerCaptureSource : ICaptureSource
     private readonly string _deleteSql;
     private readonly string _deleteRangeSql;
     private readonly string _markFinishedSql;
-    private readonly string _deadLetterSql;
+    private readonly DeadLetterWriter _deadLetters;
     private readonly string _armSql;
     private readonly string _disarmSql;
     private readonly string _anySql;
-    /// <summary>Most dead letters one INSERT records.</summary>
-    private const int MaxDeadLettersPerStatement = 500;
-
-    /// <summary>Most captured JSON characters one INSERT of dead letters carries (a single larger one goes alone).</summary>
-    private const long MaxDeadLetterBytesPerStatement = 16 * 1024 * 1024;
-
     /// <summary>How often at most a fresh transaction id is taken to bound new gaps (it costs a commit record).</summary>
     private static readonly TimeSpan BoundInterval = TimeSpan.FromMilliseconds(20);
 
@@ -74,10 +67,7 @@ internal sealed class TriggerCaptureSource : ICaptureSource
             "FROM (SELECT u.id, array_agg(u.idx) AS done FROM unnest($1::bigint[], $2::int[]) u(id, idx) GROUP BY u.id) f " +
             $"JOIN {changes} s ON s.id = f.id CROSS JOIN LATERAL json_array_elements(s.data) WITH ORDINALITY t(e, o) GROUP BY s.id) r " +
             "WHERE c.id = r.id";
-        _deadLetterSql =
-            $"INSERT INTO {CaptureSql.QualifiedName(captureSchema, CaptureSql.DeadLettersTable)} " +
-            "(change_id, change_index, table_schema, table_name, op, channel, reason, data) " +
-            "SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::\"char\"[], $6::text[], $7::text[], $8::json[])";
+        _deadLetters = new DeadLetterWriter(captureSchema);
         // Never wait on the flag's row lock: a writer holding it is disarming it and will notify when it commits.
         _armSql = $"UPDATE {wakeup} SET armed = true WHERE ctid IN (SELECT ctid FROM {wakeup} FOR UPDATE SKIP LOCKED)";
         _disarmSql = $"UPDATE {wakeup} SET armed = false WHERE ctid IN (SELECT ctid FROM {wakeup} WHERE armed FOR UPDATE SKIP LOCKED)";
@@ -156,30 +146,7 @@ internal sealed class TriggerCaptureSource : ICaptureSource
     {
         await using var transaction = await _connection.BeginTransactionAsync(cancellationToken);
 
-        // Dead letters go in bounded statements: one statement for a backlog of large rows would pass 1 GB.
-        for (var start = 0; start < deadLetters.Count;)
-        {
-            var end = start;
-            long bytes = 0;
-            while (end < deadLetters.Count && end - start < MaxDeadLettersPerStatement && (end == start || bytes + (deadLetters[end].Data?.Length ?? 0) <= MaxDeadLetterBytesPerStatement))
-            {
-                bytes += deadLetters[end].Data?.Length ?? 0;
-                end++;
-            }
-
-            var batch = deadLetters.Skip(start).Take(end - start).ToArray();
-            start = end;
-            await using var insert = new NpgsqlCommand(_deadLetterSql, _connection, transaction);
-            insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = batch.Select(d => d.Position.CaptureId).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = batch.Select(d => d.Position.Index).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = batch.Select(d => d.Schema).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = batch.Select(d => d.Table).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<char[]> { TypedValue = batch.Select(d => d.Op).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.InternalChar });
-            insert.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = batch.Select(d => d.Channel).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = batch.Select(d => d.Reason).ToArray() });
-            insert.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = batch.Select(d => d.Data).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await _deadLetters.InsertAsync(_connection, transaction, deadLetters, cancellationToken);
 
         if (finished.Count > 0)
         {

@@ -6,12 +6,17 @@ using System.Threading;
 using System.Threading.Tasks;
 
 
+using AblyPgTyped.Capture.Logical;
+
 namespace AblyPgTyped.Capture;
 
 /// <summary>A mapping generated for <typeparamref name="T"/>, with the application's typed handlers.</summary>
 internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
 {
     private readonly List<Func<Change<T>, CancellationToken, Task>>[] _handlers = [[], [], [], [], []];
+
+    /// <summary>Whether the update channel has placeholders, so that an update may move its row to another channel.</summary>
+    private readonly bool _updateChannelVaries = table.UpdateChannel?.Contains('{', StringComparison.Ordinal) == true;
 
     public AblyTable<T> Table { get; } = table;
 
@@ -69,11 +74,40 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
         return new Decoded(this, change, channel);
     }
 
+    public override bool UpdateChannelNamesKeysOnly =>
+        LogicalCaptureInstaller.Placeholders(Table.UpdateChannel).All(p => Table.KeyColumns.Any(k => k.Property == p));
+
+    /// <summary>
+    /// The delete that the channel a row left hears when an update moved it to another per-row channel: the old row
+    /// alone (the new one belongs to the new channel's subscribers), at the update's position.
+    /// </summary>
+    private Decoded? DepartureOf(Change<T> update, string? channel)
+    {
+        if (channel is null || !_updateChannelVaries || update.Old is null)
+        {
+            return null;
+        }
+
+        var left = Table.ResolveChannel(ChangeKind.Update, update.Old!);
+        if (left is null || string.Equals(left, channel, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var departure = new Change<T>(ChangeKind.Delete, update.Schema, update.Table, update.Position, update.CapturedAt, default, update.Old) { Moved = true };
+        return new Decoded(this, departure, left);
+    }
+
 
     private sealed class Decoded(TypedMapping<T> mapping, Change<T> change, string? channel)
         : DecodedChange(mapping, change.Kind, change.Position, change.CapturedAt, channel)
     {
-        public override bool HasHandlers => mapping._handlers[(int)change.Kind].Count > 0;
+        /// <summary>Handlers run for the update, not for the delete its row's old channel hears.</summary>
+        public override bool HasHandlers => !change.Moved && mapping._handlers[(int)change.Kind].Count > 0;
+
+        public override bool Moved => change.Moved;
+
+        public override DecodedChange? Departure() => change.Kind == ChangeKind.Update ? mapping.DepartureOf(change, Channel) : null;
 
         public override void WriteData(Utf8JsonWriter writer)
         {
@@ -82,7 +116,8 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
                 writer, table.Schema, table.Name, change.Kind, change.Position, change.CapturedAt,
                 table.KeyColumns.Count > 0 ? w => table.WriteKey(w, change.Row) : null,
                 change.New is { } newRow ? w => table.Write(w, newRow) : null,
-                change.Old is { } oldRow ? w => table.Write(w, oldRow) : null);
+                change.Old is { } oldRow ? w => table.Write(w, oldRow) : null,
+                change.Moved);
         }
 
         public override void WriteCompatibleData(Utf8JsonWriter writer)

@@ -15,11 +15,18 @@ internal static class OriginalConfiguration
     /// path is JSON. Null or empty reads the process environment.
     /// </summary>
     /// <exception cref="Publishing.AblyConfigurationException">The file is missing or malformed; the message names the file (or the environment), the field and the problem.</exception>
-    public static ConnectorOptions Load(string? path)
+    public static ConnectorOptions Load(string? path) => Load(path, ConfigParts.All);
+
+    /// <summary>
+    /// Reads only the <paramref name="parts"/> a command uses; the others may be missing and are not checked. Options read
+    /// with fewer than <see cref="ConfigParts.All"/> are not validated as a connector's: they serve the command alone.
+    /// </summary>
+    /// <exception cref="Publishing.AblyConfigurationException">A part that is used is missing or malformed.</exception>
+    public static ConnectorOptions Load(string? path, ConfigParts parts)
     {
         if (string.IsNullOrEmpty(path))
         {
-            return LoadEnvironment();
+            return LoadEnvironment(parts);
         }
 
         var (source, text) = ReadFile(path);
@@ -27,17 +34,17 @@ internal static class OriginalConfiguration
         if (IsEnvFileName(name))
         {
             var values = DotEnvFile.Parse(text, source);
-            return OriginalEnvConfig.Read(key => values.GetValueOrDefault(key), source).ToOptions(source);
+            return OriginalEnvConfig.Read(key => values.GetValueOrDefault(key), source, parts).ToOptions(source, parts);
         }
 
-        return OriginalJsonConfig.Read(text, source, namedJson: name.EndsWith(".json", StringComparison.OrdinalIgnoreCase)).ToOptions(source);
+        return OriginalJsonConfig.Read(text, source, namedJson: name.EndsWith(".json", StringComparison.OrdinalIgnoreCase), parts).ToOptions(source, parts);
     }
 
     /// <summary>The original's <c>.env</c> names, read from the process environment.</summary>
-    public static ConnectorOptions LoadEnvironment()
+    public static ConnectorOptions LoadEnvironment(ConfigParts parts = ConfigParts.All)
     {
         var environment = ConfigSource.Environment;
-        return OriginalEnvConfig.Read(Environment.GetEnvironmentVariable, environment).ToOptions(environment);
+        return OriginalEnvConfig.Read(Environment.GetEnvironmentVariable, environment, parts).ToOptions(environment, parts);
     }
 
     public static bool IsEnvFileName(string fileName) =>

@@ -16,7 +16,7 @@ internal static class OriginalEnvConfig
     /// <summary>The original's variables; a source that sets none of them is reported as holding no configuration.</summary>
     public static readonly string[] OriginalNames = ["DB_HOST", "DB_PORT", "DB_USER", "DB_PASSWORD", "DB_NAME", "ABLY_API_KEY", "ABLY_CONNECTOR"];
 
-    public static OriginalSettings Read(Func<string, string?> variable, ConfigSource source)
+    public static OriginalSettings Read(Func<string, string?> variable, ConfigSource source, ConfigParts parts = ConfigParts.All)
     {
         string? Get(string name) => variable(name) is { Length: > 0 } value ? value : null;
 
@@ -30,20 +30,27 @@ internal static class OriginalEnvConfig
 
         string Required(string name, string purpose) => Get(name) ?? throw source.Error(name, "is not set: " + purpose);
 
-        var host = ConfigRules.DatabaseHost(source, "DB_HOST", Get("DB_HOST") ?? ConfigRules.DefaultDatabaseHost);
-        var port = Get("DB_PORT") is { } portText ? ConfigRules.Port(source, "DB_PORT", portText) : ConfigRules.DefaultDatabasePort;
-        var user = Required("DB_USER", "the PostgreSQL user name");
+        // A part the command does not use is neither required nor checked (see ConfigParts).
+        var usesDatabase = parts.HasFlag(ConfigParts.Database);
+        var usesAbly = parts.HasFlag(ConfigParts.Ably);
+        var host = usesDatabase ? ConfigRules.DatabaseHost(source, "DB_HOST", Get("DB_HOST") ?? ConfigRules.DefaultDatabaseHost) : ConfigRules.DefaultDatabaseHost;
+        var port = usesDatabase && Get("DB_PORT") is { } portText ? ConfigRules.Port(source, "DB_PORT", portText) : ConfigRules.DefaultDatabasePort;
+        var user = usesDatabase ? Required("DB_USER", "the PostgreSQL user name") : Get("DB_USER") ?? "";
         var password = Get("DB_PASSWORD");
-        var database = Required("DB_NAME", "the name of the database whose tables are captured");
-        var apiKey = ConfigRules.ApiKey(source, "ABLY_API_KEY", Required("ABLY_API_KEY", "the full Ably API key \"keyName:keySecret\" (as shown in the Ably dashboard)"));
-        var entries = ConnectorEntry.ReadList(ParseConnector(Required("ABLY_CONNECTOR", Example), source), source, "ABLY_CONNECTOR");
-        var restHost = Get("ABLY_REST_HOST") is { } restHostText ? ConfigRules.RestHost(source, "ABLY_REST_HOST", restHostText) : null;
-        var (ablyPort, tls) = ConfigRules.AblyEndpoint(
-            source,
-            (OptionalPort("ABLY_PORT"), "ABLY_PORT"),
-            (OptionalPort("ABLY_TLS_PORT"), "ABLY_TLS_PORT"),
-            (OptionalBoolean("ABLY_TLS"), "ABLY_TLS"));
-        var compatible = OptionalBoolean("ABLY_COMPATIBLE_MESSAGES") ?? false;
+        var database = usesDatabase ? Required("DB_NAME", "the name of the database whose tables are captured") : Get("DB_NAME") ?? "";
+        var apiKey = usesAbly ? ConfigRules.ApiKey(source, "ABLY_API_KEY", Required("ABLY_API_KEY", "the full Ably API key \"keyName:keySecret\" (as shown in the Ably dashboard)")) : null;
+        var entries = parts.HasFlag(ConfigParts.Tables)
+            ? ConnectorEntry.ReadList(ParseConnector(Required("ABLY_CONNECTOR", Example), source), source, "ABLY_CONNECTOR")
+            : [];
+        var restHost = usesAbly && Get("ABLY_REST_HOST") is { } restHostText ? ConfigRules.RestHost(source, "ABLY_REST_HOST", restHostText) : null;
+        var (ablyPort, tls) = usesAbly
+            ? ConfigRules.AblyEndpoint(
+                source,
+                (OptionalPort("ABLY_PORT"), "ABLY_PORT"),
+                (OptionalPort("ABLY_TLS_PORT"), "ABLY_TLS_PORT"),
+                (OptionalBoolean("ABLY_TLS"), "ABLY_TLS"))
+            : (null, true);
+        var compatible = usesAbly && (OptionalBoolean("ABLY_COMPATIBLE_MESSAGES") ?? false);
         var captureSchema = Get("ABLYPG_CAPTURE_SCHEMA") is { } schema
             ? ConfigRules.CaptureSchema(source, "ABLYPG_CAPTURE_SCHEMA", schema)
             : Capture.CaptureSql.DefaultSchema;

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Text.Json;
 using Npgsql;
@@ -15,7 +16,7 @@ internal static class OriginalJsonConfig
 {
     private static readonly JsonDocumentOptions ParseOptions = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    public static OriginalSettings Read(string text, ConfigSource source, bool namedJson)
+    public static OriginalSettings Read(string text, ConfigSource source, bool namedJson, ConfigParts parts = ConfigParts.All)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
@@ -45,44 +46,32 @@ internal static class OriginalJsonConfig
             }
 
             var top = JsonFields.Of(root, "", source, "the configuration");
-            var db = JsonFields.Of(
-                top.Get("dbConfig") ?? throw source.Error("dbConfig", "is missing: the PostgreSQL connection, {\"host\", \"port\", \"user\", \"password\", \"database\"}"),
-                "dbConfig", source, "the PostgreSQL connection: host, port, user, password, database");
-            if (db.Has("connectionString"))
+            // A part the command does not use may be missing and is not checked (see ConfigParts); the database's name is
+            // still read when it is there, for the GRANT script.
+            string host = ConfigRules.DefaultDatabaseHost, user = "", database = "";
+            int? port = null;
+            string? password = null;
+            SslMode? ssl = null;
+            if (parts.HasFlag(ConfigParts.Database))
             {
-                throw source.Error(db.Field("connectionString"), "is not supported: give host, port, user, password and database instead");
+                (host, port, user, password, database, ssl) = ReadDatabase(top, source);
+            }
+            else if (top.Get("dbConfig") is { ValueKind: JsonValueKind.Object } dbConfig
+                     && dbConfig.TryGetProperty("database", out var name) && name.ValueKind == JsonValueKind.String)
+            {
+                database = name.GetString()!;
             }
 
-            var host = ConfigRules.DatabaseHost(source, db.Field("host"), db.OptionalString("host", "the PostgreSQL server's host name") ?? ConfigRules.DefaultDatabaseHost);
-            var port = db.OptionalPort("port");
-            var user = db.RequiredString("user", "the PostgreSQL user name");
-            var password = db.OptionalString("password", "the PostgreSQL user's password");
-            var database = db.RequiredString("database", "the name of the database whose tables are captured");
-            var ssl = ReadSsl(db, source);
-
-            var list = top.Get("connector") ?? throw source.Error("connector", "is missing: the tables to capture, e.g. [{\"tablename\": \"users\", \"ablychannelname\": \"ably-users-added\", \"operation\": \"INSERT\"}]");
-            var entries = ConnectorEntry.ReadList(list, source, "connector");
-
-            var ably = JsonFields.Of(
-                top.Get("ably") ?? throw source.Error("ably", "is missing: {\"apiKey\": \"keyName:keySecret\"}"),
-                "ably", source, "{\"apiKey\": \"keyName:keySecret\"}");
-            var apiKeyField = ably.Field("apiKey");
-            var apiKeyValue = ably.Get("apiKey");
-            if (apiKeyValue is { ValueKind: not JsonValueKind.String } wrong)
+            var entries = parts.HasFlag(ConfigParts.Tables) ? ReadEntries(top, source) : [];
+            string? apiKey = null, restHost = null;
+            int? ablyPort = null;
+            var tls = true;
+            bool? compatible = null;
+            if (parts.HasFlag(ConfigParts.Ably))
             {
-                throw source.Error(apiKeyField, "must be a string (the full API key \"keyName:keySecret\"), not " + JsonFields.Describe(wrong));
+                (apiKey, restHost, ablyPort, tls, compatible) = ReadAbly(top, source);
             }
 
-            var apiKey = ConfigRules.ApiKey(source, apiKeyField, apiKeyValue?.GetString());
-            var restHost = ably.OptionalString("restHost", "the REST host name, e.g. 127.0.0.1 for a local endpoint") is { } restHostText
-                ? ConfigRules.RestHost(source, ably.Field("restHost"), restHostText)
-                : null;
-            var (ablyPort, tls) = ConfigRules.AblyEndpoint(
-                source,
-                (ably.OptionalPort("port"), ably.Field("port")),
-                (ably.OptionalPort("tlsPort"), ably.Field("tlsPort")),
-                (ably.OptionalBoolean("tls", "false for plain HTTP to a local endpoint"), ably.Field("tls")));
-            var compatible = ably.OptionalBoolean("compatibleMessages", "true to publish exactly what the Node.js connector published");
             var captureSchema = top.OptionalString("captureSchema", "the schema for the connector's tables") is { } schemaText
                 ? ConfigRules.CaptureSchema(source, "captureSchema", schemaText)
                 : Capture.CaptureSql.DefaultSchema;
@@ -108,6 +97,54 @@ internal static class OriginalJsonConfig
                 Capture = capture,
             };
         }
+    }
+
+    private static (string Host, int? Port, string User, string? Password, string Database, SslMode? Ssl) ReadDatabase(JsonFields top, ConfigSource source)
+    {
+        var db = JsonFields.Of(
+            top.Get("dbConfig") ?? throw source.Error("dbConfig", "is missing: the PostgreSQL connection, {\"host\", \"port\", \"user\", \"password\", \"database\"}"),
+            "dbConfig", source, "the PostgreSQL connection: host, port, user, password, database");
+        if (db.Has("connectionString"))
+        {
+            throw source.Error(db.Field("connectionString"), "is not supported: give host, port, user, password and database instead");
+        }
+
+        var host = ConfigRules.DatabaseHost(source, db.Field("host"), db.OptionalString("host", "the PostgreSQL server's host name") ?? ConfigRules.DefaultDatabaseHost);
+        var port = db.OptionalPort("port");
+        var user = db.RequiredString("user", "the PostgreSQL user name");
+        var password = db.OptionalString("password", "the PostgreSQL user's password");
+        var database = db.RequiredString("database", "the name of the database whose tables are captured");
+        return (host, port, user, password, database, ReadSsl(db, source));
+    }
+
+    private static List<ConnectorEntry> ReadEntries(JsonFields top, ConfigSource source)
+    {
+        var list = top.Get("connector") ?? throw source.Error("connector", "is missing: the tables to capture, e.g. [{\"tablename\": \"users\", \"ablychannelname\": \"ably-users-added\", \"operation\": \"INSERT\"}]");
+        return ConnectorEntry.ReadList(list, source, "connector");
+    }
+
+    private static (string ApiKey, string? RestHost, int? Port, bool Tls, bool? Compatible) ReadAbly(JsonFields top, ConfigSource source)
+    {
+        var ably = JsonFields.Of(
+            top.Get("ably") ?? throw source.Error("ably", "is missing: {\"apiKey\": \"keyName:keySecret\"}"),
+            "ably", source, "{\"apiKey\": \"keyName:keySecret\"}");
+        var apiKeyField = ably.Field("apiKey");
+        var apiKeyValue = ably.Get("apiKey");
+        if (apiKeyValue is { ValueKind: not JsonValueKind.String } wrong)
+        {
+            throw source.Error(apiKeyField, "must be a string (the full API key \"keyName:keySecret\"), not " + JsonFields.Describe(wrong));
+        }
+
+        var apiKey = ConfigRules.ApiKey(source, apiKeyField, apiKeyValue?.GetString());
+        var restHost = ably.OptionalString("restHost", "the REST host name, e.g. 127.0.0.1 for a local endpoint") is { } restHostText
+            ? ConfigRules.RestHost(source, ably.Field("restHost"), restHostText)
+            : null;
+        var (port, tls) = ConfigRules.AblyEndpoint(
+            source,
+            (ably.OptionalPort("port"), ably.Field("port")),
+            (ably.OptionalPort("tlsPort"), ably.Field("tlsPort")),
+            (ably.OptionalBoolean("tls", "false for plain HTTP to a local endpoint"), ably.Field("tls")));
+        return (apiKey, restHost, port, tls, ably.OptionalBoolean("compatibleMessages", "true to publish exactly what the Node.js connector published"));
     }
 
     /// <summary>

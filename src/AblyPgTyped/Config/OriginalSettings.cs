@@ -21,7 +21,8 @@ internal sealed class OriginalSettings
     /// <summary>Null keeps Npgsql's default.</summary>
     public SslMode? SslMode { get; set; }
 
-    public required string ApiKey { get; init; }
+    /// <summary>Null when the command does not publish (see <see cref="ConfigParts"/>).</summary>
+    public string? ApiKey { get; init; }
 
     public string? RestHost { get; set; }
 
@@ -63,11 +64,13 @@ internal sealed class OriginalSettings
         }
     }
 
-    public ConnectorOptions ToOptions(ConfigSource source)
+    public ConnectorOptions ToOptions(ConfigSource source, ConfigParts parts = ConfigParts.All)
     {
         var options = new ConnectorOptions
         {
-            ConnectionString = ConnectionString,
+            ConnectionString = parts.HasFlag(ConfigParts.Database) ? ConnectionString
+                : Database.Length > 0 ? new NpgsqlConnectionStringBuilder { Database = Database }.ConnectionString
+                : null,
             CaptureSchema = CaptureSchema,
             Capture = Capture,
             CompatibleMessages = CompatibleMessages,
@@ -77,6 +80,11 @@ internal sealed class OriginalSettings
         options.Ably.Port = AblyPort;
         options.Ably.Tls = Tls;
         options.UntypedMappings.AddRange(ConnectorEntry.ToMappings(Entries, source));
+        if (parts != ConfigParts.All)
+        {
+            return options; // serves one command, not a connector: what it lacks is what the command does not use
+        }
+
         try
         {
             options.Validate();

@@ -1,13 +1,15 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Linq;
-using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.Backfilling;
 using AblyPgTyped.Capture;
 using AblyPgTyped.Capture.Logical;
 using AblyPgTyped.Draining;
+using AblyPgTyped.Observability;
 using AblyPgTyped.Publishing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,7 +30,7 @@ namespace AblyPgTyped;
 /// await connector.StartAsync();
 /// </code>
 /// </example>
-public sealed class Connector : IAsyncDisposable
+public sealed partial class Connector : IAsyncDisposable
 {
     private readonly ConnectorOptions _options;
     private readonly ILogger _logger;
@@ -36,6 +38,8 @@ public sealed class Connector : IAsyncDisposable
     private readonly List<ChangeMapping> _mappings = [];
     private readonly Dictionary<Type, ChangeMapping> _typed = [];
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ConnectorTelemetry _telemetry;
+    private readonly StaleStoreCheck _storeGrowth;
     private NpgsqlDataSource? _sessions;
     private NpgsqlDataSource? _leaderSessions;
     private LeaderLease? _lease;
@@ -47,12 +51,24 @@ public sealed class Connector : IAsyncDisposable
     /// <summary>Creates a connector; nothing connects until <see cref="StartAsync"/>.</summary>
     /// <exception cref="AblyConfigurationException">A setting is missing or invalid; the message names it.</exception>
     public Connector(ConnectorOptions options, ILoggerFactory? loggerFactory = null)
+        : this(options, loggerFactory, meterFactory: null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a connector whose metrics go through <paramref name="meterFactory"/>'s <c>AblyPgTyped</c> meter (a host's
+    /// <see cref="IMeterFactory"/>); without one, through a meter shared by the process. Nothing connects until <see cref="StartAsync"/>.
+    /// </summary>
+    /// <exception cref="AblyConfigurationException">A setting is missing or invalid; the message names it.</exception>
+    public Connector(ConnectorOptions options, ILoggerFactory? loggerFactory, IMeterFactory? meterFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _logger = _loggerFactory.CreateLogger<Connector>();
+        _telemetry = new ConnectorTelemetry(options, meterFactory);
+        _storeGrowth = new StaleStoreCheck(options, _logger);
         foreach (var table in options.Tables)
         {
             var mapping = table.CreateMapping();
@@ -100,6 +116,13 @@ public sealed class Connector : IAsyncDisposable
 
     /// <summary>Whether this instance is the active connector (the others stand by).</summary>
     public bool IsActive => _isActive;
+
+    /// <summary>
+    /// How the connector is doing now: Healthy, Degraded or Unhealthy, with the reasons and the store's figures (the
+    /// thresholds are <see cref="ConnectorOptions.Health"/>). The hosted connector's health check reports the same.
+    /// Cheap: it judges what the connector already knows, and queries nothing.
+    /// </summary>
+    public ConnectorHealth Health => _telemetry.Status.Evaluate();
 
     /// <summary>
     /// Calls <paramref name="handler"/> for each captured change of kind <paramref name="kind"/> to <typeparamref name="T"/>'s table.
@@ -175,7 +198,12 @@ public sealed class Connector : IAsyncDisposable
         }
 
         _isActive = session is not null;
-        _running = Task.Run(() => RunAsync(session, plan, _stopping.Token), CancellationToken.None);
+        _telemetry.Status.Started(_isActive);
+        _telemetry.Observe();
+        var monitor = new StoreMonitor(_sessions, _options, _telemetry.Status, _storeGrowth, _logger);
+        _running = Task.WhenAll(
+            Task.Run(() => RunAsync(session, plan, _stopping.Token), CancellationToken.None),
+            Task.Run(() => monitor.RunAsync(_stopping.Token), CancellationToken.None));
     }
 
     /// <summary>
@@ -266,7 +294,7 @@ public sealed class Connector : IAsyncDisposable
 
         await using var session = await OpenAsync(cancellationToken);
         var status = await BackfillStore.RequestAsync(session.Connection, _options.CaptureSchema, mapping, options ?? new BackfillOptions(), cancellationToken);
-        BackfillLog.Requested(_logger, status.Id, mapping.DisplayName, status.RowsEstimate);
+        LogMessages.Requested(_logger, status.Id, mapping.DisplayName, status.RowsEstimate);
         return status;
     }
 
@@ -317,7 +345,7 @@ public sealed class Connector : IAsyncDisposable
             var kept = await CaptureInstaller.UninstallAsync(connection, _options.CaptureSchema, cancellationToken);
             if (kept.Count > 0)
             {
-                ConnectorLog.SchemaKept(_logger, CaptureSql.QuoteIdentifier(_options.CaptureSchema), CaptureInstaller.List(kept, 10));
+                LogMessages.SchemaKept(_logger, CaptureSql.QuoteIdentifier(_options.CaptureSchema), CaptureInstaller.List(kept, 10));
             }
         }
         finally
@@ -340,6 +368,7 @@ public sealed class Connector : IAsyncDisposable
 
         await StopAsync();
         _publisher?.Dispose();
+        _telemetry.Dispose();
         if (_sessions is not null && OwnsSessionSources)
         {
             await _sessions.DisposeAsync();
@@ -355,7 +384,10 @@ public sealed class Connector : IAsyncDisposable
 
     private async Task RunAsync(LeaderSession? session, CapturePlan? plan, CancellationToken stopping)
     {
+        // The publish spans are roots: whatever activity called StartAsync is not their cause.
+        Activity.Current = null;
         var failures = 0;
+        long failingSince = 0;
         var announcedStandby = false;
         while (!stopping.IsCancellationRequested)
         {
@@ -366,9 +398,11 @@ public sealed class Connector : IAsyncDisposable
                     session = await LeaderSession.TryAcquireAsync(_leaderSessions!, _options.CaptureSchema, _options.LeaseTimeout, _lease, stopping);
                     if (session is null)
                     {
+                        _telemetry.Status.StandingBy();
+                        Reconnected(ref failures, failingSince);
                         if (!announcedStandby)
                         {
-                            ConnectorLog.StandingBy(_logger, _options.CaptureSchema);
+                            LogMessages.StandingBy(_logger, _options.CaptureSchema);
                             announcedStandby = true;
                         }
 
@@ -380,12 +414,13 @@ public sealed class Connector : IAsyncDisposable
                 }
 
                 _isActive = true;
+                _telemetry.Status.BecameActive();
                 announcedStandby = false;
-                ConnectorLog.BecameActive(_logger, _options.CaptureSchema, _mappings.Count - plan!.SetAside.Count);
-                failures = 0;
+                LogMessages.BecameActive(_logger, _options.CaptureSchema, _mappings.Count - plan!.SetAside.Count);
+                Reconnected(ref failures, failingSince);
                 await using var fence = new LeaderFence(_sessions!, session.Connection.ProcessID, _options.CaptureSchema);
                 var routes = Routes(plan);
-                var drain = new ChangeDrain(_options, routes, _publisher!, fence, plan.InstallId!, _logger);
+                var drain = new ChangeDrain(_options, routes, _publisher!, fence, plan.InstallId!, _telemetry, _logger);
 
                 // Backfills run beside the drain, on a connection of their own, for as long as this one leads.
                 using var leading = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -395,6 +430,7 @@ public sealed class Connector : IAsyncDisposable
                 ICaptureSource source = plan.Logical is { } logical
                     ? await LogicalCaptureSource.StartAsync(_options.EffectiveConnectionString!, _sessions!, session.Connection, logical, routes, _options.CaptureSchema, _logger, stopping)
                     : new TriggerCaptureSource(session.Connection, _options.CaptureSchema);
+                using var slotLag = source is Observability.ISlotLagSource lag ? _telemetry.AddSlotLag(lag) : null;
                 try
                 {
                     await drain.RunAsync(source, stopping);
@@ -422,14 +458,21 @@ public sealed class Connector : IAsyncDisposable
                     session = null;
                 }
 
-                var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelay.TotalMilliseconds, 500 * Math.Pow(2, Math.Min(failures++, 10))));
-                if (e is CaptureInstallException)
+                _telemetry.Status.SessionFailed(e.Message);
+                var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelay.TotalMilliseconds, 500 * Math.Pow(2, Math.Min(failures, 10))));
+                if (failures++ > 0)
                 {
-                    ConnectorLog.InstallFailed(_logger, delay, e);
+                    LogMessages.StillFailing(_logger, failures, e.Message, delay); // one warning per outage, not one per retry
+                }
+                else if (e is CaptureInstallException)
+                {
+                    failingSince = Stopwatch.GetTimestamp();
+                    LogMessages.InstallFailed(_logger, delay, e);
                 }
                 else
                 {
-                    ConnectorLog.SessionLost(_logger, delay, e);
+                    failingSince = Stopwatch.GetTimestamp();
+                    LogMessages.SessionLost(_logger, delay, e);
                 }
 
                 try
@@ -444,12 +487,24 @@ public sealed class Connector : IAsyncDisposable
         }
 
         _isActive = false;
+        _telemetry.Status.Stopped();
         if (session is not null)
         {
             await session.DisposeAsync();
         }
 
-        ConnectorLog.Stopped(_logger);
+        LogMessages.Stopped(_logger);
+    }
+
+    /// <summary>The database answered again after <paramref name="failures"/> failed attempts: one line ends the outage's.</summary>
+    private void Reconnected(ref int failures, long failingSince)
+    {
+        if (failures > 0)
+        {
+            LogMessages.Reconnected(_logger, failures, Stopwatch.GetElapsedTime(failingSince));
+        }
+
+        failures = 0;
     }
 
     /// <summary>The start-up checks (and, for the active connector, the install if needed), with what they found logged.</summary>
@@ -471,22 +526,22 @@ public sealed class Connector : IAsyncDisposable
             var table = CaptureSql.QualifiedName(setAside.Mapping.Schema, setAside.Mapping.TableName);
             if (setAside.RenamedTo is { } renamed)
             {
-                ConnectorLog.MappedTableRenamed(_logger, table, setAside.Mapping.MappedBy, renamed.Quoted);
+                LogMessages.MappedTableRenamed(_logger, table, setAside.Mapping.MappedBy, renamed.Quoted);
             }
             else
             {
-                ConnectorLog.MappedTableDropped(_logger, table, setAside.Mapping.MappedBy);
+                LogMessages.MappedTableDropped(_logger, table, setAside.Mapping.MappedBy);
             }
         }
 
         if (plan.Installed.Count > 0)
         {
-            ConnectorLog.CaptureInstalled(_logger, _options.CaptureSchema, CaptureInstaller.List(plan.Installed, 5));
+            LogMessages.CaptureInstalled(_logger, _options.CaptureSchema, CaptureInstaller.List(plan.Installed, 5));
         }
 
         try
         {
-            await StaleStoreCheck.WarnIfStaleAsync(connection, _options.CaptureSchema, _options.StaleStoreWarningAfter, _logger, cancellationToken);
+            await _storeGrowth.WarnIfStaleAsync(connection, cancellationToken);
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
         {

@@ -86,6 +86,23 @@ public sealed class ConnectorOptions
     /// </summary>
     public TimeSpan StaleStoreWarningAfter { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// A capture store larger than this on disk (with its indexes and TOAST) is reported (event 1115), as a store whose
+    /// oldest change is older than <see cref="StaleStoreWarningAfter"/> is (event 1112): at start, then while it lasts,
+    /// at most once an hour. Null turns the size warning off. Default 1 GiB.
+    /// </summary>
+    public long? StoreSizeWarningAbove { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>
+    /// While the active connector drains a backlog (1,000 changes or more in the store), it logs one line this often
+    /// with the backlog, the rate Ably accepts changes and an estimate of the time left, and one line when it has caught
+    /// up (events 1210 and 1211). Default 10 s.
+    /// </summary>
+    public TimeSpan ProgressLogInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The thresholds of <see cref="Connector.Health"/> and of the hosted health check.</summary>
+    public ConnectorHealthOptions Health { get; set; } = new();
+
     /// <summary>The connection string in use: <see cref="DataSource"/>'s (without its password) when set.</summary>
     internal string? EffectiveConnectionString => DataSource?.ConnectionString ?? ConnectionString;
 
@@ -189,6 +206,13 @@ public sealed class ConnectorOptions
         }
 
         Positive(StaleStoreWarningAfter, nameof(StaleStoreWarningAfter));
+        if (StoreSizeWarningAbove is <= 0)
+        {
+            throw new AblyConfigurationException($"{nameof(StoreSizeWarningAbove)} must be positive (or null, to turn the warning off); it is {StoreSizeWarningAbove}.");
+        }
+
+        Positive(ProgressLogInterval, nameof(ProgressLogInterval));
+        (Health ?? throw new AblyConfigurationException($"{nameof(Health)} must not be null.")).Validate();
         Ably.Validate();
     }
 

@@ -60,7 +60,7 @@ internal sealed class LeaderLease(string captureSchema, TimeSpan timeout, ILogge
                 return false;
             }
 
-            ConnectorLog.LeaseBroken(logger, pid, reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? "local" : reader.GetString(2),
+            LogMessages.LeaseBroken(logger, pid, reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? "local" : reader.GetString(2),
                 TimeSpan.FromSeconds(Math.Round(reader.GetDouble(4), 1)), timeout);
             return true;
         }
@@ -75,7 +75,7 @@ internal sealed class LeaderLease(string captureSchema, TimeSpan timeout, ILogge
     {
         if (Interlocked.Exchange(ref _unverifiableReported, 1) == 0)
         {
-            ConnectorLog.LeaseUnverifiable(logger, pid, reason);
+            LogMessages.LeaseUnverifiable(logger, pid, reason);
         }
     }
 }

@@ -12,7 +12,8 @@ namespace AblyPgTyped.Draining;
 /// Turns a captured row into pending changes, each routed to its channel and rendered as a message. A change that
 /// cannot be decoded, routed or rendered is dead-lettered alone with its reason; the rest of the row goes on.
 /// </summary>
-internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string Table), ChangeMapping> mappings, MessageBuilder builder, int maxMessageSize)
+internal sealed class ChangeDecoder(
+    IReadOnlyDictionary<(string Schema, string Table), ChangeMapping> mappings, MessageBuilder builder, int maxMessageSize, CaptureMode capture)
 {
     /// <summary>Splitting a row into its changes only skips over values, so it may go deeper than a mapping reads.</summary>
     private static readonly JsonReaderOptions SplitOptions = new() { MaxDepth = 4096 };
@@ -32,7 +33,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
         {
             // The row's JSON cannot even be split into changes: all of it is one dead letter.
             deadLetters.Add(new DeadLetter(row.PositionOf(0), row.Schema, row.Table, row.Op, null,
-                $"the captured row ({row.Count} change(s)) is not a readable JSON array: {e.Message}", Encoding.UTF8.GetString(row.Data)));
+                $"the captured row ({row.Count} change(s)) is not a readable JSON array: {e.Message}", Encoding.UTF8.GetString(row.Data), DeadLetterCause.UnreadableRow));
             return;
         }
 
@@ -48,7 +49,7 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
             if (mapping is null)
             {
                 deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, null,
-                    "no mapping for this table is configured any more", captured.ToString()));
+                    "no mapping for this table is configured any more", captured.ToString(), DeadLetterCause.UnmappedTable));
                 continue;
             }
 
@@ -67,16 +68,17 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
             catch (Exception e) when (e is not OutOfMemoryException)
             {
                 // A note in a row's place fails decoding like any non-object; it is looked for only then.
+                var note = CaptureNote(captured.Span);
                 deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, null,
-                    CaptureNote(captured.Span) is { } note ? "not captured: " + note : "the captured row does not fit the mapping: " + e.Message,
-                    captured.ToString()));
+                    note is not null ? "not captured: " + note : "the captured row does not fit the mapping: " + e.Message,
+                    captured.ToString(), note is not null ? DeadLetterCause.NotCaptured : DeadLetterCause.MappingMismatch));
                 continue;
             }
 
             if (ChannelProblem(change.Channel) is { } problem)
             {
                 deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, change.Channel,
-                    $"the resolved channel '{change.Channel}' is not valid: {problem}", captured.ToString()));
+                    $"the resolved channel '{change.Channel}' is not valid: {problem}", captured.ToString(), DeadLetterCause.InvalidChannel));
                 continue;
             }
 
@@ -84,12 +86,57 @@ internal sealed class ChangeDecoder(IReadOnlyDictionary<(string Schema, string T
             if (size > maxMessageSize)
             {
                 deadLetters.Add(new DeadLetter(position, row.Schema, row.Table, row.Op, change.Channel,
-                    $"the message is {size} bytes; the maximum message size is {maxMessageSize}", captured.ToString()));
+                    $"the message is {size} bytes; the maximum message size is {maxMessageSize}", captured.ToString(), DeadLetterCause.TooLarge));
                 continue;
             }
 
-            changes.Add(new PendingChange(change, captured, message, size, held));
+            if (Departure(change) is { } departure)
+            {
+                var parts = new ChangeParts();
+                changes.Add(new PendingChange(change, captured, message, size, held) { Parts = parts });
+                changes.Add(new PendingChange(departure.Change, captured, departure.Message, departure.Size, held) { Parts = parts });
+            }
+            else
+            {
+                changes.Add(new PendingChange(change, captured, message, size, held));
+            }
         }
+    }
+
+    /// <summary>
+    /// The departure of an update that moved its row to another channel, rendered; null when there is none, when the old
+    /// row cannot tell (logical replication with key-only identity logs the old key alone, and nothing when the key did
+    /// not change: a channel naming other properties needs <see cref="ReplicaIdentity.Full"/>), when the old channel
+    /// does not resolve or is not a valid name (nothing of the row was ever published there), or when the message would
+    /// be too large.
+    /// </summary>
+    private (DecodedChange Change, OutboundMessage Message, int Size)? Departure(DecodedChange change)
+    {
+        var mapping = change.Mapping;
+        if (change.Kind != ChangeKind.Update
+            || (capture == CaptureMode.LogicalReplication && mapping.ReplicaIdentity != ReplicaIdentity.Full && !mapping.UpdateChannelNamesKeysOnly))
+        {
+            return null;
+        }
+
+        DecodedChange? departure;
+        try
+        {
+            departure = change.Departure();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return null;
+        }
+
+        if (departure is not { Channel: { } channel } || ChannelProblem(channel) is not null)
+        {
+            return null;
+        }
+
+        var message = builder.Single(departure);
+        var size = AblyMessageSize.Of(message);
+        return size <= maxMessageSize ? (departure, message, size) : null;
     }
 
     /// <summary>

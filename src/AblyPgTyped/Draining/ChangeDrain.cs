@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
+using AblyPgTyped.Observability;
 using AblyPgTyped.Publishing;
 using Microsoft.Extensions.Logging;
 
@@ -26,6 +27,7 @@ internal sealed class ChangeDrain(
     AblyRestPublisher publisher,
     LeaderFence fence,
     string installId,
+    ConnectorTelemetry telemetry,
     ILogger logger)
 {
     /// <summary>Most changes one read takes: small enough that publishing starts while the backlog is still being read.</summary>
@@ -59,9 +61,10 @@ internal sealed class ChangeDrain(
     public async Task RunAsync(ICaptureSource source, CancellationToken stopping)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        var progress = new DrainProgress(logger);
-        var scheduler = new PublishScheduler(options, publisher, fence, progress, new MessageBuilder(installId, options.CompatibleMessages), logger);
-        var decoder = new ChangeDecoder(mappings, new MessageBuilder(installId, options.CompatibleMessages), options.Ably.Limits.MaxMessageSize);
+        var progress = new DrainProgress(logger, telemetry);
+        var scheduler = new PublishScheduler(
+            options, publisher, fence, progress, new MessageBuilder(installId, options.CompatibleMessages), new PublishObserver(telemetry), logger);
+        var decoder = new ChangeDecoder(mappings, new MessageBuilder(installId, options.CompatibleMessages), options.Ably.Limits.MaxMessageSize, options.Capture);
         var publishing = Task.Run(() => scheduler.RunAsync(stop.Token), CancellationToken.None);
         var handling = Task.Run(() => RunHandlersAsync(progress, stop.Token), CancellationToken.None);
         try
@@ -101,7 +104,7 @@ internal sealed class ChangeDrain(
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            ConnectorLog.ForgetOnStopFailed(logger, e.Message);
+            LogMessages.ForgetOnStopFailed(logger, e.Message);
         }
     }
 
@@ -143,7 +146,8 @@ internal sealed class ChangeDrain(
                         progress.Hold(held, changes.Count - before, deadLetters);
                     }
 
-                    ConnectorLog.Read(logger, rows.Count, total);
+                    LogMessages.Read(logger, rows.Count, total);
+                    telemetry.Metrics.Read(total);
                     scheduler.Enqueue(changes);
                     continue;
                 }
@@ -223,7 +227,7 @@ internal sealed class ChangeDrain(
             }
             catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
             {
-                ConnectorLog.HandlerFailed(logger, change.Kind, change.Mapping.DisplayName, change.Position, e);
+                LogMessages.HandlerFailed(logger, change.Kind, change.Mapping.DisplayName, change.Position, e);
             }
 
             progress.HandlersDone(pending);

@@ -15,6 +15,9 @@ internal sealed class ChannelLane(string channel, RateBudget budget)
 
     public string Channel { get; } = channel;
 
+    /// <summary>What the metrics name the channel by: its template (<c>users:{Id}</c>), so per-row channels stay few.</summary>
+    public string Destination { get; init; } = channel;
+
     /// <summary>The channel's message rate, as Ably enforces it.</summary>
     public RateBudget Budget { get; } = budget;
 

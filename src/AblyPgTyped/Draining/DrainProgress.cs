@@ -5,6 +5,7 @@ using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
+using AblyPgTyped.Observability;
 using Microsoft.Extensions.Logging;
 
 namespace AblyPgTyped.Draining;
@@ -16,7 +17,7 @@ namespace AblyPgTyped.Draining;
 /// handed back too, to be marked in the store, so a restart does not send them again. Lanes finish changes from the
 /// publishing side; the reader takes what finished. Thread-safe.
 /// </summary>
-internal sealed class DrainProgress(ILogger logger)
+internal sealed class DrainProgress(ILogger logger, ConnectorTelemetry telemetry)
 {
     private readonly object _sync = new();
     private readonly Channel<PendingChange> _handlers = Channel.CreateUnbounded<PendingChange>(new UnboundedChannelOptions { SingleReader = true });
@@ -44,7 +45,8 @@ internal sealed class DrainProgress(ILogger logger)
     {
         foreach (var deadLetter in deadLetters)
         {
-            ConnectorLog.DeadLettered(logger, deadLetter.Position, deadLetter.Schema + "." + deadLetter.Table, deadLetter.Reason);
+            LogMessages.DeadLettered(logger, deadLetter.Position, deadLetter.Schema + "." + deadLetter.Table, deadLetter.Reason);
+            telemetry.DeadLettered(deadLetter);
         }
 
         lock (_sync)
@@ -75,25 +77,21 @@ internal sealed class DrainProgress(ILogger logger)
             }
             else
             {
-                Finish(change);
+                Finish(change, null);
             }
         }
     }
 
     /// <summary>The change's handlers ran (or failed and were logged).</summary>
-    public void HandlersDone(PendingChange change) => Finish(change);
+    public void HandlersDone(PendingChange change) => Finish(change, null);
 
     /// <summary>The change cannot be published: it is dead-lettered with the reason.</summary>
     public void Reject(PendingChange change, string channel, string reason)
     {
         var deadLetter = change.DeadLetter(channel, reason);
-        ConnectorLog.DeadLettered(logger, deadLetter.Position, deadLetter.Schema + "." + deadLetter.Table, deadLetter.Reason);
-        lock (_sync)
-        {
-            (change.Row.DeadLetters ??= []).Add(deadLetter);
-        }
-
-        Finish(change);
+        LogMessages.DeadLettered(logger, deadLetter.Position, deadLetter.Schema + "." + deadLetter.Table, deadLetter.Reason);
+        telemetry.DeadLettered(deadLetter);
+        Finish(change, deadLetter);
     }
 
     /// <summary>
@@ -204,7 +202,39 @@ internal sealed class DrainProgress(ILogger logger)
     /// <summary>No more handlers will be queued.</summary>
     public void Close() => _handlers.Writer.TryComplete();
 
-    private void Finish(PendingChange change) => Finish(change.Row, change.Change.Position.Index);
+    /// <summary>
+    /// One message of a change is done with. A change in two parts is finished with its last part: until then its index
+    /// is not marked in the store, and a dead letter of the first part (which would mark it) waits.
+    /// </summary>
+    private void Finish(PendingChange change, DeadLetter? deadLetter)
+    {
+        var index = change.Change.Position.Index;
+        lock (_sync)
+        {
+            if (change.Parts is { } parts)
+            {
+                if (deadLetter is not null)
+                {
+                    (parts.DeadLetters ??= []).Add(deadLetter);
+                }
+
+                if (--parts.Remaining > 0)
+                {
+                    index = -1;
+                }
+                else if (parts.DeadLetters is { } letters)
+                {
+                    (change.Row.DeadLetters ??= []).AddRange(letters);
+                }
+            }
+            else if (deadLetter is not null)
+            {
+                (change.Row.DeadLetters ??= []).Add(deadLetter);
+            }
+        }
+
+        Finish(change.Row, index);
+    }
 
     /// <summary>One of the row's changes (at <paramref name="index"/>; -1: none, the row's own count) is done with.</summary>
     private void Finish(HeldRow row, int index)

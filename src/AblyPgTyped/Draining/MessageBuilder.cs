@@ -40,7 +40,7 @@ internal sealed class MessageBuilder(string installId, bool compatibleMessages)
         }
 
         writer.Flush();
-        return new OutboundMessage(MessageId(change.Position, 1), name, _buffer.WrittenSpan.ToArray(), Headers(change.Mapping, change.Kind))
+        return new OutboundMessage(MessageId(change.Position, 1, change.Moved), name, _buffer.WrittenSpan.ToArray(), Headers(change.Mapping, change.Kind))
         {
             // The original published its JSON as text: subscribers receive a string, as before.
             DataIsJson = !compatibleMessages,
@@ -77,12 +77,18 @@ internal sealed class MessageBuilder(string installId, bool compatibleMessages)
 
         Append(BundleEnd);
         return new OutboundMessage(
-            MessageId(changes[start].Change.Position, count), ChangeMessage.BundleName, _buffer.WrittenSpan.ToArray(), BundleHeaders(changes, start, count));
+            MessageId(changes[start].Change.Position, count, changes[start].Change.Moved), ChangeMessage.BundleName, _buffer.WrittenSpan.ToArray(), BundleHeaders(changes, start, count));
     }
 
-    /// <summary>Derived from the durable position only, so a re-send after a crash carries the same id.</summary>
-    private string MessageId(ChangePosition position, int count) =>
-        count == 1 ? $"{installId}-{position.CaptureId}-{position.Index}" : $"{installId}-{position.CaptureId}-{position.Index}-{count}";
+    /// <summary>
+    /// Derived from the durable position only, so a re-send after a crash carries the same id. The departure of an update
+    /// that moved its row shares the update's position, so its id (and that of a bundle it starts) ends in <c>-moved</c>.
+    /// </summary>
+    private string MessageId(ChangePosition position, int count, bool moved)
+    {
+        var id = count == 1 ? $"{installId}-{position.CaptureId}-{position.Index}" : $"{installId}-{position.CaptureId}-{position.Index}-{count}";
+        return moved ? id + "-moved" : id;
+    }
 
     private MessageHeaders BundleHeaders(IReadOnlyList<PendingChange> changes, int start, int count)
     {

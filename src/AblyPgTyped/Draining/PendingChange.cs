@@ -11,6 +11,9 @@ namespace AblyPgTyped.Draining;
 /// <param name="Row">The capture row it belongs to.</param>
 internal sealed record PendingChange(DecodedChange Change, CapturedJson Captured, OutboundMessage Message, int Size, HeldRow Row)
 {
+    /// <summary>Set when the change travels as two messages (an update that moved its row, and its departure).</summary>
+    public ChangeParts? Parts { get; init; }
+
     public DeadLetter DeadLetter(string channel, string reason) => new(
-        Change.Position, Change.Mapping.Schema, Change.Mapping.TableName, ChangeDecoder.OpOf(Change.Kind), channel, reason, Captured.ToString());
+        Change.Position, Change.Mapping.Schema, Change.Mapping.TableName, ChangeDecoder.OpOf(Change.Kind), channel, reason, Captured.ToString(), DeadLetterCause.Rejected);
 }

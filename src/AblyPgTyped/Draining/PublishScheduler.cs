@@ -2,6 +2,7 @@ using System;
 using System.Buffers;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.Publishing;
@@ -26,6 +27,7 @@ internal sealed class PublishScheduler
     private readonly DrainProgress _progress;
     private readonly ILogger _logger;
     private readonly MessageBuilder _builder;
+    private readonly PublishObserver _observer;
     private readonly AblyLimits _limits;
     private readonly bool _bundling;
     private readonly object _sync = new();
@@ -40,13 +42,17 @@ internal sealed class PublishScheduler
     private long _pausedUntil;
     private int _failures;
     private bool _failing;
+    private long _failingSince;
+    private bool _failingUnauthorized;
     private long _lastBottleneckCheck;
     private long _accountLimitedAt;
     private long _accountWarned;
     private Exception? _fault;
 
-    public PublishScheduler(ConnectorOptions options, AblyRestPublisher publisher, LeaderFence fence, DrainProgress progress, MessageBuilder builder, ILogger logger)
+    public PublishScheduler(
+        ConnectorOptions options, AblyRestPublisher publisher, LeaderFence fence, DrainProgress progress, MessageBuilder builder, PublishObserver observer, ILogger logger)
     {
+        _observer = observer;
         _options = options;
         _publisher = publisher;
         _fence = fence;
@@ -77,7 +83,10 @@ internal sealed class PublishScheduler
                 var channel = change.Change.Channel!;
                 if (!_lanes.TryGetValue(channel, out var lane))
                 {
-                    _lanes[channel] = lane = new ChannelLane(channel, new RateBudget(_limits.ChannelMessagesPerSecond, now));
+                    _lanes[channel] = lane = new ChannelLane(channel, new RateBudget(_limits.ChannelMessagesPerSecond, now))
+                    {
+                        Destination = PublishObserver.DestinationOf(change.Change),
+                    };
                 }
 
                 lane.Enqueue(change);
@@ -289,6 +298,7 @@ internal sealed class PublishScheduler
         var built = new List<Publishing.OutboundMessage>();
         long total = 0;
         var next = 0;
+        var bundles = 0;
         while (next < waiting.Count && built.Count < maxMessages)
         {
             var first = waiting[next];
@@ -316,11 +326,12 @@ internal sealed class PublishScheduler
             }
 
             built.Add(_builder.Bundle(waiting, next, count));
+            bundles += count > 1 ? 1 : 0;
             total += count == 1 ? first.Size : size;
             next += count;
         }
 
-        return new LaneChunk(lane, next, built.Count, Spec(lane.Channel, built));
+        return new LaneChunk(lane, next, built.Count, Spec(lane.Channel, built), bundles);
     }
 
     private byte[] Spec(string channel, List<Publishing.OutboundMessage> messages)
@@ -375,7 +386,19 @@ internal sealed class PublishScheduler
 
             // Fencing: a connector deposed while it waited must not publish what its successor now owns.
             await _fence.ConfirmAsync(stopping);
-            var outcome = await _publisher.SendOnceAsync(body.AsMemory(0, at), chunks.Count, messages, stopping);
+            var request = _observer.Starting(chunks, messages);
+            RequestOutcome outcome;
+            try
+            {
+                outcome = await _publisher.SendOnceAsync(body.AsMemory(0, at), chunks.Count, messages, stopping);
+            }
+            catch (Exception e)
+            {
+                _observer.Faulted(request, e);
+                throw;
+            }
+
+            _observer.Answered(request, outcome);
             lock (_sync)
             {
                 Apply(chunks, outcome, Stopwatch.GetTimestamp());
@@ -430,6 +453,7 @@ internal sealed class PublishScheduler
                     }
                     else
                     {
+                        _observer.NotAccepted(chunk, refusal);
                         ChannelFailed(chunk, refusal, now);
                     }
                 }
@@ -437,8 +461,9 @@ internal sealed class PublishScheduler
                 break;
 
             case RequestOutcomeKind.BadRequest when chunks.Count > 1:
+                NotAccepted(chunks, outcome.Error);
                 // Refused as a whole: find the guilty lane by sending each alone.
-                ConnectorLog.Isolating(_logger, chunks.Count, Describe(outcome.Error));
+                LogMessages.Isolating(_logger, chunks.Count, Describe(outcome.Error));
                 foreach (var chunk in chunks)
                 {
                     chunk.Lane.Solo = true;
@@ -447,15 +472,18 @@ internal sealed class PublishScheduler
                 break;
 
             case RequestOutcomeKind.BadRequest:
+                NotAccepted(chunks, outcome.Error);
                 Refused(chunks[0], outcome.Error!);
                 break;
 
             case RequestOutcomeKind.Unauthorized:
+                NotAccepted(chunks, outcome.Error);
                 Pause(now, outcome.Error!, null, unauthorized: true);
                 break;
 
             default:
                 var error = outcome.Error ?? new AblyErrorInfo(50000, 500, "no answer");
+                NotAccepted(chunks, error);
                 if (error.StatusCode == 429 || AblyErrorRules.IsRateLimit(error))
                 {
                     // The account is over a limit: nothing of these requests was stored, so they may be rebuilt smaller.
@@ -482,9 +510,18 @@ internal sealed class PublishScheduler
         }
     }
 
+    private void NotAccepted(List<LaneChunk> chunks, AblyErrorInfo? error)
+    {
+        foreach (var chunk in chunks)
+        {
+            _observer.NotAccepted(chunk, error);
+        }
+    }
+
     private void Accept(LaneChunk chunk)
     {
         var lane = chunk.Lane;
+        _observer.Accepted(chunk);
         _progress.Accepted(lane.Waiting, 0, chunk.ChangeCount);
         lane.Dequeue(chunk.ChangeCount);
         lane.Failures = 0;
@@ -502,15 +539,20 @@ internal sealed class PublishScheduler
             lane.Budget.Exhaust(now);
             lane.MaxMessages = Math.Max(1, chunk.MessageCount / 2);
             Backoff(lane, now, TimeSpan.FromSeconds(1 / Math.Min(lane.Budget.Limit, 1000)));
-            ConnectorLog.ChannelRateLimited(_logger, lane.Channel, Describe(error), lane.Count);
+            _observer.Retrying(error, channel: true);
+            if (lane.Failures == 1)
+            {
+                LogMessages.ChannelRateLimited(_logger, lane.Channel, Describe(error), lane.Count);
+            }
         }
         else if (AblyErrorRules.IsRetryable(error))
         {
             lane.Retained = chunk;
             Backoff(lane, now, null);
+            _observer.Retrying(error, channel: true);
             if (lane.Failures == 1)
             {
-                ConnectorLog.ChannelRetry(_logger, lane.Channel, Describe(error), lane.Count);
+                LogMessages.ChannelRetry(_logger, lane.Channel, Describe(error), lane.Count);
             }
         }
         else if (AblyErrorRules.IsCredentialError(error))
@@ -542,7 +584,7 @@ internal sealed class PublishScheduler
             }
 
             lane.Solo = true;
-            ConnectorLog.Splitting(_logger, lane.Channel, chunk.ChangeCount, Describe(error));
+            LogMessages.Splitting(_logger, lane.Channel, chunk.ChangeCount, Describe(error));
             return;
         }
 
@@ -569,26 +611,37 @@ internal sealed class PublishScheduler
         var floor = unauthorized ? TimeSpan.FromSeconds(Math.Min(5, _options.MaxRetryDelay.TotalSeconds)) : (TimeSpan?)null;
         var delay = RetryPolicy.Delay(_failures++, _options.MaxRetryDelay, retryAfter, floor);
         _pausedUntil = Math.Max(_pausedUntil, now + Ticks(delay));
-        if (unauthorized)
+        _observer.Retrying(error, channel: false);
+        _observer.Paused(error, unauthorized, Describe(error));
+        // One line per burst of failures, however many retries it takes (PublishRecovered ends it), and one more if
+        // the key comes to be refused within it.
+        if (unauthorized && !_failingUnauthorized)
         {
-            ConnectorLog.Unauthorized(_logger, Describe(error), delay);
+            LogMessages.Unauthorized(_logger, Describe(error), delay);
         }
         else if (!_failing)
         {
-            ConnectorLog.PublishRetry(_logger, Describe(error), delay);
+            LogMessages.PublishRetry(_logger, Describe(error), delay);
+        }
+
+        if (!_failing)
+        {
+            _failingSince = now;
         }
 
         _failing = true;
+        _failingUnauthorized |= unauthorized;
     }
 
     private void Recovered()
     {
         if (_failing)
         {
-            ConnectorLog.PublishRecovered(_logger, _failures);
+            LogMessages.PublishRecovered(_logger, _failures, Stopwatch.GetElapsedTime(_failingSince));
         }
 
         _failing = false;
+        _failingUnauthorized = false;
         _failures = 0;
     }
 
@@ -620,6 +673,7 @@ internal sealed class PublishScheduler
         _lastBottleneckCheck = now;
         var queued = 0;
         var channels = 0;
+        var heldBack = false;
         foreach (var lane in _listed)
         {
             queued += lane.Count;
@@ -629,10 +683,17 @@ internal sealed class PublishScheduler
                 continue;
             }
 
+            if (!heldBack)
+            {
+                heldBack = true; // the health names one such channel
+                _observer.HeldBack(string.Create(CultureInfo.InvariantCulture,
+                    $"channel {lane.Channel} is held to Ably's {lane.Budget.Limit} messages/s per channel, with {lane.Count} change(s) waiting on it"));
+            }
+
             if (lane.LastWarned == 0 || Stopwatch.GetElapsedTime(lane.LastWarned, now) >= TimeSpan.FromMinutes(1))
             {
                 lane.LastWarned = now;
-                ConnectorLog.ChannelBottleneck(_logger, lane.Channel, lane.Budget.Limit, lane.Count, _bundling
+                LogMessages.ChannelBottleneck(_logger, lane.Channel, lane.Budget.Limit, lane.Count, _bundling
                     ? "bundling is on; the changes are larger than one second's worth of messages can carry: spread the table over more channels (a {Property} in the channel name)"
                     : _options.CompatibleMessages
                         ? "compatible messages are never bundled: turn compatibleMessages off (subscribers then read the typed shape), or spread the table over more channels"
@@ -640,11 +701,17 @@ internal sealed class PublishScheduler
             }
         }
 
-        if (_accountLimitedAt != 0 && Stopwatch.GetElapsedTime(_accountLimitedAt, now) < TimeSpan.FromSeconds(5)
-            && (_accountWarned == 0 || Stopwatch.GetElapsedTime(_accountWarned, now) >= TimeSpan.FromMinutes(1)))
+        var accountLimited = _accountLimitedAt != 0 && Stopwatch.GetElapsedTime(_accountLimitedAt, now) < TimeSpan.FromSeconds(5);
+        if (accountLimited)
+        {
+            _observer.HeldBack(string.Create(CultureInfo.InvariantCulture,
+                $"the Ably account's limits ({_limits.AccountMessagesPerSecond} messages/s, {_limits.AccountRequestsPerSecond} requests/s; plan {_options.Ably.Plan}) hold publishing back"));
+        }
+
+        if (accountLimited && (_accountWarned == 0 || Stopwatch.GetElapsedTime(_accountWarned, now) >= TimeSpan.FromMinutes(1)))
         {
             _accountWarned = now;
-            ConnectorLog.AccountBottleneck(_logger, _limits.AccountMessagesPerSecond, _limits.AccountRequestsPerSecond, _options.Ably.Plan, queued, channels);
+            LogMessages.AccountBottleneck(_logger, _limits.AccountMessagesPerSecond, _limits.AccountRequestsPerSecond, _options.Ably.Plan, queued, channels);
         }
     }
 

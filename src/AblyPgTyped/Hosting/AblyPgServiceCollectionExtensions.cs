@@ -1,9 +1,11 @@
 using System;
+using System.Diagnostics.Metrics;
 using System.Linq;
 using AblyPgTyped;
 using AblyPgTyped.Hosting;
 using AblyPgTyped.Publishing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -19,8 +21,9 @@ public static class AblyPgServiceCollectionExtensions
     /// the section <c>AblyPg</c> of appsettings.json or environment variables such as <c>AblyPg__Ably__ApiKey</c>) through
     /// <see cref="IOptions{TOptions}"/>, checked when the host starts (a key under the section that is no setting fails the
     /// start, naming the key), logging through the host's <see cref="ILoggerFactory"/> and running as a hosted service
-    /// that stops cleanly on shutdown. A registered <see cref="NpgsqlDataSource"/> is used when the options set no
-    /// connection string.
+    /// that stops cleanly on shutdown, with its metrics through the host's <see cref="IMeterFactory"/> and its health
+    /// check (<c>ablypg</c>, tagged <see cref="HealthCheckTag"/>) among the host's health checks. A registered
+    /// <see cref="NpgsqlDataSource"/> is used when the options set no connection string.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configuration">The section holding <see cref="ConnectorOptions"/>.</param>
@@ -114,7 +117,7 @@ public static class AblyPgServiceCollectionExtensions
         services.AddKeyedSingleton(name, (provider, _) =>
         {
             var options = provider.GetRequiredService<IOptionsMonitor<ConnectorOptions>>().Get(name);
-            var connector = new Connector(options, provider.GetService<ILoggerFactory>());
+            var connector = new Connector(options, provider.GetService<ILoggerFactory>(), provider.GetService<IMeterFactory>());
             foreach (var attach in registration.Handlers)
             {
                 attach(provider, connector, options);
@@ -130,8 +133,16 @@ public static class AblyPgServiceCollectionExtensions
         }
 
         services.AddSingleton<IHostedService>(provider => new ConnectorHostedService(provider.GetRequiredKeyedService<Connector>(name)));
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            HealthCheckName(name), provider => new ConnectorHealthCheck(provider.GetRequiredKeyedService<Connector>(name)), failureStatus: null, tags: [HealthCheckTag]));
         return new AblyPgConnectorBuilder(services, registration);
     }
+
+    /// <summary>The tag of every connector's health check, for <c>MapHealthChecks(…, new() { Predicate = c => c.Tags.Contains("ablypg") })</c>.</summary>
+    public const string HealthCheckTag = "ablypg";
+
+    /// <summary>The name of a connector's health check: <c>ablypg</c> for the default connector, <c>ablypg:NAME</c> for a named one.</summary>
+    internal static string HealthCheckName(string name) => name.Length == 0 || name == Options.Options.DefaultName ? HealthCheckTag : HealthCheckTag + ":" + name;
 
     /// <summary>A data source keyed by the connector's name wins; an unkeyed one is used when the options set no connection string.</summary>
     private static NpgsqlDataSource? RegisteredDataSource(IServiceProvider provider, string name, ConnectorOptions options)

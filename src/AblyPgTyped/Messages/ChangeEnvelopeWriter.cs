@@ -6,7 +6,8 @@ namespace AblyPgTyped;
 
 /// <summary>
 /// Writes the <c>data</c> of a change message:
-/// <c>{"schema","table","operation","position","capturedAt","key","new","old"}</c>.
+/// <c>{"schema","table","operation","position","capturedAt","key","new","old"}</c>, and <c>"moved":true</c> on the delete
+/// that the channel a row left hears when an update moves it to another per-row channel.
 /// The rows are written by the caller (the generated mapper, or raw JSON for untyped mappings).
 /// </summary>
 internal static class ChangeEnvelopeWriter
@@ -15,7 +16,7 @@ internal static class ChangeEnvelopeWriter
 
     public static void Write(
         Utf8JsonWriter writer, string schema, string table, ChangeKind kind, ChangePosition position, DateTimeOffset capturedAt,
-        RowWriter? key, RowWriter? newRow, RowWriter? oldRow)
+        RowWriter? key, RowWriter? newRow, RowWriter? oldRow, bool moved = false)
     {
         writer.WriteStartObject();
         writer.WriteString("schema"u8, schema);
@@ -39,6 +40,11 @@ internal static class ChangeEnvelopeWriter
         {
             writer.WritePropertyName("old"u8);
             oldRow(writer);
+        }
+
+        if (moved)
+        {
+            writer.WriteBoolean("moved"u8, true);
         }
 
         writer.WriteEndObject();

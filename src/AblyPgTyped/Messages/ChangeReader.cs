@@ -91,6 +91,7 @@ public static class ChangeReader
     {
         string? schema = null, name = null, operation = null, position = null, capturedAt = null;
         T? newRow = default, oldRow = default;
+        var moved = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var member = reader.GetString();
@@ -104,6 +105,7 @@ public static class ChangeReader
                 case "capturedAt": capturedAt = reader.GetString(); break;
                 case "new" when reader.TokenType == JsonTokenType.StartObject: newRow = table.Read(ref reader); break;
                 case "old" when reader.TokenType == JsonTokenType.StartObject: oldRow = table.Read(ref reader); break;
+                case "moved": moved = reader.TokenType == JsonTokenType.True; reader.Skip(); break;
                 default: reader.Skip(); break;
             }
         }
@@ -121,6 +123,9 @@ public static class ChangeReader
             position is null ? default : ChangePosition.Parse(position),
             capturedAt is null ? default : DateTimeOffset.Parse(capturedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
             newRow,
-            oldRow);
+            oldRow)
+        {
+            Moved = moved && kind == ChangeKind.Delete,
+        };
     }
 }

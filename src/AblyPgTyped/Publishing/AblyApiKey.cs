@@ -37,7 +37,7 @@ internal sealed class AblyApiKey
             return false;
         }
 
-        int colon = value.IndexOf(':', StringComparison.Ordinal);
+        var colon = value.IndexOf(':', StringComparison.Ordinal);
         if (colon < 0)
         {
             problem = "has no ':' separator: expected the full API key \"keyName:keySecret\", not just one part of it";
@@ -56,8 +56,8 @@ internal sealed class AblyApiKey
             return false;
         }
 
-        string name = value.Substring(0, colon);
-        string secret = value.Substring(colon + 1);
+        var name = value.Substring(0, colon);
+        var secret = value.Substring(colon + 1);
         if (HasWhitespaceOrControl(name) || HasWhitespaceOrControl(secret))
         {
             problem = "contains whitespace or control characters (copy/paste error?): expected \"keyName:keySecret\"";
@@ -71,7 +71,7 @@ internal sealed class AblyApiKey
 
     /// <summary>Parses a full key or throws <see cref="AblyConfigurationException"/> (whose message never holds the secret).</summary>
     public static AblyApiKey Parse(string? value) =>
-        TryParse(value, out AblyApiKey? key, out string? problem) ? key! : throw new AblyConfigurationException(nameof(AblyOptions.ApiKey), problem!);
+        TryParse(value, out var key, out var problem) ? key! : throw new AblyConfigurationException(nameof(AblyOptions.ApiKey), problem!);
 
     /// <summary>Replaces every occurrence of the secret (and of the base64 credentials) in <paramref name="text"/> with <c>***</c>.</summary>
     public string Redact(string text)
@@ -99,7 +99,7 @@ internal sealed class AblyApiKey
 
     private static bool HasWhitespaceOrControl(string value)
     {
-        foreach (char c in value)
+        foreach (var c in value)
         {
             if (char.IsWhiteSpace(c) || char.IsControl(c))
             {

@@ -143,14 +143,14 @@ public sealed class AblyOptions
     /// <exception cref="AblyConfigurationException">An option is missing or out of range.</exception>
     public void Validate()
     {
-        if (!AblyApiKey.TryParse(ApiKey, out _, out string? keyProblem))
+        if (!AblyApiKey.TryParse(ApiKey, out _, out var keyProblem))
         {
             throw new AblyConfigurationException(nameof(ApiKey), keyProblem!);
         }
 
         if (RestHost is not null)
         {
-            string? hostProblem = CheckHost(RestHost);
+            var hostProblem = CheckHost(RestHost);
             if (hostProblem is not null)
             {
                 throw new AblyConfigurationException(nameof(RestHost), "\"" + RestHost + "\" " + hostProblem);
@@ -164,10 +164,10 @@ public sealed class AblyOptions
 
         if (FallbackHosts is not null)
         {
-            for (int i = 0; i < FallbackHosts.Count; i++)
+            for (var i = 0; i < FallbackHosts.Count; i++)
             {
-                string? host = FallbackHosts[i];
-                string? problem = host is null ? "is null" : CheckHost(host);
+                var host = FallbackHosts[i];
+                var problem = host is null ? "is null" : CheckHost(host);
                 if (problem is not null)
                 {
                     throw new AblyConfigurationException(
@@ -240,8 +240,8 @@ public sealed class AblyOptions
         {
             IEnumerable<string> source = FallbackHosts ?? (RestHost is null ? DefaultFallbackHostList : Array.Empty<string>());
             var result = new List<string>();
-            string primary = EffectiveRestHost;
-            foreach (string host in source)
+            var primary = EffectiveRestHost;
+            foreach (var host in source)
             {
                 if (!string.Equals(host, primary, StringComparison.OrdinalIgnoreCase) && !result.Exists(h => string.Equals(h, host, StringComparison.OrdinalIgnoreCase)))
                 {
@@ -262,8 +262,8 @@ public sealed class AblyOptions
             return true;
         }
 
-        string bare = host.Length > 2 && host[0] == '[' && host[^1] == ']' ? host.Substring(1, host.Length - 2) : host;
-        return IPAddress.TryParse(bare, out IPAddress? address) && IPAddress.IsLoopback(address);
+        var bare = host.Length > 2 && host[0] == '[' && host[^1] == ']' ? host.Substring(1, host.Length - 2) : host;
+        return IPAddress.TryParse(bare, out var address) && IPAddress.IsLoopback(address);
     }
 
     /// <summary>Null when <paramref name="host"/> is a bare host name or IP address, else what is wrong with it.</summary>
@@ -289,7 +289,7 @@ public sealed class AblyOptions
             return "contains user information ('@'): give the host name only and put the credentials in ApiKey";
         }
 
-        foreach (char c in host)
+        foreach (var c in host)
         {
             if (char.IsWhiteSpace(c) || char.IsControl(c))
             {
@@ -299,7 +299,7 @@ public sealed class AblyOptions
 
         if (host[0] == '[')
         {
-            return host[^1] == ']' && IPAddress.TryParse(host.AsSpan(1, host.Length - 2), out IPAddress? v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !host.AsSpan(1, host.Length - 2).Contains(']')
+            return host[^1] == ']' && IPAddress.TryParse(host.AsSpan(1, host.Length - 2), out var v6) && v6.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !host.AsSpan(1, host.Length - 2).Contains(']')
                 ? null
                 : "is not a valid bracketed IPv6 address (a port must go in the Port option)";
         }
@@ -307,7 +307,7 @@ public sealed class AblyOptions
         if (host.Contains(':', StringComparison.Ordinal))
         {
             // Only a bare IPv6 address may contain ':'; "host:port" must use the Port option.
-            return IPAddress.TryParse(host, out IPAddress? address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+            return IPAddress.TryParse(host, out var address) && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
                 ? null
                 : "contains a port: give the host name only and use the Port option";
         }

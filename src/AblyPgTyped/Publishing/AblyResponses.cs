@@ -20,11 +20,11 @@ internal static class AblyResponses
         results = new Dictionary<string, AblyErrorInfo?>(StringComparer.Ordinal);
         try
         {
-            using JsonDocument document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
-            JsonElement root = document.RootElement;
+            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
+            var root = document.RootElement;
             if (root.ValueKind == JsonValueKind.Array)
             {
-                foreach (JsonElement item in root.EnumerateArray())
+                foreach (var item in root.EnumerateArray())
                 {
                     if (!ReadEntryOrBatchResult(item, key, results))
                     {
@@ -37,9 +37,9 @@ internal static class AblyResponses
 
             if (root.ValueKind == JsonValueKind.Object)
             {
-                if (root.TryGetProperty("batchResponse"u8, out JsonElement legacy) && legacy.ValueKind == JsonValueKind.Array)
+                if (root.TryGetProperty("batchResponse"u8, out var legacy) && legacy.ValueKind == JsonValueKind.Array)
                 {
-                    foreach (JsonElement item in legacy.EnumerateArray())
+                    foreach (var item in legacy.EnumerateArray())
                     {
                         if (!ReadEntryOrBatchResult(item, key, results))
                         {
@@ -71,9 +71,9 @@ internal static class AblyResponses
         {
             try
             {
-                using JsonDocument document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
+                using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 64 });
                 if (document.RootElement.ValueKind == JsonValueKind.Object
-                    && document.RootElement.TryGetProperty("error"u8, out JsonElement error)
+                    && document.RootElement.TryGetProperty("error"u8, out var error)
                     && error.ValueKind == JsonValueKind.Object)
                 {
                     return ReadErrorInfo(error, status, key);
@@ -86,11 +86,11 @@ internal static class AblyResponses
         }
 
         int? headerCode = null;
-        if (headers.TryGetValues("X-Ably-ErrorCode", out IEnumerable<string>? codes))
+        if (headers.TryGetValues("X-Ably-ErrorCode", out var codes))
         {
-            foreach (string value in codes)
+            foreach (var value in codes)
             {
-                if (int.TryParse(value.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed))
+                if (int.TryParse(value.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed))
                 {
                     headerCode = parsed;
                     break;
@@ -99,14 +99,14 @@ internal static class AblyResponses
         }
 
         string? headerMessage = null;
-        if (headers.TryGetValues("X-Ably-ErrorMessage", out IEnumerable<string>? messages))
+        if (headers.TryGetValues("X-Ably-ErrorMessage", out var messages))
         {
             headerMessage = string.Join(" ", messages);
         }
 
         if (headerCode is not null || !string.IsNullOrEmpty(headerMessage))
         {
-            int code = headerCode ?? status * 100;
+            var code = headerCode ?? status * 100;
             return new AblyErrorInfo(code, status, Redact(key, headerMessage ?? DefaultMessage(status, reason)));
         }
 
@@ -116,11 +116,11 @@ internal static class AblyResponses
     /// <summary>Reads an ErrorInfo object, filling a missing code or status from the other.</summary>
     public static AblyErrorInfo ReadErrorInfo(JsonElement error, int fallbackStatus, AblyApiKey? key)
     {
-        int? code = ReadInt(error, "code"u8);
-        int? statusCode = ReadInt(error, "statusCode"u8);
-        string? message = error.TryGetProperty("message"u8, out JsonElement m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
-        int status = statusCode ?? (code is >= 10000 and < 60000 ? code.Value / 100 : fallbackStatus);
-        int finalCode = code ?? status * 100;
+        var code = ReadInt(error, "code"u8);
+        var statusCode = ReadInt(error, "statusCode"u8);
+        var message = error.TryGetProperty("message"u8, out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null;
+        var status = statusCode ?? (code is >= 10000 and < 60000 ? code.Value / 100 : fallbackStatus);
+        var finalCode = code ?? status * 100;
         return new AblyErrorInfo(finalCode, status, Redact(key, string.IsNullOrEmpty(message) ? DefaultMessage(status, null) : message));
     }
 
@@ -131,14 +131,14 @@ internal static class AblyResponses
             return false;
         }
 
-        if (item.TryGetProperty("results"u8, out JsonElement inner))
+        if (item.TryGetProperty("results"u8, out var inner))
         {
             if (inner.ValueKind != JsonValueKind.Array)
             {
                 return false;
             }
 
-            foreach (JsonElement entry in inner.EnumerateArray())
+            foreach (var entry in inner.EnumerateArray())
             {
                 if (!ReadEntry(entry, key, results))
                 {
@@ -155,19 +155,19 @@ internal static class AblyResponses
     private static bool ReadEntry(JsonElement entry, AblyApiKey? key, Dictionary<string, AblyErrorInfo?> results)
     {
         if (entry.ValueKind != JsonValueKind.Object
-            || !entry.TryGetProperty("channel"u8, out JsonElement channel)
+            || !entry.TryGetProperty("channel"u8, out var channel)
             || channel.ValueKind != JsonValueKind.String)
         {
             return false;
         }
 
-        AblyErrorInfo? error = entry.TryGetProperty("error"u8, out JsonElement e) && e.ValueKind == JsonValueKind.Object
+        var error = entry.TryGetProperty("error"u8, out var e) && e.ValueKind == JsonValueKind.Object
             ? ReadErrorInfo(e, 500, key)
             : null;
-        string name = channel.GetString()!;
+        var name = channel.GetString()!;
 
         // A channel listed twice keeps its worst outcome.
-        if (!results.TryGetValue(name, out AblyErrorInfo? existing) || existing is null)
+        if (!results.TryGetValue(name, out var existing) || existing is null)
         {
             results[name] = error;
         }
@@ -177,17 +177,17 @@ internal static class AblyResponses
 
     private static int? ReadInt(JsonElement element, ReadOnlySpan<byte> name)
     {
-        if (!element.TryGetProperty(name, out JsonElement value))
+        if (!element.TryGetProperty(name, out var value))
         {
             return null;
         }
 
-        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number))
+        if (value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var number))
         {
             return number;
         }
 
-        return value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int parsed) ? parsed : null;
+        return value.ValueKind == JsonValueKind.String && int.TryParse(value.GetString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : null;
     }
 
     private static string DefaultMessage(int status, string? reason) =>

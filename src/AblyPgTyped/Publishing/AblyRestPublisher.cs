@@ -47,6 +47,7 @@ internal sealed class AblyRestPublisher : IDisposable
     private readonly Dictionary<string, Uri> _messagesUris;
     private StickyHost? _sticky;
     private int _disposed;
+    private int _switchLogged;
 
     /// <summary>Creates a publisher; validates <paramref name="options"/> and copies them (later changes have no effect).</summary>
     /// <param name="options">Connection settings.</param>
@@ -71,10 +72,10 @@ internal sealed class AblyRestPublisher : IDisposable
         _primaryHost = options.EffectiveRestHost;
         var fallbacks = new List<string>(options.EffectiveFallbackHosts);
         _fallbackHosts = fallbacks.ToArray();
-        string scheme = options.Tls ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
-        int port = options.EffectivePort;
+        var scheme = options.Tls ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
+        var port = options.EffectivePort;
         _messagesUris = new Dictionary<string, Uri>(StringComparer.OrdinalIgnoreCase);
-        foreach (string host in HostsOf(_primaryHost, _fallbackHosts))
+        foreach (var host in HostsOf(_primaryHost, _fallbackHosts))
         {
             _messagesUris[host] = BuildMessagesUri(scheme, host, port);
         }
@@ -85,20 +86,20 @@ internal sealed class AblyRestPublisher : IDisposable
         _http.Timeout = Timeout.InfiniteTimeSpan; // per-attempt timeouts are enforced by the publisher
         _http.DefaultRequestVersion = HttpVersion.Version11; // as Ably's SDKs: one pooled connection per request in flight
         _http.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
-        HttpRequestHeaders headers = _http.DefaultRequestHeaders;
+        var headers = _http.DefaultRequestHeaders;
         headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         headers.TryAddWithoutValidation("X-Ably-Version", ProtocolVersion);
         headers.TryAddWithoutValidation("Ably-Agent", AgentHeaderValue);
         headers.Authorization = new AuthenticationHeaderValue("Basic", _key.BasicAuthorizationParameter);
 
-        _logger.PublisherCreated(_key.KeyName, scheme, _primaryHost, port, _fallbackHosts.Length);
+        LogMessages.PublisherCreated(_logger, _key.KeyName, scheme, _primaryHost, port, _fallbackHosts.Length);
         if (!options.Tls)
         {
-            foreach (string host in HostsOf(_primaryHost, _fallbackHosts))
+            foreach (var host in HostsOf(_primaryHost, _fallbackHosts))
             {
                 if (!AblyOptions.IsLoopbackHost(host))
                 {
-                    _logger.InsecureTransport(_key.KeyName, host);
+                    LogMessages.InsecureTransport(_logger, _key.KeyName, host);
                     break; // once
                 }
             }
@@ -134,7 +135,7 @@ internal sealed class AblyRestPublisher : IDisposable
     {
         get
         {
-            StickyHost? sticky = Volatile.Read(ref _sticky);
+            var sticky = Volatile.Read(ref _sticky);
             return sticky is not null && _time.GetTimestamp() < sticky.UntilTimestamp ? sticky.Host : null;
         }
     }
@@ -177,21 +178,21 @@ internal sealed class AblyRestPublisher : IDisposable
     /// </summary>
     internal async Task<RequestOutcome> SendBatchAsync(BatchRequest request, PublishOperation operation, CancellationToken ct)
     {
-        string[] hosts = PlanHosts();
-        int hostIndex = 0;
-        int attempt = 0;
+        var hosts = PlanHosts();
+        var hostIndex = 0;
+        var attempt = 0;
         while (true)
         {
-            string host = hosts[hostIndex];
-            Attempt result = await AttemptAsync(host, request.Body, request.Specs.Count, request.MessageCount, ct).ConfigureAwait(false);
+            var host = hosts[hostIndex];
+            var result = await AttemptAsync(host, request.Body, request.Specs.Count, request.MessageCount, ct).ConfigureAwait(false);
             if (result.Kind is not (AttemptKind.Retry or AttemptKind.RetryElsewhere))
             {
                 return Outcome(result);
             }
 
-            AblyErrorInfo error = result.Error!;
-            int nextIndex = result.Kind == AttemptKind.RetryElsewhere && hosts.Length > 1 ? (hostIndex + 1) % hosts.Length : hostIndex;
-            TimeSpan delay = Backoff(attempt);
+            var error = result.Error!;
+            var nextIndex = result.Kind == AttemptKind.RetryElsewhere && hosts.Length > 1 ? (hostIndex + 1) % hosts.Length : hostIndex;
+            var delay = Backoff(attempt);
             if (nextIndex == hostIndex && result.RetryAfter is { } retryAfter && retryAfter > delay)
             {
                 delay = retryAfter; // honour Retry-After on the same host (a "0" still gets the backoff)
@@ -204,15 +205,15 @@ internal sealed class AblyRestPublisher : IDisposable
 
             if (AblyErrorRules.IsRateLimit(error))
             {
-                _logger.RateLimited("batch request to " + host, error, PublishingLog.Ms(delay));
+                LogMessages.PublisherRateLimited(_logger, "batch request to " + host, error, LogMessages.Ms(delay));
             }
             else if (nextIndex != hostIndex)
             {
-                _logger.FallbackSwitch(host, hosts[nextIndex], error);
+                LogMessages.FallbackSwitch(_logger, host, hosts[nextIndex], error);
             }
             else
             {
-                _logger.RequestRetry(host, request.Specs.Count, request.MessageCount, error, attempt + 1, PublishingLog.Ms(delay));
+                LogMessages.RequestRetry(_logger, host, request.Specs.Count, request.MessageCount, error, attempt + 1, LogMessages.Ms(delay));
             }
 
             if (delay > TimeSpan.Zero)
@@ -232,9 +233,9 @@ internal sealed class AblyRestPublisher : IDisposable
     /// </summary>
     internal async Task<RequestOutcome> SendOnceAsync(ReadOnlyMemory<byte> body, int specCount, int messageCount, CancellationToken ct)
     {
-        string[] hosts = PlanHosts();
+        var hosts = PlanHosts();
         Attempt result = default;
-        for (int i = 0; i < hosts.Length; i++)
+        for (var i = 0; i < hosts.Length; i++)
         {
             result = await AttemptAsync(hosts[i], body, specCount, messageCount, ct).ConfigureAwait(false);
             if (result.Kind != AttemptKind.RetryElsewhere || i + 1 == hosts.Length)
@@ -242,7 +243,11 @@ internal sealed class AblyRestPublisher : IDisposable
                 break;
             }
 
-            _logger.FallbackSwitch(hosts[i], hosts[i + 1], result.Error!);
+            // Every request of an outage switches: one line for the outage, until a host answers again.
+            if (Interlocked.Exchange(ref _switchLogged, 1) == 0)
+            {
+                LogMessages.FallbackSwitch(_logger, hosts[i], hosts[i + 1], result.Error!);
+            }
         }
 
         return Outcome(result);
@@ -263,11 +268,12 @@ internal sealed class AblyRestPublisher : IDisposable
     /// </summary>
     private async Task<Attempt> AttemptAsync(string host, ReadOnlyMemory<byte> body, int specCount, int messageCount, CancellationToken ct)
     {
-        long started = _time.GetTimestamp();
-        Attempt result = await SendToHostAsync(host, body, ct).ConfigureAwait(false);
+        var started = _time.GetTimestamp();
+        var result = await SendToHostAsync(host, body, ct).ConfigureAwait(false);
         switch (result.Kind)
         {
             case AttemptKind.Success:
+                Volatile.Write(ref _switchLogged, 0);
                 if (!string.Equals(host, _primaryHost, StringComparison.OrdinalIgnoreCase))
                 {
                     MarkSticky(host);
@@ -275,7 +281,7 @@ internal sealed class AblyRestPublisher : IDisposable
 
                 if (_logger.IsEnabled(LogLevel.Trace))
                 {
-                    _logger.BatchPublished(host, specCount, messageCount, body.Length, _time.GetElapsedTime(started).TotalMilliseconds);
+                    LogMessages.BatchPublished(_logger, host, specCount, messageCount, body.Length, _time.GetElapsedTime(started).TotalMilliseconds);
                 }
 
                 break;
@@ -283,7 +289,7 @@ internal sealed class AblyRestPublisher : IDisposable
                 ClearStickyIf(host);
                 break;
             case AttemptKind.Unexpected:
-                _logger.UnexpectedResponse(host, result.Error!, specCount);
+                LogMessages.UnexpectedResponse(_logger, host, result.Error!, specCount);
                 break;
         }
 
@@ -303,8 +309,8 @@ internal sealed class AblyRestPublisher : IDisposable
         message.Content = content;
         try
         {
-            using HttpResponseMessage response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
-            byte[] answer = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
+            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            var answer = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
             return Classify(response, answer);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
@@ -312,7 +318,7 @@ internal sealed class AblyRestPublisher : IDisposable
             return new Attempt(AttemptKind.RetryElsewhere, new AblyErrorInfo(
                 50003,
                 500,
-                "Timeout: no complete response from " + host + " within " + PublishingLog.Ms(RequestTimeout).ToString(CultureInfo.InvariantCulture) + " ms (AblyOptions.RequestTimeout)"));
+                "Timeout: no complete response from " + host + " within " + LogMessages.Ms(RequestTimeout).ToString(CultureInfo.InvariantCulture) + " ms (AblyOptions.RequestTimeout)"));
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
@@ -322,7 +328,7 @@ internal sealed class AblyRestPublisher : IDisposable
 
     private Attempt Classify(HttpResponseMessage response, byte[] body)
     {
-        int status = (int)response.StatusCode;
+        var status = (int)response.StatusCode;
         if (status is >= 200 and < 300)
         {
             if (body.Length == 0)
@@ -330,7 +336,7 @@ internal sealed class AblyRestPublisher : IDisposable
                 return new Attempt(AttemptKind.Success, null, null, null); // no per-channel details: everything accepted
             }
 
-            if (AblyResponses.TryParseBatchResults(body, _key, out Dictionary<string, AblyErrorInfo?> results))
+            if (AblyResponses.TryParseBatchResults(body, _key, out var results))
             {
                 return new Attempt(AttemptKind.Success, null, null, results);
             }
@@ -339,11 +345,11 @@ internal sealed class AblyRestPublisher : IDisposable
             return new Attempt(AttemptKind.Retry, new AblyErrorInfo(50000, status, "Unrecognised batch publish response (HTTP " + status.ToString(CultureInfo.InvariantCulture) + ")"));
         }
 
-        AblyErrorInfo error = AblyResponses.ErrorFromResponse(status, response.ReasonPhrase, body, response.Headers, _key);
-        TimeSpan? retryAfter = RetryAfterOf(response);
+        var error = AblyResponses.ErrorFromResponse(status, response.ReasonPhrase, body, response.Headers, _key);
+        var retryAfter = RetryAfterOf(response);
 
         // Legacy batch response: partial failure reported as 400/40020 with per-channel results.
-        if (status == 400 && error.Code == 40020 && AblyResponses.TryParseBatchResults(body, _key, out Dictionary<string, AblyErrorInfo?> legacy))
+        if (status == 400 && error.Code == 40020 && AblyResponses.TryParseBatchResults(body, _key, out var legacy))
         {
             return new Attempt(AttemptKind.Success, null, null, legacy);
         }
@@ -366,8 +372,8 @@ internal sealed class AblyRestPublisher : IDisposable
 
     private TimeSpan? RetryAfterOf(HttpResponseMessage response)
     {
-        RetryConditionHeaderValue? header = response.Headers.RetryAfter;
-        TimeSpan? value = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
+        var header = response.Headers.RetryAfter;
+        var value = header?.Delta ?? (header?.Date is { } date ? date - _time.GetUtcNow() : null);
         if (value is not { } delay)
         {
             return null;
@@ -378,7 +384,7 @@ internal sealed class AblyRestPublisher : IDisposable
 
     private static bool IsCloudFront(HttpResponseMessage response)
     {
-        foreach (ProductInfoHeaderValue product in response.Headers.Server)
+        foreach (var product in response.Headers.Server)
         {
             if (product.Product?.Name.Contains("CloudFront", StringComparison.OrdinalIgnoreCase) == true)
             {
@@ -397,18 +403,18 @@ internal sealed class AblyRestPublisher : IDisposable
             return new[] { _primaryHost };
         }
 
-        StickyHost? sticky = Volatile.Read(ref _sticky);
+        var sticky = Volatile.Read(ref _sticky);
         if (sticky is not null && _time.GetTimestamp() >= sticky.UntilTimestamp)
         {
             if (Interlocked.CompareExchange(ref _sticky, null, sticky) == sticky)
             {
-                _logger.FallbackExpired(sticky.Host, _primaryHost);
+                LogMessages.FallbackExpired(_logger, sticky.Host, _primaryHost);
             }
 
             sticky = null;
         }
 
-        string[] shuffled = (string[])_fallbackHosts.Clone();
+        var shuffled = (string[])_fallbackHosts.Clone();
         Random.Shared.Shuffle(shuffled);
         var plan = new List<string>(MaxFallbackHostsPerRequest + 2);
         if (sticky is not null)
@@ -417,8 +423,8 @@ internal sealed class AblyRestPublisher : IDisposable
         }
 
         plan.Add(_primaryHost);
-        int fallbacks = 0;
-        foreach (string host in shuffled)
+        var fallbacks = 0;
+        foreach (var host in shuffled)
         {
             if (fallbacks == MaxFallbackHostsPerRequest)
             {
@@ -437,20 +443,20 @@ internal sealed class AblyRestPublisher : IDisposable
 
     private void MarkSticky(string host)
     {
-        StickyHost? current = Volatile.Read(ref _sticky);
-        long until = _time.GetTimestamp() + (long)(FallbackRetryTimeout.TotalSeconds * _time.TimestampFrequency);
+        var current = Volatile.Read(ref _sticky);
+        var until = _time.GetTimestamp() + (long)(FallbackRetryTimeout.TotalSeconds * _time.TimestampFrequency);
         if (current is not null && string.Equals(current.Host, host, StringComparison.OrdinalIgnoreCase) && _time.GetTimestamp() < current.UntilTimestamp)
         {
             return; // keep the original expiry: Ably returns to the primary 10 minutes after the switch
         }
 
         Volatile.Write(ref _sticky, new StickyHost(host, until));
-        _logger.FallbackSticky(host, FallbackRetryTimeout.TotalMinutes);
+        LogMessages.FallbackSticky(_logger, host, FallbackRetryTimeout.TotalMinutes);
     }
 
     private void ClearStickyIf(string host)
     {
-        StickyHost? current = Volatile.Read(ref _sticky);
+        var current = Volatile.Read(ref _sticky);
         if (current is not null && string.Equals(current.Host, host, StringComparison.OrdinalIgnoreCase))
         {
             Interlocked.CompareExchange(ref _sticky, null, current);
@@ -471,7 +477,7 @@ internal sealed class AblyRestPublisher : IDisposable
     private static IEnumerable<string> HostsOf(string primary, string[] fallbacks)
     {
         yield return primary;
-        foreach (string host in fallbacks)
+        foreach (var host in fallbacks)
         {
             yield return host;
         }
@@ -479,21 +485,21 @@ internal sealed class AblyRestPublisher : IDisposable
 
     private static Uri BuildMessagesUri(string scheme, string host, int port)
     {
-        string authorityHost = host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? "[" + host + "]" : host;
+        var authorityHost = host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? "[" + host + "]" : host;
         return new UriBuilder(scheme, authorityHost, port, "/messages").Uri;
     }
 
     private static string BuildAgent()
     {
-        Version? version = typeof(AblyRestPublisher).Assembly.GetName().Version;
-        string ours = version is null ? "0.0.0" : version.Major + "." + version.Minor + "." + Math.Max(0, version.Build);
-        Version runtime = Environment.Version;
+        var version = typeof(AblyRestPublisher).Assembly.GetName().Version;
+        var ours = version is null ? "0.0.0" : version.Major + "." + version.Minor + "." + Math.Max(0, version.Build);
+        var runtime = Environment.Version;
         return "ablypgtyped/" + ours + " dotnet/" + runtime.Major + "." + runtime.Minor + "." + Math.Max(0, runtime.Build);
     }
 
     private static string Describe(Exception ex)
     {
-        string text = ex.Message;
+        var text = ex.Message;
         if (ex.InnerException is { } inner && !string.IsNullOrEmpty(inner.Message) && !text.Contains(inner.Message, StringComparison.Ordinal))
         {
             text += " (" + inner.Message + ")";

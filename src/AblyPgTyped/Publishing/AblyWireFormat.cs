@@ -53,7 +53,7 @@ internal static class AblyWireFormat
 
         if (message.HasData)
         {
-            if (message.TryGetUtf8Data(out ReadOnlySpan<byte> utf8))
+            if (message.TryGetUtf8Data(out var utf8))
             {
                 WriteUtf8String(writer, "data"u8, utf8);
             }
@@ -97,16 +97,16 @@ internal static class AblyWireFormat
             return;
         }
 
-        int escapes = value.Count((byte)'"') + value.Count((byte)'\\');
-        int length = value.Length + escapes + 2;
+        var escapes = value.Count((byte)'"') + value.Count((byte)'\\');
+        var length = value.Length + escapes + 2;
         byte[]? rented = null;
-        Span<byte> quoted = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
-        int position = 0;
+        var quoted = length <= 1024 ? stackalloc byte[length] : (rented = ArrayPool<byte>.Shared.Rent(length)).AsSpan(0, length);
+        var position = 0;
         quoted[position++] = (byte)'"';
-        ReadOnlySpan<byte> rest = value;
+        var rest = value;
         while (true)
         {
-            int next = rest.IndexOfAny((byte)'"', (byte)'\\');
+            var next = rest.IndexOfAny((byte)'"', (byte)'\\');
             if (next < 0)
             {
                 rest.CopyTo(quoted.Slice(position));
@@ -135,7 +135,7 @@ internal static class AblyWireFormat
     {
         writer.WriteStartObject();
         writer.WriteStartObject("headers"u8);
-        foreach (KeyValuePair<string, string> header in headers)
+        foreach (var header in headers)
         {
             writer.WriteString(header.Key, header.Value);
         }
@@ -165,7 +165,7 @@ internal static class AblyMessageSize
     public static int Of(OutboundMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        long size = (long)(message.Name?.Length ?? 0)
+        var size = (long)(message.Name?.Length ?? 0)
             + message.DataByteCount
             + ExtrasLength(message.Headers);
         return (int)Math.Min(size, int.MaxValue);
@@ -184,13 +184,13 @@ internal static class AblyMessageSize
             return rendered.ExtrasLength;
         }
 
-        ArrayBufferWriter<byte> buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);
         buffer.ResetWrittenCount();
-        Utf8JsonWriter writer = t_writer ??= new Utf8JsonWriter(buffer, AblyWireFormat.WriterOptions);
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, AblyWireFormat.WriterOptions);
         writer.Reset(buffer);
         AblyWireFormat.WriteExtras(writer, headers);
         writer.Flush();
-        int length = Encoding.UTF8.GetCharCount(buffer.WrittenSpan);
+        var length = Encoding.UTF8.GetCharCount(buffer.WrittenSpan);
         if (buffer.Capacity > 64 * 1024)
         {
             // Do not pin a huge buffer to the thread after an unusual message.

@@ -44,7 +44,7 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
 
     public void Dispose()
     {
-        byte[] buffer = _buffer;
+        var buffer = _buffer;
         _buffer = Array.Empty<byte>();
         _written = 0;
         if (buffer.Length > 0)
@@ -56,20 +56,20 @@ internal sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
     private void Ensure(int sizeHint)
     {
         ObjectDisposedException.ThrowIf(_buffer.Length == 0, this);
-        int needed = Math.Max(sizeHint, 1);
+        var needed = Math.Max(sizeHint, 1);
         if (_buffer.Length - _written >= needed)
         {
             return;
         }
 
-        long target = Math.Max((long)_buffer.Length * 2, (long)_written + needed);
-        int newSize = (int)Math.Min(target, Array.MaxLength);
+        var target = Math.Max((long)_buffer.Length * 2, (long)_written + needed);
+        var newSize = (int)Math.Min(target, Array.MaxLength);
         if (newSize - _written < needed)
         {
             throw new OutOfMemoryException("The serialization buffer cannot grow beyond " + Array.MaxLength + " bytes.");
         }
 
-        byte[] next = ArrayPool<byte>.Shared.Rent(newSize);
+        var next = ArrayPool<byte>.Shared.Rent(newSize);
         _buffer.AsSpan(0, _written).CopyTo(next);
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = next;

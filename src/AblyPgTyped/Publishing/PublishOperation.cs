@@ -29,9 +29,9 @@ internal sealed class PublishOperation : IDisposable
         _publisher = publisher;
         var seen = new HashSet<string>(StringComparer.Ordinal);
         long estimate = 0;
-        for (int b = 0; b < batches.Count; b++)
+        for (var b = 0; b < batches.Count; b++)
         {
-            ChannelBatch? batch = batches[b];
+            var batch = batches[b];
             if (batch is null || batch.Messages is null)
             {
                 throw new ArgumentException("Batch " + b.ToString(CultureInfo.InvariantCulture) + " or its message list is null.", nameof(batches));
@@ -48,7 +48,7 @@ internal sealed class PublishOperation : IDisposable
             }
 
             estimate += (batch.Channel.Length * 2) + 16;
-            foreach (OutboundMessage? message in batch.Messages)
+            foreach (var message in batch.Messages)
             {
                 if (message is null)
                 {
@@ -63,7 +63,7 @@ internal sealed class PublishOperation : IDisposable
         _lanes = new ChannelLane[batches.Count];
         using (var writer = new Utf8JsonWriter(_buffer, AblyWireFormat.WriterOptions))
         {
-            for (int b = 0; b < batches.Count; b++)
+            for (var b = 0; b < batches.Count; b++)
             {
                 _lanes[b] = Serialize(writer, batches[b]);
             }
@@ -77,7 +77,7 @@ internal sealed class PublishOperation : IDisposable
 
     public async Task<IReadOnlyList<ChannelPublishResult>> RunAsync(CancellationToken ct)
     {
-        TimeProvider time = _publisher.Time;
+        var time = _publisher.Time;
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var inflight = new List<Task<Completion>>(AblyRestPublisher.MaxConcurrentRequests);
         try
@@ -85,11 +85,11 @@ internal sealed class PublishOperation : IDisposable
             while (true)
             {
                 ct.ThrowIfCancellationRequested();
-                long now = time.GetTimestamp();
+                var now = time.GetTimestamp();
                 ApplyHalt();
                 while (inflight.Count < AblyRestPublisher.MaxConcurrentRequests)
                 {
-                    BatchRequest? request = BuildRequest(now);
+                    var request = BuildRequest(now);
                     if (request is null)
                     {
                         break;
@@ -98,7 +98,7 @@ internal sealed class PublishOperation : IDisposable
                     inflight.Add(SendAsync(request, abort.Token));
                 }
 
-                TimeSpan? wake = inflight.Count < AblyRestPublisher.MaxConcurrentRequests ? NextWake(now) : null;
+                var wake = inflight.Count < AblyRestPublisher.MaxConcurrentRequests ? NextWake(now) : null;
                 if (inflight.Count == 0)
                 {
                     if (wake is null)
@@ -110,7 +110,7 @@ internal sealed class PublishOperation : IDisposable
                     continue;
                 }
 
-                Task<Task<Completion>> any = Task.WhenAny(inflight);
+                var any = Task.WhenAny(inflight);
                 if (wake is { } delay)
                 {
                     using var delayCancel = CancellationTokenSource.CreateLinkedTokenSource(abort.Token);
@@ -122,13 +122,13 @@ internal sealed class PublishOperation : IDisposable
                     await any.ConfigureAwait(false);
                 }
 
-                for (int i = inflight.Count - 1; i >= 0; i--)
+                for (var i = inflight.Count - 1; i >= 0; i--)
                 {
                     if (inflight[i].IsCompleted)
                     {
-                        Task<Completion> done = inflight[i];
+                        var done = inflight[i];
                         inflight.RemoveAt(i);
-                        Completion completion = await done.ConfigureAwait(false);
+                        var completion = await done.ConfigureAwait(false);
                         Apply(completion.Request, completion.Outcome, time.GetTimestamp());
                     }
                 }
@@ -137,7 +137,7 @@ internal sealed class PublishOperation : IDisposable
         catch
         {
             await abort.CancelAsync().ConfigureAwait(false);
-            foreach (Task<Completion> task in inflight)
+            foreach (var task in inflight)
             {
                 try
                 {
@@ -154,7 +154,7 @@ internal sealed class PublishOperation : IDisposable
         }
 
         var results = new ChannelPublishResult[_lanes.Length];
-        for (int i = 0; i < _lanes.Length; i++)
+        for (var i = 0; i < _lanes.Length; i++)
         {
             results[i] = _lanes[i].Result ?? throw new InvalidOperationException("Publishing ended without a result for channel \"" + _lanes[i].Channel + "\".");
         }
@@ -166,19 +166,19 @@ internal sealed class PublishOperation : IDisposable
 
     private ChannelLane Serialize(Utf8JsonWriter writer, ChannelBatch batch)
     {
-        int count = batch.Messages.Count;
+        var count = batch.Messages.Count;
         var lane = new ChannelLane(batch, count);
         writer.Reset();
-        int channelStart = _buffer.WrittenCount;
+        var channelStart = _buffer.WrittenCount;
         writer.WriteStringValue(batch.Channel);
         writer.Flush();
         lane.ChannelOffset = channelStart;
         lane.ChannelLength = _buffer.WrittenCount - channelStart;
 
         // A lane's messages are written back to back with commas, so any run of them is one contiguous slice.
-        for (int i = 0; i < count; i++)
+        for (var i = 0; i < count; i++)
         {
-            OutboundMessage message = batch.Messages[i];
+            var message = batch.Messages[i];
             if (i > 0)
             {
                 _buffer.GetSpan(1)[0] = (byte)',';
@@ -186,7 +186,7 @@ internal sealed class PublishOperation : IDisposable
             }
 
             writer.Reset();
-            int start = _buffer.WrittenCount;
+            var start = _buffer.WrittenCount;
             AblyWireFormat.WriteMessage(writer, message);
             writer.Flush();
             lane.MessageOffsets[i] = start;
@@ -206,7 +206,7 @@ internal sealed class PublishOperation : IDisposable
     {
         try
         {
-            RequestOutcome outcome = await _publisher.SendBatchAsync(request, this, ct).ConfigureAwait(false);
+            var outcome = await _publisher.SendBatchAsync(request, this, ct).ConfigureAwait(false);
             return new Completion(request, outcome);
         }
         finally
@@ -220,8 +220,8 @@ internal sealed class PublishOperation : IDisposable
     {
         List<BatchSpec>? specs = null;
         long bytes = 2; // [ ]
-        int messages = 0;
-        foreach (ChannelLane lane in _lanes)
+        var messages = 0;
+        foreach (var lane in _lanes)
         {
             if (lane.Result is not null || lane.InFlight || lane.NotBefore > now)
             {
@@ -233,7 +233,7 @@ internal sealed class PublishOperation : IDisposable
                 break;
             }
 
-            if (!TryNextChunk(lane, out BatchSpec spec, out int specBytes))
+            if (!TryNextChunk(lane, out var spec, out var specBytes))
             {
                 continue; // finished by a client-side rejection
             }
@@ -265,7 +265,7 @@ internal sealed class PublishOperation : IDisposable
     /// <summary>The next chunk of a lane: as many messages as the spec limits allow. False when the lane just finished.</summary>
     private bool TryNextChunk(ChannelLane lane, out BatchSpec spec, out int specBytes)
     {
-        int start = lane.Accepted;
+        var start = lane.Accepted;
         if (lane.CachedStart == start && lane.CachedLimit == lane.MaxChunk)
         {
             spec = new BatchSpec(lane, start, lane.CachedCount);
@@ -273,17 +273,17 @@ internal sealed class PublishOperation : IDisposable
             return true;
         }
 
-        int total = lane.MessageOffsets.Length;
-        int maxCount = Math.Min(Math.Min(_publisher.MaxMessagesPerChannelSpec, lane.MaxChunk), total - start);
+        var total = lane.MessageOffsets.Length;
+        var maxCount = Math.Min(Math.Min(_publisher.MaxMessagesPerChannelSpec, lane.MaxChunk), total - start);
         long fixedBytes = AblyWireFormat.SpecOverhead + lane.ChannelLength;
         long maxSpecBytes = _publisher.MaxRequestBytes - 2;
         long size = 0;
-        int count = 0;
+        var count = 0;
         long messageBytes = 0;
         while (count < maxCount)
         {
-            int i = start + count;
-            long nextSize = size + lane.MessageSizes[i];
+            var i = start + count;
+            var nextSize = size + lane.MessageSizes[i];
             long nextBytes = lane.MessageOffsets[i] + lane.MessageLengths[i] - lane.MessageOffsets[start];
             if (nextSize > _publisher.MaxMessageSize || fixedBytes + nextBytes > maxSpecBytes)
             {
@@ -297,13 +297,13 @@ internal sealed class PublishOperation : IDisposable
 
         if (count == 0)
         {
-            int index = start;
-            OutboundMessage message = lane.Batch.Messages[index];
-            string why = lane.MessageSizes[index] > _publisher.MaxMessageSize
+            var index = start;
+            var message = lane.Batch.Messages[index];
+            var why = lane.MessageSizes[index] > _publisher.MaxMessageSize
                 ? "its size by Ably's rule (name + data + extras) is " + lane.MessageSizes[index].ToString(CultureInfo.InvariantCulture) + " bytes; the limit is " + _publisher.MaxMessageSize.ToString(CultureInfo.InvariantCulture) + " (AblyOptions.MaxMessageSize)"
                 : "its JSON is " + lane.MessageLengths[index].ToString(CultureInfo.InvariantCulture) + " bytes, too large for one request of at most " + _publisher.MaxRequestBytes.ToString(CultureInfo.InvariantCulture) + " bytes (AblyOptions.MaxRequestBytes)";
             var error = new AblyErrorInfo(AblyErrorRules.MessageTooLarge, 400, "Message too large: " + why);
-            _publisher.Logger.MessageTooLarge(lane.Channel, index, message.Id, error);
+            LogMessages.MessageTooLarge(_publisher.Logger, lane.Channel, index, message.Id, error);
             Finish(lane, PublishStatus.Rejected, error, rejectedIndex: index);
             spec = default;
             specBytes = 0;
@@ -321,15 +321,15 @@ internal sealed class PublishOperation : IDisposable
 
     private BatchRequest Assemble(List<BatchSpec> specs, int length, int messages)
     {
-        byte[] body = ArrayPool<byte>.Shared.Rent(length);
-        Span<byte> target = body.AsSpan(0, length);
-        ReadOnlySpan<byte> source = _buffer.WrittenSpan;
-        int position = 0;
+        var body = ArrayPool<byte>.Shared.Rent(length);
+        var target = body.AsSpan(0, length);
+        var source = _buffer.WrittenSpan;
+        var position = 0;
         target[position++] = (byte)'[';
-        for (int s = 0; s < specs.Count; s++)
+        for (var s = 0; s < specs.Count; s++)
         {
-            BatchSpec spec = specs[s];
-            ChannelLane lane = spec.Lane;
+            var spec = specs[s];
+            var lane = spec.Lane;
             if (s > 0)
             {
                 target[position++] = (byte)',';
@@ -338,8 +338,8 @@ internal sealed class PublishOperation : IDisposable
             position += Copy(AblyWireFormat.SpecStart, target, position);
             position += Copy(source.Slice(lane.ChannelOffset, lane.ChannelLength), target, position);
             position += Copy(AblyWireFormat.SpecMiddle, target, position);
-            int first = lane.MessageOffsets[spec.Start];
-            int last = spec.Start + spec.Count - 1;
+            var first = lane.MessageOffsets[spec.Start];
+            var last = spec.Start + spec.Count - 1;
             position += Copy(source.Slice(first, lane.MessageOffsets[last] + lane.MessageLengths[last] - first), target, position);
             position += Copy(AblyWireFormat.SpecEnd, target, position);
         }
@@ -358,8 +358,8 @@ internal sealed class PublishOperation : IDisposable
     /// <summary>Time until the earliest lane waiting for a retry may go, or null when no lane is waiting.</summary>
     private TimeSpan? NextWake(long now)
     {
-        long earliest = long.MaxValue;
-        foreach (ChannelLane lane in _lanes)
+        var earliest = long.MaxValue;
+        foreach (var lane in _lanes)
         {
             if (lane.Result is null && !lane.InFlight && lane.NotBefore < earliest)
             {
@@ -372,14 +372,14 @@ internal sealed class PublishOperation : IDisposable
             return null;
         }
 
-        long ticks = Math.Max(0, earliest - now);
-        TimeSpan wait = TimeSpan.FromSeconds((double)ticks / _publisher.Time.TimestampFrequency);
+        var ticks = Math.Max(0, earliest - now);
+        var wait = TimeSpan.FromSeconds((double)ticks / _publisher.Time.TimestampFrequency);
         return wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait;
     }
 
     private void Apply(BatchRequest request, RequestOutcome outcome, long now)
     {
-        foreach (BatchSpec spec in request.Specs)
+        foreach (var spec in request.Specs)
         {
             spec.Lane.InFlight = false;
         }
@@ -387,7 +387,7 @@ internal sealed class PublishOperation : IDisposable
         switch (outcome.Kind)
         {
             case RequestOutcomeKind.Completed:
-                foreach (BatchSpec spec in request.Specs)
+                foreach (var spec in request.Specs)
                 {
                     AblyErrorInfo? error = null;
                     if (outcome.Channels is not null && !outcome.Channels.TryGetValue(spec.Lane.Channel, out error))
@@ -410,8 +410,8 @@ internal sealed class PublishOperation : IDisposable
             case RequestOutcomeKind.BadRequest:
                 if (request.Specs.Count > 1)
                 {
-                    _publisher.Logger.Isolating(request.Specs.Count, outcome.Error!);
-                    foreach (BatchSpec spec in request.Specs)
+                    LogMessages.PublisherIsolating(_publisher.Logger, request.Specs.Count, outcome.Error!);
+                    foreach (var spec in request.Specs)
                     {
                         spec.Lane.Solo = true;
                         spec.Lane.SuspectEnd = Math.Max(spec.Lane.SuspectEnd, spec.Start + spec.Count);
@@ -425,21 +425,21 @@ internal sealed class PublishOperation : IDisposable
                 break;
 
             case RequestOutcomeKind.Unauthorized:
-                foreach (BatchSpec spec in request.Specs)
+                foreach (var spec in request.Specs)
                 {
                     Finish(spec.Lane, PublishStatus.Unauthorized, outcome.Error);
                 }
 
                 if (_halt is null)
                 {
-                    _publisher.Logger.Unauthorized(_publisher.Key.KeyName, outcome.Error!, request.Specs.Count + CountIdle());
+                    LogMessages.PublisherUnauthorized(_publisher.Logger, _publisher.Key.KeyName, outcome.Error!, request.Specs.Count + CountIdle());
                     _halt = new Halt(PublishStatus.Unauthorized, outcome.Error!, null);
                 }
 
                 break;
 
             case RequestOutcomeKind.GiveUp:
-                foreach (BatchSpec spec in request.Specs)
+                foreach (var spec in request.Specs)
                 {
                     Finish(spec.Lane, PublishStatus.RetryLater, outcome.Error, retryAfter: outcome.RetryAfter);
                 }
@@ -448,9 +448,9 @@ internal sealed class PublishOperation : IDisposable
                 {
                     if (outcome.BudgetExhausted)
                     {
-                        _publisher.Logger.RetryBudgetExhausted(
-                            PublishingLog.Ms(_publisher.MaxRetryDuration),
-                            PublishingLog.Ms(_publisher.Time.GetElapsedTime(_started)),
+                        LogMessages.RetryBudgetExhausted(_publisher.Logger,
+                            LogMessages.Ms(_publisher.MaxRetryDuration),
+                            LogMessages.Ms(_publisher.Time.GetElapsedTime(_started)),
                             request.Specs.Count + CountIdle(),
                             outcome.Error!);
                     }
@@ -464,7 +464,7 @@ internal sealed class PublishOperation : IDisposable
 
     private void Accept(BatchSpec spec)
     {
-        ChannelLane lane = spec.Lane;
+        var lane = spec.Lane;
         lane.Accepted = spec.Start + spec.Count;
         lane.RetryAttempts = 0;
         if (lane.Accepted >= lane.SuspectEnd)
@@ -481,16 +481,16 @@ internal sealed class PublishOperation : IDisposable
 
     private void ChannelFailed(BatchSpec spec, AblyErrorInfo error, long now)
     {
-        ChannelLane lane = spec.Lane;
+        var lane = spec.Lane;
         if (AblyErrorRules.IsRetryable(error))
         {
-            TimeSpan delay = AblyRestPublisher.Backoff(lane.RetryAttempts);
+            var delay = AblyRestPublisher.Backoff(lane.RetryAttempts);
             lane.RetryAttempts++;
             if (!CanRetryAfter(delay))
             {
-                _publisher.Logger.RetryBudgetExhausted(
-                    PublishingLog.Ms(_publisher.MaxRetryDuration),
-                    PublishingLog.Ms(_publisher.Time.GetElapsedTime(_started)),
+                LogMessages.RetryBudgetExhausted(_publisher.Logger,
+                    LogMessages.Ms(_publisher.MaxRetryDuration),
+                    LogMessages.Ms(_publisher.Time.GetElapsedTime(_started)),
                     1,
                     error);
                 Finish(lane, PublishStatus.RetryLater, error);
@@ -499,11 +499,11 @@ internal sealed class PublishOperation : IDisposable
 
             if (AblyErrorRules.IsRateLimit(error))
             {
-                _publisher.Logger.RateLimited("channel " + lane.Channel, error, PublishingLog.Ms(delay));
+                LogMessages.PublisherRateLimited(_publisher.Logger, "channel " + lane.Channel, error, LogMessages.Ms(delay));
             }
             else
             {
-                _publisher.Logger.ChannelRetry(lane.Channel, error, lane.RetryAttempts, PublishingLog.Ms(delay));
+                LogMessages.PublisherChannelRetry(_publisher.Logger, lane.Channel, error, lane.RetryAttempts, LogMessages.Ms(delay));
             }
 
             lane.NotBefore = now + (long)(delay.TotalSeconds * _publisher.Time.TimestampFrequency);
@@ -512,7 +512,7 @@ internal sealed class PublishOperation : IDisposable
 
         if (AblyErrorRules.IsCredentialError(error))
         {
-            _publisher.Logger.Unauthorized(_publisher.Key.KeyName, error, 1);
+            LogMessages.PublisherUnauthorized(_publisher.Logger, _publisher.Key.KeyName, error, 1);
             Finish(lane, PublishStatus.Unauthorized, error);
             return;
         }
@@ -526,19 +526,19 @@ internal sealed class PublishOperation : IDisposable
     /// </summary>
     private void Split(BatchSpec spec, AblyErrorInfo error, bool solo)
     {
-        ChannelLane lane = spec.Lane;
+        var lane = spec.Lane;
         if (spec.Count > 1 && !AblyErrorRules.IsChannelWide(error))
         {
-            int limit = Math.Max(1, spec.Count / 2);
-            _publisher.Logger.Splitting(lane.Channel, spec.Start, spec.Count, error, limit);
+            var limit = Math.Max(1, spec.Count / 2);
+            LogMessages.PublisherSplitting(_publisher.Logger, lane.Channel, spec.Start, spec.Count, error, limit);
             lane.MaxChunk = limit;
             lane.SuspectEnd = Math.Max(lane.SuspectEnd, spec.Start + spec.Count);
             lane.Solo |= solo;
             return;
         }
 
-        OutboundMessage message = lane.Batch.Messages[spec.Start];
-        _publisher.Logger.MessageRejected(lane.Channel, spec.Start, message.Id, error, lane.Accepted);
+        var message = lane.Batch.Messages[spec.Start];
+        LogMessages.MessageRejected(_publisher.Logger, lane.Channel, spec.Start, message.Id, error, lane.Accepted);
         Finish(lane, PublishStatus.Rejected, error, rejectedIndex: spec.Start);
     }
 
@@ -549,7 +549,7 @@ internal sealed class PublishOperation : IDisposable
             return;
         }
 
-        foreach (ChannelLane lane in _lanes)
+        foreach (var lane in _lanes)
         {
             if (lane.Result is null && !lane.InFlight)
             {
@@ -560,8 +560,8 @@ internal sealed class PublishOperation : IDisposable
 
     private int CountIdle()
     {
-        int count = 0;
-        foreach (ChannelLane lane in _lanes)
+        var count = 0;
+        foreach (var lane in _lanes)
         {
             if (lane.Result is null && !lane.InFlight)
             {
@@ -666,7 +666,7 @@ internal sealed class BatchRequest : IDisposable
 
     public void Dispose()
     {
-        byte[]? body = Interlocked.Exchange(ref _body, null);
+        var body = Interlocked.Exchange(ref _body, null);
         if (body is not null)
         {
             ArrayPool<byte>.Shared.Return(body);

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Threading.Tasks;
 using AblyPgTyped.Publishing;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 
 namespace AblyPgTyped.Benchmarks.Infrastructure;
 
@@ -43,6 +42,7 @@ internal static class ConnectorProcessRole
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace)
             .AddSimpleConsole(o => o.SingleLine = true));
 
+        using var telemetry = Environment.GetEnvironmentVariable(TelemetryListener.Variable) == "1" ? new TelemetryListener() : null;
         await using var connector = new Connector(options, logging);
         await connector.StartAsync();
         while (!connector.IsActive)
@@ -60,7 +60,8 @@ internal static class ConnectorProcessRole
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{GcLine} allocated={GC.GetTotalAllocatedBytes() / 1e6:0} MB, collections gen0/1/2={GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, " +
             $"heap={gc.HeapSizeBytes / 1e6:0} MB, committed={gc.TotalCommittedBytes / 1e6:0} MB, paused={GC.GetTotalPauseDuration().TotalMilliseconds:0} ms, " +
-            $"jitted={System.Runtime.JitInfo.GetCompiledMethodCount()} methods in {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0} ms"));
+            $"jitted={System.Runtime.JitInfo.GetCompiledMethodCount()} methods in {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0} ms")
+            + (telemetry is null ? "" : ", telemetry listened to: " + telemetry.Describe()));
         return 0;
     }
 }

@@ -38,6 +38,9 @@ internal sealed class CpuMeter
         return $"CPU over {wall:0.0} s wall: connector {now.Connector - _start.Connector:0.0} s, benchmark + endpoint {now.Self - _start.Self:0.0} s, {postgres}";
     }
 
+    /// <summary>CPU seconds the connector process has used since the start.</summary>
+    public double ConnectorSeconds() => Ticks(_connector, withReapedChildren: false) - _start.Connector;
+
     /// <summary>CPU seconds the PostgreSQL server has used so far: the postmaster, the children it reaped, and its live children.</summary>
     public static double PostgresSeconds(int postmaster) => PostgresBreakdown(postmaster).Total;
 

@@ -129,7 +129,7 @@ internal static class DrainScenario
         run.Report.Print(run.Progress);
     }
 
-    private static async Task FillAsync(BenchDatabase database, string shape, int changes)
+    internal static async Task FillAsync(BenchDatabase database, string shape, int changes)
     {
         // Statements run inside DO blocks (a transaction per block); every statement fires the capture triggers as a client's would.
         var perStatement = shape == "bulk" ? 100 : 1;

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Text.Json;
-using AblyPgTyped;
 
 namespace AblyPgTyped.Generators.Tests.Mapped;
 

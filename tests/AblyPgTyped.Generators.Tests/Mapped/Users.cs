@@ -1,5 +1,4 @@
 using System;
-using AblyPgTyped;
 
 namespace AblyPgTyped.Generators.Tests.Mapped;
 

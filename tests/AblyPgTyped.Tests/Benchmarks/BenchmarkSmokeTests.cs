@@ -15,7 +15,7 @@ namespace AblyPgTyped.Tests.Benchmarks;
 /// </summary>
 public sealed class BenchmarkSmokeTests(ITestOutputHelper output)
 {
-    private static readonly string[] Scenarios = ["write", "drain", "sharded", "latency", "quiet", "fanout", "startup", "backfill", "logical"];
+    private static readonly string[] Scenarios = ["write", "drain", "sharded", "latency", "quiet", "fanout", "startup", "backfill", "telemetry", "logical"];
 
     [Fact]
     public async Task The_benchmark_program_runs_every_scenario_at_smoke_size_and_prints_its_table()

@@ -52,6 +52,24 @@ public sealed class BackfillCommandTests(PostgresFixture postgres, ITestOutputHe
         Assert.Equal(0, status.ExitCode);
         Assert.Contains("backfill 1 public.users: done, 1000 row(s), updated ", status.Output, StringComparison.Ordinal);
 
+        using (var finished = await CliProcess.RunAsync("backfill", "--cancel", "1", path))
+        {
+            Assert.Equal(0, finished.ExitCode);
+            Assert.Contains("ablypg: backfill 1 was no longer running (done); nothing to cancel.", finished.Output, StringComparison.Ordinal);
+        }
+
+        using (var unknown = await CliProcess.RunAsync("backfill", "--cancel", "99", path))
+        {
+            Assert.Equal(2, unknown.ExitCode);
+            Assert.Contains("There is no backfill 99.", unknown.Error, StringComparison.Ordinal);
+        }
+
+        using (var notANumber = await CliProcess.RunAsync("backfill", "--cancel", "users", path))
+        {
+            Assert.Equal(2, notANumber.ExitCode);
+            Assert.Contains("--cancel needs the id of a backfill", notANumber.Error, StringComparison.Ordinal);
+        }
+
         using (var badFilter = await CliProcess.RunAsync("backfill", "users", "--where", "no_such_column = 1", path))
         {
             Assert.Equal(2, badFilter.ExitCode);

@@ -1,12 +1,10 @@
 using System;
 using System.Diagnostics;
-using System.IO;
 using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using Xunit;
-
 using AblyPgTyped.Tests.Shared;
+using Xunit;
 
 namespace AblyPgTyped.Tests.Cli;
 
@@ -62,7 +60,10 @@ public sealed class CliProcess : IDisposable
     public int Id => _process.Id;
 
     /// <summary>Starts <c>dotnet ablypg.dll args</c> without the connector's environment variables.</summary>
-    public static CliProcess Start(params string[] args)
+    public static CliProcess Start(params string[] args) => Start(null, args);
+
+    /// <summary>Starts <c>dotnet ablypg.dll args</c> with only <paramref name="environment"/> of the connector's environment variables.</summary>
+    public static CliProcess Start(System.Collections.Generic.IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(CliPath);
@@ -74,6 +75,11 @@ public sealed class CliProcess : IDisposable
         foreach (var name in ConfigVariables)
         {
             start.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment ?? new System.Collections.Generic.Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
         }
 
         return new CliProcess(Process.Start(start)!);

@@ -4,9 +4,8 @@ using System.Linq;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AblyPgTyped.Tests.Infrastructure;
-using Npgsql;
-
 using AblyPgTyped.Tests.Shared;
+using Npgsql;
 
 namespace AblyPgTyped.Tests.Config;
 

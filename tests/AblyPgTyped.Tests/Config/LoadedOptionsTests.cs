@@ -1,4 +1,3 @@
-using System;
 using AblyPgTyped.Capture;
 using AblyPgTyped.Config;
 using Npgsql;

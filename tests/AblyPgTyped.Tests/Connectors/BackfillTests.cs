@@ -5,7 +5,6 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
-using AblyPgTyped.LocalAbly;
 using AblyPgTyped.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
 using Npgsql;
@@ -168,6 +167,35 @@ public sealed class BackfillTests(PostgresFixture postgres, ITestOutputHelper ou
 
         var bad = await Assert.ThrowsAsync<AblyPgTyped.Publishing.AblyConfigurationException>(() => connector.BackfillAsync<User>(new BackfillOptions { From = [1, 2] }));
         Assert.Contains("the primary key has 1 column(s): Id", bad.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_cancelled_backfill_records_no_more_chunks_and_publishes_those_it_recorded()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        await h.ExecuteAsync("INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 20000) g");
+        var connector = await h.StartConnectorAsync(h.Options(AblyPgTables.User)); // one message per change: 50/s on one channel
+
+        var requested = await connector.BackfillAsync<User>(new BackfillOptions { ChunkRows = 50 });
+        await Eventually(async () => await RowsDoneAsync(h) >= 100);
+        var cancelled = await connector.CancelBackfillAsync(requested.Id);
+
+        Assert.Equal("cancelled", cancelled.State);
+        Assert.InRange(cancelled.RowsDone, 100, 19_999);
+        Assert.NotNull(cancelled.FinishedAt);
+        await Task.Delay(1000);
+        Assert.Equal(cancelled.RowsDone, await RowsDoneAsync(h)); // no chunk after the cancel
+        Assert.Equal("cancelled", (await connector.WaitForBackfillAsync(requested.Id, published: false)).State);
+        Assert.Contains(h.Logs.Entries, e => e.EventId == 1127);
+
+        // What it recorded is published all the same, once each.
+        await Eventually(() => h.Ably.GetMessages("users").Count(m => m.Name == "snapshot") >= cancelled.RowsDone, 60);
+        var ids = h.Ably.GetMessages("users").Where(m => m.Name == "snapshot").Select(m => AblyPgTables.User.ReadChanges(m.DataString!).Single().New!.Id).ToList();
+        Assert.Equal(Enumerable.Range(1, (int)cancelled.RowsDone), ids);
+
+        Assert.Equal("cancelled", (await connector.CancelBackfillAsync(requested.Id)).State); // again: nothing changes
+        var missing = await Assert.ThrowsAsync<InvalidOperationException>(() => connector.CancelBackfillAsync(999));
+        Assert.Equal("There is no backfill 999.", missing.Message);
     }
 
     [Fact]

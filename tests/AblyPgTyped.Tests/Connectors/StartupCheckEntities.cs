@@ -1,5 +1,3 @@
-using AblyPgTyped;
-
 namespace AblyPgTyped.Tests;
 
 /// <summary>A mapping whose property does not fit its column: "Name" is text in the table, int here.</summary>

@@ -11,6 +11,7 @@ namespace AblyPgTyped.Tests.Infrastructure;
 /// A TCP proxy to one upstream port that can be cut silently: <see cref="Partition"/> stops forwarding in both directions
 /// without closing any socket (so neither end sees an error or a FIN, as when a network path goes dark), and
 /// <see cref="Heal"/> resumes it, delivering what was held back. Connections accepted while partitioned get no bytes.
+/// <see cref="Reset"/> is the loud failure instead: every connection open now is closed at once.
 /// </summary>
 public sealed class SilentPartitionProxy : IAsyncDisposable
 {
@@ -35,6 +36,34 @@ public sealed class SilentPartitionProxy : IAsyncDisposable
 
     /// <summary>Forwards again, starting with what was held back.</summary>
     public void Heal() => _open.TrySetResult();
+
+    /// <summary>Closes every connection open now, both ends, with a reset; new ones are accepted as before. Returns how many sockets were open.</summary>
+    public int Reset()
+    {
+        lock (_sockets)
+        {
+            var open = 0;
+            foreach (var socket in _sockets)
+            {
+                if (socket.Client is { Connected: true } client)
+                {
+                    open++;
+                    try
+                    {
+                        client.LingerState = new LingerOption(true, 0); // RST, not FIN
+                    }
+                    catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                    {
+                    }
+                }
+
+                socket.Dispose();
+            }
+
+            _sockets.Clear();
+            return open;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

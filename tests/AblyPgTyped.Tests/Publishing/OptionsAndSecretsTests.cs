@@ -51,7 +51,7 @@ public sealed class OptionsAndSecretsTests
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(Json));
         IConfiguration configuration = new ConfigurationBuilder().AddJsonStream(stream).Build();
 
-        AblyOptions options = configuration.GetSection("Ably").Get<AblyOptions>()!;
+        var options = configuration.GetSection("Ably").Get<AblyOptions>()!;
 
         options.Validate();
         Assert.Equal("app.key:s", options.ApiKey);
@@ -109,7 +109,7 @@ public sealed class OptionsAndSecretsTests
         var options = new AblyOptions { ApiKey = Key };
         breakIt(options);
 
-        AblyConfigurationException ex = Assert.Throws<AblyConfigurationException>(options.Validate);
+        var ex = Assert.Throws<AblyConfigurationException>(options.Validate);
 
         Assert.Contains("AblyOptions." + option, ex.Message, StringComparison.Ordinal);
         Assert.Contains(problem, ex.Message, StringComparison.OrdinalIgnoreCase);
@@ -158,7 +158,7 @@ public sealed class OptionsAndSecretsTests
     [Fact]
     public void ApiKey_ParsesAtTheFirstColon_AndHidesTheSecret()
     {
-        AblyApiKey key = AblyApiKey.Parse("app.key:sec:ret");
+        var key = AblyApiKey.Parse("app.key:sec:ret");
         Assert.Equal("app.key", key.KeyName);
         Assert.Equal("app.key:***", key.ToString());
         Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("app.key:sec:ret")), key.BasicAuthorizationHeaderValue);
@@ -170,19 +170,19 @@ public sealed class OptionsAndSecretsTests
     public async Task EveryRequest_CarriesAblyHeaders()
     {
         // A pass-through recorder around a real socket handler: the local server does not expose request headers.
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         using var recorder = new RecordingHandler();
         using var publisher = new AblyRestPublisher(OptionsFor(server), handler: recorder);
 
-        ChannelPublishResult result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("h", Messages("h", 1)) }, CancellationToken.None));
+        var result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("h", Messages("h", 1)) }, CancellationToken.None));
 
         Assert.Equal(PublishStatus.Accepted, result.Status);
-        HttpRequestMessage request = Assert.Single(recorder.Requests);
+        var request = Assert.Single(recorder.Requests);
         Assert.Equal(HttpMethod.Post, request.Method);
         Assert.Equal("/messages", request.RequestUri!.AbsolutePath);
         Assert.Equal(AblyRestPublisher.ProtocolVersion, Assert.Single(request.Headers.GetValues("X-Ably-Version")));
         Assert.True(int.Parse(AblyRestPublisher.ProtocolVersion, System.Globalization.CultureInfo.InvariantCulture) >= 3, "protocol ≥ 3 for BatchResult responses");
-        string agent = Assert.Single(request.Headers.GetValues("Ably-Agent"));
+        var agent = Assert.Single(request.Headers.GetValues("Ably-Agent"));
         Assert.Matches(@"^ablypgtyped/0\.1\.0 dotnet/\d+\.\d+\.\d+$", agent);
         Assert.Equal("application/json", Assert.Single(request.Headers.Accept).MediaType);
         Assert.Equal("application/json", request.Content!.Headers.ContentType!.MediaType);
@@ -197,18 +197,18 @@ public sealed class OptionsAndSecretsTests
         var texts = new List<string>();
 
         // 1. Malformed keys that contain the secret.
-        foreach (string bad in new[] { Secret, ":" + Secret, KeyName + ": " + Secret, KeyName + ":" + Secret + "\n" })
+        foreach (var bad in new[] { Secret, ":" + Secret, KeyName + ": " + Secret, KeyName + ":" + Secret + "\n" })
         {
-            AblyConfigurationException ex = Assert.Throws<AblyConfigurationException>(() => new AblyRestPublisher(new AblyOptions { ApiKey = bad }, logger));
+            var ex = Assert.Throws<AblyConfigurationException>(() => new AblyRestPublisher(new AblyOptions { ApiKey = bad }, logger));
             texts.Add(ex.ToString());
         }
 
-        AblyConfigurationException hostError = Assert.Throws<AblyConfigurationException>(() =>
+        var hostError = Assert.Throws<AblyConfigurationException>(() =>
             new AblyRestPublisher(new AblyOptions { ApiKey = Key, RestHost = "x" + Secret + "/y" }, logger));
         Assert.Equal("RestHost", hostError.OptionName);
 
-        await using LocalAblyServer server = await StartServerAsync();
-        int downPort = FreePort();
+        await using var server = await StartServerAsync();
+        var downPort = FreePort();
 
         // 2. Error paths over HTTP, with a server that even echoes the secret in its error message.
         server.Faults.FailNext(1, statusCode: 500, errorCode: 50000, message: "boom " + Secret);
@@ -223,7 +223,7 @@ public sealed class OptionsAndSecretsTests
         };
         try
         {
-            foreach (AblyRestPublisher publisher in publishers)
+            foreach (var publisher in publishers)
             {
                 texts.Add(publisher.ToString()!);
                 var batches = new[]
@@ -232,7 +232,7 @@ public sealed class OptionsAndSecretsTests
                     new ChannelBatch("c", Messages("c" + texts.Count, 3)),
                     new ChannelBatch("big", new[] { Message("big" + texts.Count, data: "\"" + new string('q', 600) + "\"") }),
                 };
-                foreach (ChannelPublishResult result in await publisher.PublishAsync(batches, CancellationToken.None))
+                foreach (var result in await publisher.PublishAsync(batches, CancellationToken.None))
                 {
                     texts.Add(result.ToString());
                     texts.Add(result.Error?.Message ?? string.Empty);
@@ -241,25 +241,25 @@ public sealed class OptionsAndSecretsTests
 
             // 3. A timeout, then a cancellation.
             server.Faults.AddLatency(TimeSpan.FromSeconds(1), count: 1);
-            foreach (ChannelPublishResult result in await publishers[0].PublishAsync(new[] { new ChannelBatch("t", Messages("t", 1)) }, CancellationToken.None))
+            foreach (var result in await publishers[0].PublishAsync(new[] { new ChannelBatch("t", Messages("t", 1)) }, CancellationToken.None))
             {
                 texts.Add(result.ToString());
             }
 
             using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
             server.Faults.AddLatency(TimeSpan.FromSeconds(5), count: 1);
-            OperationCanceledException cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publishers[0].PublishAsync(new[] { new ChannelBatch("x", Messages("x", 1)) }, cts.Token));
+            var cancelled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publishers[0].PublishAsync(new[] { new ChannelBatch("x", Messages("x", 1)) }, cts.Token));
             texts.Add(cancelled.ToString());
         }
         finally
         {
-            foreach (AblyRestPublisher publisher in publishers)
+            foreach (var publisher in publishers)
             {
                 publisher.Dispose();
             }
         }
 
-        string everything = string.Join("\n", texts) + "\n" + logger.AllText;
+        var everything = string.Join("\n", texts) + "\n" + logger.AllText;
         Assert.Contains("Unauthorized", everything, StringComparison.Ordinal); // the error paths did run
         Assert.Contains("RetryLater", everything, StringComparison.Ordinal);
         Assert.Contains("Rejected", everything, StringComparison.Ordinal);

@@ -5,7 +5,6 @@ using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
-using AblyPgTyped.LocalAbly;
 using AblyPgTyped.Publishing;
 using Xunit;
 using static AblyPgTyped.Tests.Publishing.PublishingTestKit;
@@ -18,12 +17,12 @@ public sealed class PublishBasicsTests
     [Fact]
     public async Task ManyChannelsInOneCall_AllAccepted_InOrderPerChannel_InOneRequest()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         var logger = new TestLogger();
         using var publisher = new AblyRestPublisher(OptionsFor(server), logger);
         var batches = Enumerable.Range(0, 20).Select(c => new ChannelBatch("orders:" + c, Messages("c" + c, 50))).ToList();
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(batches, CancellationToken.None);
+        var results = await publisher.PublishAsync(batches, CancellationToken.None);
 
         Assert.Equal(batches.Select(b => b.Channel), results.Select(r => r.Channel));
         Assert.All(results, r =>
@@ -32,7 +31,7 @@ public sealed class PublishBasicsTests
             Assert.Equal(50, r.AcceptedCount);
             Assert.Null(r.Error);
         });
-        foreach (ChannelBatch batch in batches)
+        foreach (var batch in batches)
         {
             Assert.Equal(Ids(batch.Messages), Ids(server.GetMessages(batch.Channel)));
         }
@@ -45,7 +44,7 @@ public sealed class PublishBasicsTests
     [Fact]
     public async Task WireForm_DataIsJsonStringWithEncoding_HeadersInExtras_SizeMatchesServer()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         using var publisher = new AblyRestPublisher(OptionsFor(server));
         var headers = new Dictionary<string, string> { ["table"] = "orders", ["op"] = "insert", ["quote\"d"] = "é ü \u2603 \"x\" \\ \n" };
         var messages = new List<OutboundMessage>
@@ -56,12 +55,12 @@ public sealed class PublishBasicsTests
             new("m4", "text", "plain text, not JSON", null) { DataIsJson = false },
         };
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(new[] { new ChannelBatch("wire", messages) }, CancellationToken.None);
+        var results = await publisher.PublishAsync(new[] { new ChannelBatch("wire", messages) }, CancellationToken.None);
 
         Assert.Equal(PublishStatus.Accepted, Assert.Single(results).Status);
-        IReadOnlyList<ReceivedMessage> received = server.GetMessages("wire");
+        var received = server.GetMessages("wire");
         Assert.Equal(new[] { "m1", "m2", "m3", "m4" }, Ids(received));
-        for (int i = 0; i < messages.Count; i++)
+        for (var i = 0; i < messages.Count; i++)
         {
             Assert.Equal(messages[i].Name, received[i].Name);
             Assert.Equal(messages[i].Data, received[i].DataString);
@@ -71,9 +70,9 @@ public sealed class PublishBasicsTests
         Assert.Equal("json", received[0].Encoding);
         Assert.Null(received[3].Encoding);
         Assert.Equal(1, received[0].DecodeDataAsJson()!.Value.GetProperty("id").GetInt32());
-        using (JsonDocument extras = JsonDocument.Parse(received[0].ExtrasJson!))
+        using (var extras = JsonDocument.Parse(received[0].ExtrasJson!))
         {
-            JsonElement h = extras.RootElement.GetProperty("headers");
+            var h = extras.RootElement.GetProperty("headers");
             Assert.Equal("orders", h.GetProperty("table").GetString());
             Assert.Equal("é ü \u2603 \"x\" \\ \n", h.GetProperty("quote\"d").GetString());
         }
@@ -85,11 +84,11 @@ public sealed class PublishBasicsTests
     [Fact]
     public async Task SplitsByMaxChannelsPerRequest()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         using var publisher = new AblyRestPublisher(OptionsFor(server, o => o.MaxChannelsPerRequest = 3));
         var batches = Enumerable.Range(0, 10).Select(c => new ChannelBatch("ch" + c, Messages("ch" + c, 5))).ToList();
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(batches, CancellationToken.None);
+        var results = await publisher.PublishAsync(batches, CancellationToken.None);
 
         Assert.All(results, r => Assert.Equal(PublishStatus.Accepted, r.Status));
         Assert.Equal(4, server.GetStats().BatchPublishRequests);
@@ -99,12 +98,12 @@ public sealed class PublishBasicsTests
     [Fact]
     public async Task SplitsByMaxRequestBytes_ChunksOfOneChannelGoInOrder()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         using var publisher = new AblyRestPublisher(OptionsFor(server, o => o.MaxRequestBytes = 4096));
-        List<OutboundMessage> big = Messages("big", 200, padding: 100); // ~150 bytes each: ~30 KB in ≥ 8 requests
-        List<OutboundMessage> small = Messages("small", 3);
+        var big = Messages("big", 200, padding: 100); // ~150 bytes each: ~30 KB in ≥ 8 requests
+        var small = Messages("small", 3);
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(
+        var results = await publisher.PublishAsync(
             new[] { new ChannelBatch("big", big), new ChannelBatch("small", small) },
             CancellationToken.None);
 
@@ -118,12 +117,12 @@ public sealed class PublishBasicsTests
     [Fact]
     public async Task SplitsByMaxMessagesPerChannelSpec_AndByCombinedSize()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         using var publisher = new AblyRestPublisher(OptionsFor(server, o => o.MaxMessagesPerChannelSpec = 7));
-        List<OutboundMessage> counted = Messages("n", 30);
-        List<OutboundMessage> heavy = Messages("h", 40, padding: 10_000); // ~10 KB each: only 6 fit in 64 KiB per spec
+        var counted = Messages("n", 30);
+        var heavy = Messages("h", 40, padding: 10_000); // ~10 KB each: only 6 fit in 64 KiB per spec
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(
+        var results = await publisher.PublishAsync(
             new[] { new ChannelBatch("counted", counted), new ChannelBatch("heavy", heavy) },
             CancellationToken.None);
 
@@ -137,11 +136,11 @@ public sealed class PublishBasicsTests
     [Fact]
     public async Task RepublishingTheSameIds_SubscribersSeeEachMessageOnce()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         var seen = new ConcurrentQueue<string>();
         server.MessagesAccepted += messages =>
         {
-            foreach (ReceivedMessage m in messages)
+            foreach (var m in messages)
             {
                 seen.Enqueue(m.Channel + "/" + m.Id);
             }
@@ -149,8 +148,8 @@ public sealed class PublishBasicsTests
         using var publisher = new AblyRestPublisher(OptionsFor(server));
         var batches = new[] { new ChannelBatch("a", Messages("a", 10)), new ChannelBatch("b", Messages("b", 10)) };
 
-        IReadOnlyList<ChannelPublishResult> first = await publisher.PublishAsync(batches, CancellationToken.None);
-        IReadOnlyList<ChannelPublishResult> second = await publisher.PublishAsync(batches, CancellationToken.None);
+        var first = await publisher.PublishAsync(batches, CancellationToken.None);
+        var second = await publisher.PublishAsync(batches, CancellationToken.None);
 
         Assert.All(first.Concat(second), r => Assert.Equal(PublishStatus.Accepted, r.Status));
         Assert.Equal(20, seen.Count);
@@ -162,11 +161,11 @@ public sealed class PublishBasicsTests
     [Fact]
     public async Task EmptyInputs_AndCallerContractViolations()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         using var publisher = new AblyRestPublisher(OptionsFor(server));
 
         Assert.Empty(await publisher.PublishAsync(Array.Empty<ChannelBatch>(), CancellationToken.None));
-        ChannelPublishResult empty = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("none", Array.Empty<OutboundMessage>()) }, CancellationToken.None));
+        var empty = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("none", Array.Empty<OutboundMessage>()) }, CancellationToken.None));
         Assert.Equal(PublishStatus.Accepted, empty.Status);
         Assert.Equal(0, empty.AcceptedCount);
         await Assert.ThrowsAsync<ArgumentException>(() => publisher.PublishAsync(
@@ -178,14 +177,14 @@ public sealed class PublishBasicsTests
     [Fact]
     public async Task ChannelNamesNeedingEscapes_ArePublished()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         using var publisher = new AblyRestPublisher(OptionsFor(server));
         string[] names = { "ns:with/slash", "space and \"quote\"", "uni\u2603code", "a\\b" };
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(names.Select(n => new ChannelBatch(n, Messages(n, 2))).ToList(), CancellationToken.None);
+        var results = await publisher.PublishAsync(names.Select(n => new ChannelBatch(n, Messages(n, 2))).ToList(), CancellationToken.None);
 
         Assert.All(results, r => Assert.Equal(PublishStatus.Accepted, r.Status));
-        foreach (string name in names)
+        foreach (var name in names)
         {
             Assert.Equal(2, server.GetMessages(name).Count);
         }

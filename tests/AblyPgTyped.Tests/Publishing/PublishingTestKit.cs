@@ -54,9 +54,9 @@ internal static class PublishingTestKit
     {
         var list = new List<OutboundMessage>(count);
         string pad = new('x', padding);
-        for (int i = 0; i < count; i++)
+        for (var i = 0; i < count; i++)
         {
-            string id = prefix + "-" + i.ToString(CultureInfo.InvariantCulture);
+            var id = prefix + "-" + i.ToString(CultureInfo.InvariantCulture);
             list.Add(new OutboundMessage(id, "row", "{\"id\":\"" + id + "\",\"i\":" + i.ToString(CultureInfo.InvariantCulture) + ",\"pad\":\"" + pad + "\"}", headers));
         }
 
@@ -72,7 +72,7 @@ internal static class PublishingTestKit
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         return port;
     }
@@ -100,7 +100,7 @@ internal sealed class TestLogger : ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        string text = formatter(state, exception);
+        var text = formatter(state, exception);
         if (state is IEnumerable<KeyValuePair<string, object?>> values)
         {
             text += " |" + string.Join(";", values.Select(v => v.Key + "=" + v.Value));

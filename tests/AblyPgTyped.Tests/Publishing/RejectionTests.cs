@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -16,18 +15,18 @@ public sealed class RejectionTests
     [Fact]
     public async Task RequestLevel400_IsIsolated_ToTheExactMessage_OthersGetThrough()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         var logger = new TestLogger();
         using var publisher = new AblyRestPublisher(OptionsFor(server), logger);
-        List<OutboundMessage> b = Messages("b", 10);
+        var b = Messages("b", 10);
         b[6] = b[6] with { Id = string.Empty }; // the server refuses the whole request: 400 / 40031
         var batches = new[] { new ChannelBatch("a", Messages("a", 10)), new ChannelBatch("b", b), new ChannelBatch("c", Messages("c", 10)) };
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(batches, CancellationToken.None);
+        var results = await publisher.PublishAsync(batches, CancellationToken.None);
 
         Assert.Equal(PublishStatus.Accepted, results[0].Status);
         Assert.Equal(PublishStatus.Accepted, results[2].Status);
-        ChannelPublishResult rejected = results[1];
+        var rejected = results[1];
         Assert.Equal(PublishStatus.Rejected, rejected.Status);
         Assert.Equal(6, rejected.RejectedMessageIndex);
         Assert.Equal(6, rejected.AcceptedCount);
@@ -40,7 +39,7 @@ public sealed class RejectionTests
         Assert.Equal(1, logger.Count(3008));
 
         // The caller dead-letters message 6 and publishes the rest.
-        ChannelPublishResult rest = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("b", b.Skip(7).ToList()) }, CancellationToken.None));
+        var rest = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("b", b.Skip(7).ToList()) }, CancellationToken.None));
         Assert.Equal(PublishStatus.Accepted, rest.Status);
         Assert.Equal(Ids(b.Take(6).Concat(b.Skip(7))), Ids(server.GetMessages("b")));
     }
@@ -48,19 +47,19 @@ public sealed class RejectionTests
     [Fact]
     public async Task RequestLevel413_FromASmallerServerLimit_FindsTheOversizeMessage()
     {
-        await using LocalAblyServer server = await StartServerAsync(o => o.MaxMessageSize = 2000);
+        await using var server = await StartServerAsync(o => o.MaxMessageSize = 2000);
         using var publisher = new AblyRestPublisher(OptionsFor(server)); // believes 64 KiB is fine
-        List<OutboundMessage> messages = Messages("m", 10, padding: 250);
+        var messages = Messages("m", 10, padding: 250);
         messages[4] = Message("m-4", data: "\"" + new string('y', 3000) + "\"");
 
-        ChannelPublishResult result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("sized", messages) }, CancellationToken.None));
+        var result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("sized", messages) }, CancellationToken.None));
 
         Assert.Equal(PublishStatus.Rejected, result.Status);
         Assert.Equal(4, result.RejectedMessageIndex);
         Assert.Equal(40009, result.Error!.Code);
         Assert.Equal(Ids(messages.Take(4)), Ids(server.GetMessages("sized")));
 
-        ChannelPublishResult rest = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("sized", messages.Skip(5).ToList()) }, CancellationToken.None));
+        var rest = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("sized", messages.Skip(5).ToList()) }, CancellationToken.None));
         Assert.Equal(PublishStatus.Accepted, rest.Status);
         Assert.Equal(9, server.GetAcceptedMessageCount("sized"));
     }
@@ -68,14 +67,14 @@ public sealed class RejectionTests
     [Fact]
     public async Task OversizeMessage_IsRejectedBeforeSending()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         var logger = new TestLogger();
         using var publisher = new AblyRestPublisher(OptionsFor(server, o => o.MaxMessageSize = 1000), logger);
-        List<OutboundMessage> messages = Messages("o", 5);
+        var messages = Messages("o", 5);
         messages[2] = Message("o-2", data: "\"" + new string('z', 1500) + "\"");
         Assert.True(AblyMessageSize.Of(messages[2]) > 1000);
 
-        ChannelPublishResult result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("o", messages) }, CancellationToken.None));
+        var result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("o", messages) }, CancellationToken.None));
 
         Assert.Equal(PublishStatus.Rejected, result.Status);
         Assert.Equal(2, result.RejectedMessageIndex);
@@ -90,7 +89,7 @@ public sealed class RejectionTests
     [Fact]
     public async Task PerChannelRejections_RejectOnlyThatChannel()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         server.Faults.FailNext(1, statusCode: 401, errorCode: 40160, message: "Channel denied access based on given capability", channel: "secret", target: FaultTarget.BatchPublish);
         using var publisher = new AblyRestPublisher(OptionsFor(server));
         var batches = new[]
@@ -100,7 +99,7 @@ public sealed class RejectionTests
             new ChannelBatch("secret", Messages("secret", 5)),
         };
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(batches, CancellationToken.None);
+        var results = await publisher.PublishAsync(batches, CancellationToken.None);
 
         Assert.Equal(PublishStatus.Accepted, results[0].Status);
         Assert.Equal(PublishStatus.Rejected, results[1].Status);
@@ -116,13 +115,13 @@ public sealed class RejectionTests
     [Fact]
     public async Task PerChannelMessageError_InAMultiMessageSpec_IsBisected()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         server.Faults.FailNext(1, statusCode: 400, errorCode: 40013, channel: "x", target: FaultTarget.BatchPublish);
         using var publisher = new AblyRestPublisher(OptionsFor(server));
-        List<OutboundMessage> messages = Messages("x", 8);
+        var messages = Messages("x", 8);
 
         // The injected error is transient on the server, so the first half then passes: nothing is lost.
-        ChannelPublishResult result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("x", messages) }, CancellationToken.None));
+        var result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("x", messages) }, CancellationToken.None));
 
         Assert.Equal(PublishStatus.Accepted, result.Status);
         Assert.Equal(Ids(messages), Ids(server.GetMessages("x")));
@@ -132,7 +131,7 @@ public sealed class RejectionTests
     [Fact]
     public async Task WrongKey_IsUnauthorized_ForEveryChannel_AndSendingStops()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         var logger = new TestLogger();
         using var publisher = new AblyRestPublisher(
             OptionsFor(server, o =>
@@ -143,7 +142,7 @@ public sealed class RejectionTests
             logger);
         var batches = Enumerable.Range(0, 12).Select(i => new ChannelBatch("u" + i, Messages("u" + i, 3))).ToList();
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(batches, CancellationToken.None);
+        var results = await publisher.PublishAsync(batches, CancellationToken.None);
 
         Assert.All(results, r =>
         {
@@ -161,11 +160,11 @@ public sealed class RejectionTests
     [Fact]
     public async Task RequestLevelCapabilityError_IsUnauthorized_NotRejected()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         server.Faults.FailNext(1, statusCode: 401, errorCode: 40160);
         using var publisher = new AblyRestPublisher(OptionsFor(server));
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(
+        var results = await publisher.PublishAsync(
             new[] { new ChannelBatch("a", Messages("a", 2)), new ChannelBatch("b", Messages("b", 2)) },
             CancellationToken.None);
 
@@ -176,12 +175,12 @@ public sealed class RejectionTests
     [Fact]
     public async Task PartialProgress_AcrossChunks_IsReportedAsAcceptedCount()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         using var publisher = new AblyRestPublisher(OptionsFor(server, o => o.MaxMessagesPerChannelSpec = 5));
-        List<OutboundMessage> messages = Messages("p", 15);
+        var messages = Messages("p", 15);
         messages[12] = messages[12] with { Id = string.Empty };
 
-        ChannelPublishResult result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("p", messages) }, CancellationToken.None));
+        var result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("p", messages) }, CancellationToken.None));
 
         Assert.Equal(PublishStatus.Rejected, result.Status);
         Assert.Equal(12, result.AcceptedCount);

@@ -18,14 +18,14 @@ public sealed class RetryAndFallbackTests
     [Fact]
     public async Task ServerErrors_AreRetried_EachMessageDeliveredOnce()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         server.Faults.FailNext(2, statusCode: 503, errorCode: 50003);
         server.Faults.DropNext(1);
         var logger = new TestLogger();
         using var publisher = new AblyRestPublisher(OptionsFor(server), logger);
         var batches = new[] { new ChannelBatch("a", Messages("a", 10)), new ChannelBatch("b", Messages("b", 10)) };
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(batches, CancellationToken.None);
+        var results = await publisher.PublishAsync(batches, CancellationToken.None);
 
         Assert.All(results, r => Assert.Equal(PublishStatus.Accepted, r.Status));
         Assert.Equal(Ids(batches[0].Messages), Ids(server.GetMessages("a")));
@@ -37,13 +37,13 @@ public sealed class RetryAndFallbackTests
     [Fact]
     public async Task EndpointDown_RetryLaterAfterBudget_ThenSuccessOnNextCall()
     {
-        int port = FreePort();
+        var port = FreePort();
         var logger = new TestLogger();
         using var publisher = new AblyRestPublisher(OptionsFor(port, o => o.MaxRetryDuration = TimeSpan.FromSeconds(1)), logger);
         var batches = new[] { new ChannelBatch("a", Messages("a", 5)), new ChannelBatch("b", Messages("b", 5)) };
 
         var watch = Stopwatch.StartNew();
-        IReadOnlyList<ChannelPublishResult> down = await publisher.PublishAsync(batches, CancellationToken.None);
+        var down = await publisher.PublishAsync(batches, CancellationToken.None);
         watch.Stop();
 
         Assert.All(down, r =>
@@ -57,8 +57,8 @@ public sealed class RetryAndFallbackTests
         Assert.True(logger.Count(3002) >= 2, "several retries inside the budget");
         Assert.Equal(1, logger.Count(3012));
 
-        await using LocalAblyServer server = await StartServerAsync(o => o.Port = port);
-        IReadOnlyList<ChannelPublishResult> up = await publisher.PublishAsync(batches, CancellationToken.None);
+        await using var server = await StartServerAsync(o => o.Port = port);
+        var up = await publisher.PublishAsync(batches, CancellationToken.None);
 
         Assert.All(up, r => Assert.Equal(PublishStatus.Accepted, r.Status));
         Assert.Equal(10, server.AcceptedMessageCount);
@@ -67,13 +67,13 @@ public sealed class RetryAndFallbackTests
     [Fact]
     public async Task TooManyRequests_RetryAfterIsHonoured_OnTheSameHost()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         server.Faults.FailNext(1, statusCode: 429, errorCode: 42922, retryAfter: TimeSpan.FromSeconds(1));
         var logger = new TestLogger();
         using var publisher = new AblyRestPublisher(OptionsFor(server, o => o.FallbackHosts = new List<string> { "127.0.0.3" }), logger);
 
         var watch = Stopwatch.StartNew();
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(new[] { new ChannelBatch("a", Messages("a", 3)) }, CancellationToken.None);
+        var results = await publisher.PublishAsync(new[] { new ChannelBatch("a", Messages("a", 3)) }, CancellationToken.None);
 
         Assert.Equal(PublishStatus.Accepted, Assert.Single(results).Status);
         Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(950), "waited " + watch.Elapsed);
@@ -85,12 +85,12 @@ public sealed class RetryAndFallbackTests
     [Fact]
     public async Task RetryAfterBeyondTheBudget_ReturnsRetryLaterAtOnce_WithTheHint()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         server.Faults.FailAll(statusCode: 429, errorCode: 42913, retryAfter: TimeSpan.FromSeconds(30));
         using var publisher = new AblyRestPublisher(OptionsFor(server, o => o.MaxRetryDuration = TimeSpan.FromSeconds(2)));
 
         var watch = Stopwatch.StartNew();
-        ChannelPublishResult result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("a", Messages("a", 3)) }, CancellationToken.None));
+        var result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("a", Messages("a", 3)) }, CancellationToken.None));
 
         Assert.Equal(PublishStatus.RetryLater, result.Status);
         Assert.Equal(TimeSpan.FromSeconds(30), result.RetryAfter);
@@ -101,21 +101,21 @@ public sealed class RetryAndFallbackTests
     [Fact]
     public async Task PerChannelErrorsInsideBatchResults_OnlyThoseChannelsAreResent()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         server.Faults.FailNext(2, statusCode: 429, errorCode: 42913, channel: "b", target: FaultTarget.BatchPublish);
         server.Faults.FailNext(1, statusCode: 500, errorCode: 50001, channel: "c", target: FaultTarget.BatchPublish);
         var logger = new TestLogger();
         using var publisher = new AblyRestPublisher(OptionsFor(server), logger);
         var batches = new[] { "a", "b", "c" }.Select(c => new ChannelBatch(c, Messages(c, 4))).ToList();
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(batches, CancellationToken.None);
+        var results = await publisher.PublishAsync(batches, CancellationToken.None);
 
         Assert.All(results, r => Assert.Equal(PublishStatus.Accepted, r.Status));
-        LocalAblyStats stats = server.GetStats();
+        var stats = server.GetStats();
         Assert.Equal(3, stats.BatchChannelFailures);
         Assert.Equal(1, stats.Channels["a"].PublishRequests); // "a" was sent once
         Assert.Equal(0, stats.DuplicateMessages);
-        foreach (ChannelBatch batch in batches)
+        foreach (var batch in batches)
         {
             Assert.Equal(Ids(batch.Messages), Ids(server.GetMessages(batch.Channel)));
         }
@@ -127,11 +127,11 @@ public sealed class RetryAndFallbackTests
     [Fact]
     public async Task PerChannelRateLimitOfTheServer_IsRetriedUntilItPasses()
     {
-        await using LocalAblyServer server = await StartServerAsync(o => o.RateLimitPerChannel = 20);
+        await using var server = await StartServerAsync(o => o.RateLimitPerChannel = 20);
         using var publisher = new AblyRestPublisher(OptionsFor(server, o => o.MaxMessagesPerChannelSpec = 10));
-        List<OutboundMessage> messages = Messages("r", 40); // 40 messages at 20/s: needs ~1-2 s of retries
+        var messages = Messages("r", 40); // 40 messages at 20/s: needs ~1-2 s of retries
 
-        ChannelPublishResult result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("limited", messages) }, CancellationToken.None));
+        var result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("limited", messages) }, CancellationToken.None));
 
         Assert.Equal(PublishStatus.Accepted, result.Status);
         Assert.Equal(Ids(messages), Ids(server.GetMessages("limited")));
@@ -141,13 +141,13 @@ public sealed class RetryAndFallbackTests
     [Fact]
     public async Task Timeout_IsRetried_AndTheMessageArrivesOnce()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         server.Faults.AddLatency(TimeSpan.FromSeconds(3), count: 1);
         var logger = new TestLogger();
         using var publisher = new AblyRestPublisher(OptionsFor(server, o => o.RequestTimeout = TimeSpan.FromMilliseconds(400)), logger);
 
         var watch = Stopwatch.StartNew();
-        ChannelPublishResult result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("slow", Messages("s", 3)) }, CancellationToken.None));
+        var result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("slow", Messages("s", 3)) }, CancellationToken.None));
 
         Assert.Equal(PublishStatus.Accepted, result.Status);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2.5), "did not wait for the slow response: " + watch.Elapsed);
@@ -159,7 +159,7 @@ public sealed class RetryAndFallbackTests
     [Fact]
     public async Task UnreachablePrimary_FallbackHostAccepts_AndStaysPreferred()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         var logger = new TestLogger();
         using var publisher = new AblyRestPublisher(
             OptionsFor(server, o =>
@@ -169,8 +169,8 @@ public sealed class RetryAndFallbackTests
             }),
             logger);
 
-        ChannelPublishResult first = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("f", Messages("f1", 3)) }, CancellationToken.None));
-        ChannelPublishResult second = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("f", Messages("f2", 3)) }, CancellationToken.None));
+        var first = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("f", Messages("f1", 3)) }, CancellationToken.None));
+        var second = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("f", Messages("f2", 3)) }, CancellationToken.None));
 
         Assert.Equal(PublishStatus.Accepted, first.Status);
         Assert.Equal(PublishStatus.Accepted, second.Status);
@@ -183,7 +183,7 @@ public sealed class RetryAndFallbackTests
     [Fact]
     public async Task StickyFallback_ExpiresAfterTenMinutes()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         var logger = new TestLogger();
         var time = new ShiftableTimeProvider();
         using var publisher = new AblyRestPublisher(
@@ -201,7 +201,7 @@ public sealed class RetryAndFallbackTests
         Assert.Equal(1, logger.Count(3003));
 
         time.Shift(TimeSpan.FromMinutes(2));
-        ChannelPublishResult third = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("s", Messages("s3", 1)) }, CancellationToken.None));
+        var third = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("s", Messages("s3", 1)) }, CancellationToken.None));
 
         Assert.Equal(PublishStatus.Accepted, third.Status);
         Assert.Equal(1, logger.Count(3005)); // back to the primary…
@@ -213,7 +213,7 @@ public sealed class RetryAndFallbackTests
     public async Task NameResolutionFailure_OfThePrimary_FallsBack()
     {
         // The only custom handler in these tests: the local server cannot make DNS fail. Everything else is real HTTP.
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         using var handler = new FailingDnsHandler("primary.ably.invalid");
         using var publisher = new AblyRestPublisher(
             OptionsFor(server, o =>
@@ -223,7 +223,7 @@ public sealed class RetryAndFallbackTests
             }),
             handler: handler);
 
-        ChannelPublishResult result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("dns", Messages("d", 2)) }, CancellationToken.None));
+        var result = Assert.Single(await publisher.PublishAsync(new[] { new ChannelBatch("dns", Messages("d", 2)) }, CancellationToken.None));
 
         Assert.Equal(PublishStatus.Accepted, result.Status);
         Assert.Equal(1, handler.Failures);
@@ -233,7 +233,7 @@ public sealed class RetryAndFallbackTests
     [Fact]
     public async Task Cancellation_AbortsTheRequestInFlight()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         server.Faults.AddLatency(TimeSpan.FromSeconds(10));
         using var publisher = new AblyRestPublisher(OptionsFor(server, o => o.RequestTimeout = TimeSpan.FromSeconds(30)));
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
@@ -248,7 +248,7 @@ public sealed class RetryAndFallbackTests
     [Fact]
     public async Task Cancellation_DuringBackoff()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         server.Faults.FailAll(statusCode: 429, errorCode: 42922, retryAfter: TimeSpan.FromSeconds(5));
         using var publisher = new AblyRestPublisher(OptionsFor(server, o => o.MaxRetryDuration = TimeSpan.FromSeconds(30)));
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
@@ -261,12 +261,12 @@ public sealed class RetryAndFallbackTests
     [Fact]
     public async Task UnexpectedStatus_IsRetryLater_NotRejected()
     {
-        await using LocalAblyServer server = await StartServerAsync();
+        await using var server = await StartServerAsync();
         server.Faults.FailAll(statusCode: 404, errorCode: 40400);
         var logger = new TestLogger();
         using var publisher = new AblyRestPublisher(OptionsFor(server, o => o.MaxChannelsPerRequest = 1), logger);
 
-        IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(
+        var results = await publisher.PublishAsync(
             Enumerable.Range(0, 10).Select(i => new ChannelBatch("u" + i, Messages("u" + i, 1))).ToList(),
             CancellationToken.None);
 

@@ -1,8 +1,6 @@
-using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
-using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.LocalAbly;
@@ -26,7 +24,7 @@ public sealed class ThroughputTests
     public async Task HundredThousandMessages_InCallsOfAThousand(int channelsPerCall, int messagesPerChannel)
     {
         const int Total = 100_000;
-        await using LocalAblyServer server = await StartServerAsync(o =>
+        await using var server = await StartServerAsync(o =>
         {
             o.MaxHistoryPerChannel = 100;
             o.MaxRecordedMessages = 1000;
@@ -34,21 +32,21 @@ public sealed class ThroughputTests
         });
         using var publisher = new AblyRestPublisher(OptionsFor(server));
         var headers = new Dictionary<string, string> { ["schema"] = "public", ["table"] = "orders", ["operation"] = "insert" };
-        int calls = Total / (channelsPerCall * messagesPerChannel);
+        var calls = Total / (channelsPerCall * messagesPerChannel);
         var payload = "{\"id\":123456,\"customer\":\"c-000042\",\"status\":\"paid\",\"amount\":\"129.95\",\"updated_at\":\"2025-11-24T03:22:00Z\"}";
 
         // Warm-up (JIT, connections), not measured.
         await publisher.PublishAsync(new[] { new ChannelBatch("warmup", Messages("w", 100)) }, CancellationToken.None);
-        long baseline = server.AcceptedMessageCount;
+        var baseline = server.AcceptedMessageCount;
 
         var watch = Stopwatch.StartNew();
-        for (int call = 0; call < calls; call++)
+        for (var call = 0; call < calls; call++)
         {
             var batches = new List<ChannelBatch>(channelsPerCall);
-            for (int c = 0; c < channelsPerCall; c++)
+            for (var c = 0; c < channelsPerCall; c++)
             {
                 var messages = new List<OutboundMessage>(messagesPerChannel);
-                for (int m = 0; m < messagesPerChannel; m++)
+                for (var m = 0; m < messagesPerChannel; m++)
                 {
                     messages.Add(new OutboundMessage(
                         string.Create(CultureInfo.InvariantCulture, $"t{call}-{c}-{m}"),
@@ -60,13 +58,13 @@ public sealed class ThroughputTests
                 batches.Add(new ChannelBatch("tp:" + c.ToString(CultureInfo.InvariantCulture), messages));
             }
 
-            IReadOnlyList<ChannelPublishResult> results = await publisher.PublishAsync(batches, CancellationToken.None);
+            var results = await publisher.PublishAsync(batches, CancellationToken.None);
             Assert.All(results, r => Assert.Equal(PublishStatus.Accepted, r.Status));
         }
 
         watch.Stop();
         Assert.Equal(Total, server.AcceptedMessageCount - baseline);
-        double rate = Total / watch.Elapsed.TotalSeconds;
+        var rate = Total / watch.Elapsed.TotalSeconds;
         _output.WriteLine(
             "{0:N0} messages ({1} channel(s) x {2} per call, {3} calls, {4} requests) in {5:N0} ms: {6:N0} messages/s",
             Total, channelsPerCall, messagesPerChannel, calls, server.GetStats().BatchPublishRequests, watch.Elapsed.TotalMilliseconds, rate);

@@ -17,10 +17,10 @@ public sealed class WireFormatTests
     {
         var message = new OutboundMessage("id-1", "insert", "{\"a\":\"<b> & é\"}", new Dictionary<string, string> { ["table"] = "orders" });
 
-        string json = Write(message);
+        var json = Write(message);
 
         Assert.Equal("{\"id\":\"id-1\",\"name\":\"insert\",\"data\":\"{\\\"a\\\":\\\"<b> & é\\\"}\",\"encoding\":\"json\",\"extras\":{\"headers\":{\"table\":\"orders\"}}}", json);
-        using JsonDocument parsed = JsonDocument.Parse(json);
+        using var parsed = JsonDocument.Parse(json);
         Assert.Equal(message.Data, parsed.RootElement.GetProperty("data").GetString());
     }
 
@@ -29,7 +29,7 @@ public sealed class WireFormatTests
     {
         Assert.Equal(4 + 7, AblyMessageSize.Of(new OutboundMessage("x", "name", "{\"a\":1}", null)));
         Assert.Equal(1 + 2, AblyMessageSize.Of(new OutboundMessage("x", "n", "é", null))); // data counts UTF-8 bytes
-        int extras = "{\"headers\":{\"k\":\"v\"}}".Length;
+        var extras = "{\"headers\":{\"k\":\"v\"}}".Length;
         Assert.Equal(1 + 2 + extras, AblyMessageSize.Of(new OutboundMessage("x", "n", "{}", new Dictionary<string, string> { ["k"] = "v" })));
         Assert.Equal(1 + 2, AblyMessageSize.Of(new OutboundMessage("x", "n", "{}", new Dictionary<string, string>())));
     }
@@ -37,12 +37,12 @@ public sealed class WireFormatTests
     [Fact]
     public void BatchResults_Protocol3Shape()
     {
-        string body = """
+        var body = """
             [{"successCount":1,"failureCount":0,"results":[{"channel":"a","messageId":"m","serials":["s1"]}]},
              {"successCount":0,"failureCount":1,"results":[{"channel":"b","error":{"code":40160,"statusCode":401,"message":"denied"}}]}]
             """;
 
-        Assert.True(AblyResponses.TryParseBatchResults(Encoding.UTF8.GetBytes(body), null, out Dictionary<string, AblyErrorInfo?> results));
+        Assert.True(AblyResponses.TryParseBatchResults(Encoding.UTF8.GetBytes(body), null, out var results));
 
         Assert.Null(results["a"]);
         Assert.Equal(new AblyErrorInfo(40160, 401, "denied"), results["b"]);
@@ -51,16 +51,16 @@ public sealed class WireFormatTests
     [Fact]
     public void BatchResults_LegacyShapes()
     {
-        Assert.True(AblyResponses.TryParseBatchResults(Encoding.UTF8.GetBytes("""[{"channel":"a","messageId":"m"},{"channel":"b","error":{"code":50001,"message":"x"}}]"""), null, out Dictionary<string, AblyErrorInfo?> flat));
+        Assert.True(AblyResponses.TryParseBatchResults(Encoding.UTF8.GetBytes("""[{"channel":"a","messageId":"m"},{"channel":"b","error":{"code":50001,"message":"x"}}]"""), null, out var flat));
         Assert.Null(flat["a"]);
         Assert.Equal(new AblyErrorInfo(50001, 500, "x"), flat["b"]);
 
-        string partial = """{"error":{"code":40020,"statusCode":400,"message":"Batched response includes errors"},"batchResponse":[{"channel":"a","messageId":"m"},{"channel":"b","error":{"code":40010,"statusCode":400,"message":"bad name"}}]}""";
-        Assert.True(AblyResponses.TryParseBatchResults(Encoding.UTF8.GetBytes(partial), null, out Dictionary<string, AblyErrorInfo?> legacy));
+        var partial = """{"error":{"code":40020,"statusCode":400,"message":"Batched response includes errors"},"batchResponse":[{"channel":"a","messageId":"m"},{"channel":"b","error":{"code":40010,"statusCode":400,"message":"bad name"}}]}""";
+        Assert.True(AblyResponses.TryParseBatchResults(Encoding.UTF8.GetBytes(partial), null, out var legacy));
         Assert.Null(legacy["a"]);
         Assert.Equal(40010, legacy["b"]!.Code);
 
-        Assert.True(AblyResponses.TryParseBatchResults(Encoding.UTF8.GetBytes("""{"successCount":1,"failureCount":0,"results":[{"channel":"only"}]}"""), null, out Dictionary<string, AblyErrorInfo?> single));
+        Assert.True(AblyResponses.TryParseBatchResults(Encoding.UTF8.GetBytes("""{"successCount":1,"failureCount":0,"results":[{"channel":"only"}]}"""), null, out var single));
         Assert.Null(single["only"]);
     }
 
@@ -79,7 +79,7 @@ public sealed class WireFormatTests
     {
         using var withBody = new HttpResponseMessage();
         withBody.Headers.TryAddWithoutValidation("X-Ably-ErrorCode", "40001");
-        AblyErrorInfo fromBody = AblyResponses.ErrorFromResponse(400, "Bad Request", Encoding.UTF8.GetBytes("""{"error":{"code":40031,"statusCode":400,"message":"bad id"}}"""), withBody.Headers, null);
+        var fromBody = AblyResponses.ErrorFromResponse(400, "Bad Request", Encoding.UTF8.GetBytes("""{"error":{"code":40031,"statusCode":400,"message":"bad id"}}"""), withBody.Headers, null);
         Assert.Equal(new AblyErrorInfo(40031, 400, "bad id"), fromBody);
 
         using var headersOnly = new HttpResponseMessage();
@@ -89,7 +89,7 @@ public sealed class WireFormatTests
         Assert.Equal(42922, AblyResponses.ErrorFromResponse(429, null, Encoding.UTF8.GetBytes("<html>proxy</html>"), headersOnly.Headers, null).Code);
 
         using var bare = new HttpResponseMessage();
-        AblyErrorInfo fromStatus = AblyResponses.ErrorFromResponse(502, "Bad Gateway", ReadOnlyMemory<byte>.Empty, bare.Headers, null);
+        var fromStatus = AblyResponses.ErrorFromResponse(502, "Bad Gateway", ReadOnlyMemory<byte>.Empty, bare.Headers, null);
         Assert.Equal(50200, fromStatus.Code);
         Assert.Equal(502, fromStatus.StatusCode);
         Assert.Contains("Bad Gateway", fromStatus.Message, StringComparison.Ordinal);
@@ -113,10 +113,10 @@ public sealed class WireFormatTests
     [Fact]
     public void Backoff_IsFullJitter_WithinTheCeiling()
     {
-        for (int attempt = 0; attempt < 12; attempt++)
+        for (var attempt = 0; attempt < 12; attempt++)
         {
-            double ceiling = Math.Min(2000, 100 * Math.Pow(2, attempt));
-            for (int i = 0; i < 50; i++)
+            var ceiling = Math.Min(2000, 100 * Math.Pow(2, attempt));
+            for (var i = 0; i < 50; i++)
             {
                 Assert.InRange(AblyRestPublisher.Backoff(attempt).TotalMilliseconds, 0, ceiling);
             }

@@ -79,6 +79,46 @@ public sealed class LiveTableBrowserTests(PostgresFixture postgres, ITestOutputH
         Assert.Equal(0, await quickstart.WaitForExitAsync(seconds: 60));
     }
 
+    [Fact]
+    public async Task A_row_that_moves_channel_stays_on_the_page_whichever_of_its_update_and_departure_arrives_first()
+    {
+        HeadlessChromium.FindExecutable();
+        var liveTable = RepositoryPaths.Combine("samples", "LiveTable");
+        await AblyJs.EnsureInstalledAsync(liveTable, Path.Combine("node_modules", "ably", "build", "ably.min.js"));
+        await using var h = await ConnectorHarness.StartAsync(
+            postgres,
+            CaptureMode.Triggers,
+            a => a.ServedFolders["live-table"] = liveTable,
+            """CREATE TABLE customer_orders ("Id" int PRIMARY KEY, "CustomerId" int NOT NULL, "Status" text NOT NULL);""");
+        await h.StartConnectorAsync(h.Options(AblyPgTables.CustomerOrder));
+        await using var browser = await HeadlessChromium.StartAsync(width: 900, height: 620);
+        await browser.OpenAsync($"{h.Ably.BaseAddress}_local/live-table/?channels=customer:7,customer:8&table=public.customer_orders");
+        await ExpectAsync(browser, "the page opening", Rows(), within: TimeSpan.FromSeconds(30));
+
+        await h.ExecuteAsync("""INSERT INTO customer_orders VALUES (1, 7, 'new')""");
+        await ExpectAsync(browser, "the insert", Rows(["1", "7"]), within: TimeSpan.FromSeconds(5));
+
+        // customer:8 refuses twice (503, retried): the delete marked moved reaches the page before the update.
+        h.Ably.Faults.FailNext(2, 503, 50003, channel: "customer:8");
+        await h.ExecuteAsync("""UPDATE customer_orders SET "CustomerId" = 8 WHERE "Id" = 1""");
+        await ExpectAsync(browser, "the move to customer 8", Rows(["1", "8"]), within: TimeSpan.FromSeconds(10));
+        Assert.True(Accepted(h, "customer:7", 2) < Accepted(h, "customer:8", 1), "the departure was accepted before the update");
+
+        // And back, the update first: the departure that follows leaves the row where it is.
+        h.Ably.Faults.FailNext(2, 503, 50003, channel: "customer:8");
+        await h.ExecuteAsync("""UPDATE customer_orders SET "CustomerId" = 7 WHERE "Id" = 1""");
+        await ExpectAsync(browser, "the move back to customer 7", Rows(["1", "7"]), within: TimeSpan.FromSeconds(10));
+        await h.Ably.WaitForMessagesAsync("customer:8", 2, TimeSpan.FromSeconds(10));
+        Assert.True(Accepted(h, "customer:7", 3) < Accepted(h, "customer:8", 2), "the update was accepted before the departure");
+        await Task.Delay(500);
+        await ExpectAsync(browser, "the departure from customer 8", Rows(["1", "7"]), within: TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>When the endpoint accepted the <paramref name="nth"/> message (1-based) of <paramref name="channel"/>.</summary>
+    private static DateTimeOffset Accepted(ConnectorHarness h, string channel, int nth) => h.Ably.GetMessages(channel)[nth - 1].ReceivedAt;
+
+    private static string Rows(params string[][] rows) => JsonSerializer.Serialize(new { state = "connected", rows });
+
     private static string Table(params (int Id, string Name)[] rows) =>
         JsonSerializer.Serialize(new { state = "connected", rows = rows.Select(r => new[] { r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Name }) });
 

@@ -5,7 +5,6 @@ using System.Threading.Tasks;
 using AblyPgTyped.Tests.Infrastructure;
 using AblyPgTyped.Tests.Shared;
 using Xunit;
-using static AblyPgTyped.Tests.Connectors.DeliveryTests;
 
 namespace AblyPgTyped.Tests.Samples;
 

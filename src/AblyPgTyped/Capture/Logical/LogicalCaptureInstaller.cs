@@ -279,7 +279,7 @@ internal static class LogicalCaptureInstaller
             var recorded = !reader.IsDBNull(3);
             if (plugin is null && recorded)
             {
-                ConnectorLog.SlotLost(logger, slotName);
+                LogMessages.SlotLost(logger, slotName);
             }
         }
 
@@ -321,7 +321,7 @@ internal static class LogicalCaptureInstaller
             $"INSERT INTO {stateTable} (key, value) VALUES ('{PublicationSql.SlotStateKey}', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", connection);
         record.Parameters.Add(new NpgsqlParameter<string> { TypedValue = slotName });
         await record.ExecuteNonQueryAsync(cancellationToken);
-        ConnectorLog.SlotCreated(logger, slotName);
+        LogMessages.SlotCreated(logger, slotName);
         return true;
     }
 
@@ -438,7 +438,7 @@ internal static class LogicalCaptureInstaller
     }
 
     /// <summary>The property names of a channel template's <c>{Property}</c> placeholders (<c>{{</c> and <c>}}</c> are literal braces).</summary>
-    private static IEnumerable<string> Placeholders(string? template)
+    internal static IEnumerable<string> Placeholders(string? template)
     {
         if (template is null)
         {

@@ -32,7 +32,7 @@ namespace AblyPgTyped.Capture.Logical;
 /// active connector only; dead letters, heartbeats and lag checks use the leader's session, from the drain's thread.
 /// </para>
 /// </remarks>
-internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
+internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, Observability.ISlotLagSource
 {
     /// <summary>Most changes read from the stream and not yet handed to the drain.</summary>
     private const int MaxQueuedChanges = 10_000;
@@ -76,6 +76,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
     private readonly PgTypeCatalog _types;
     private readonly PgOutputRenderer _renderer;
     private readonly DeadLetterWriter _deadLetters;
+    private readonly KeyValuePair<string, object?>[] _slotTags;
     private readonly SlotPosition _position;
     private readonly CancellationTokenSource _stop = new();
     private readonly object _sync = new();
@@ -104,7 +105,8 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
         _replication = replication;
         _types = types;
         _renderer = new PgOutputRenderer(mappings, setup, types);
-        _deadLetters = new DeadLetterWriter(session, captureSchema);
+        _deadLetters = new DeadLetterWriter(captureSchema);
+        _slotTags = [new(Observability.TelemetryNames.CaptureSchema, captureSchema), new("ablypg.replication_slot", setup.SlotName)];
         _position = new SlotPosition(confirmed);
     }
 
@@ -116,6 +118,12 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
 
     /// <summary>The slot's name.</summary>
     public string SlotName => _setup.SlotName;
+
+    KeyValuePair<string, object?>[] Observability.ISlotLagSource.Tags => _slotTags;
+
+    long? Observability.ISlotLagSource.LagBytes => LagBytes;
+
+    TimeSpan? Observability.ISlotLagSource.LagTime => LagTime;
 
     /// <summary>Opens the replication connection and starts streaming from the slot's confirmed position.</summary>
     public static async Task<LogicalCaptureSource> StartAsync(
@@ -144,8 +152,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
         var source = new LogicalCaptureSource(session, setup, replication, types, mappings, captureSchema, confirmed, logger);
         source._pump = Task.Run(() => source.PumpAsync(source._stop.Token), CancellationToken.None);
         source._keeper = Task.Run(() => source.KeepAsync(source._stop.Token), CancellationToken.None);
-        SlotMetrics.Register(source);
-        ConnectorLog.ReplicationStarted(logger, setup.SlotName, new NpgsqlLogSequenceNumber(confirmed).ToString());
+        LogMessages.ReplicationStarted(logger, setup.SlotName, new NpgsqlLogSequenceNumber(confirmed).ToString());
         return source;
     }
 
@@ -183,7 +190,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
         _ = finished;
         if (deadLetters.Count > 0)
         {
-            await _deadLetters.WriteAsync(deadLetters, cancellationToken);
+            await _deadLetters.WriteAsync(_session, deadLetters, cancellationToken);
         }
 
         if (_position.Complete(rowIds) is { } confirmed)
@@ -232,7 +239,6 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
     /// <summary>Tells the server the confirmed position once more, then ends the stream.</summary>
     public async ValueTask DisposeAsync()
     {
-        SlotMetrics.Unregister(this);
         if (_streaming && _failure is null)
         {
             try
@@ -304,7 +310,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
 
             if (waited.Elapsed > SlotReleaseWait)
             {
-                ConnectorLog.SlotTakenOver(logger, slotName, holder.Value);
+                LogMessages.SlotTakenOver(logger, slotName, holder.Value);
                 await using var terminate = new NpgsqlCommand("SELECT pg_catalog.pg_terminate_backend($1)", session);
                 terminate.Parameters.Add(new NpgsqlParameter<int> { TypedValue = holder.Value });
                 try
@@ -343,7 +349,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
         var reader = new WireReader();
         var old = new RawTuple();
         var row = new RawTuple();
-        var chunk = new Chunk();
+        var chunk = new CaptureChunk();
         ulong commitLsn = 0;
         var commitTime = DateTime.MinValue;
         var index = 0;
@@ -370,53 +376,53 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
                         var table = CaptureSql.QualifiedName(plan.Schema, plan.Table);
                         if ((plan.Problem ?? plan.OldRowProblem) is { } problem)
                         {
-                            ConnectorLog.RelationMismatch(_logger, table, problem);
+                            LogMessages.RelationMismatch(_logger, table, problem);
                         }
 
                         if (warning is not null)
                         {
-                            ConnectorLog.RelationChanged(_logger, table, warning);
+                            LogMessages.RelationChanged(_logger, table, warning);
                         }
 
                         break;
                     case 'I':
-                    {
-                        await reader.EnsureAsync(5, stopping);
-                        var target = plans[(uint)reader.ReadInt32()];
-                        reader.Advance(1); // 'N'
-                        await row.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
-                        _renderer.RenderInsert(await NextAsync(target, 'I'), row, chunk.Data);
-                        break;
-                    }
-
-                    case 'U':
-                    {
-                        await reader.EnsureAsync(5, stopping);
-                        var target = plans[(uint)reader.ReadInt32()];
-                        var kind = reader.ReadByte();
-                        RawTuple? before = null;
-                        if (kind is (byte)'K' or (byte)'O')
                         {
-                            await old.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
-                            before = old;
-                            await reader.EnsureAsync(1, stopping);
+                            await reader.EnsureAsync(5, stopping);
+                            var target = plans[(uint)reader.ReadInt32()];
                             reader.Advance(1); // 'N'
+                            await row.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
+                            _renderer.RenderInsert(await NextAsync(target, 'I'), row, chunk.Data);
+                            break;
                         }
 
-                        await row.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
-                        _renderer.RenderUpdate(await NextAsync(target, 'U'), before, kind == (byte)'K', row, chunk.Data);
-                        break;
-                    }
+                    case 'U':
+                        {
+                            await reader.EnsureAsync(5, stopping);
+                            var target = plans[(uint)reader.ReadInt32()];
+                            var kind = reader.ReadByte();
+                            RawTuple? before = null;
+                            if (kind is (byte)'K' or (byte)'O')
+                            {
+                                await old.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
+                                before = old;
+                                await reader.EnsureAsync(1, stopping);
+                                reader.Advance(1); // 'N'
+                            }
+
+                            await row.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
+                            _renderer.RenderUpdate(await NextAsync(target, 'U'), before, kind == (byte)'K', row, chunk.Data);
+                            break;
+                        }
 
                     case 'D':
-                    {
-                        await reader.EnsureAsync(5, stopping);
-                        var target = plans[(uint)reader.ReadInt32()];
-                        var kind = reader.ReadByte();
-                        await old.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
-                        _renderer.RenderDelete(await NextAsync(target, 'D'), old, kind == (byte)'K', chunk.Data);
-                        break;
-                    }
+                        {
+                            await reader.EnsureAsync(5, stopping);
+                            var target = plans[(uint)reader.ReadInt32()];
+                            var kind = reader.ReadByte();
+                            await old.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
+                            _renderer.RenderDelete(await NextAsync(target, 'D'), old, kind == (byte)'K', chunk.Data);
+                            break;
+                        }
 
                     case 'C':
                         await reader.EnsureAsync(25, stopping);
@@ -583,7 +589,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
             try
             {
                 await heartbeat.ExecuteNonQueryAsync(cancellationToken);
-                ConnectorLog.Heartbeat(_logger, _setup.SlotName, LagBytes);
+                LogMessages.Heartbeat(_logger, _setup.SlotName, LagBytes);
             }
             catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.ReadOnlySqlTransaction)
             {
@@ -664,45 +670,5 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable
                     "confirmed position are lost: uninstall capture (or drop the slot) and start the connector again.", e),
             _ => e,
         };
-    }
-
-    /// <summary>The capture row being filled: consecutive changes of one table and operation within a transaction.</summary>
-    private sealed class Chunk
-    {
-        public ByteBuilder Data { get; } = new(4096);
-
-        public RelationPlan? Plan { get; set; }
-
-        public char Op { get; private set; }
-
-        public int FirstIndex { get; private set; }
-
-        public int Count { get; set; }
-
-        public void Start(RelationPlan plan, char op, int firstIndex)
-        {
-            Plan = plan;
-            Op = op;
-            FirstIndex = firstIndex;
-            Count = 0;
-            Data.Clear();
-            Data.Append((byte)'[');
-        }
-    }
-}
-
-/// <summary>The replication stream failed; the message says why and, when known, what to do. The connector retries.</summary>
-public sealed class LogicalReplicationException : Exception
-{
-    /// <summary>Creates the exception.</summary>
-    public LogicalReplicationException(string message)
-        : base(message)
-    {
-    }
-
-    /// <summary>Creates the exception with its cause.</summary>
-    public LogicalReplicationException(string message, Exception inner)
-        : base(message, inner)
-    {
     }
 }

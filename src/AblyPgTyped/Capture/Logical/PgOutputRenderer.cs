@@ -84,7 +84,12 @@ internal sealed class PgOutputRenderer(
             var was = CaptureSql.QualifiedName(installed.Schema, installed.Table);
             return (new RelationPlan
             {
-                Schema = installed.Schema, Table = installed.Table, Mapping = renamed, Columns = all, AllColumns = all, IsKey = isKey,
+                Schema = installed.Schema,
+                Table = installed.Table,
+                Mapping = renamed,
+                Columns = all,
+                AllColumns = all,
+                IsKey = isKey,
                 Problem = $"table {was} (mapped by {renamed.MappedBy}) is now named {qualified}: rename it back, or map the new name",
             }, null);
         }

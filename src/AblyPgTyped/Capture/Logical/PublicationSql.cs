@@ -53,7 +53,7 @@ internal static class PublicationSql
     public static string NamePrefix(string captureSchema) =>
         IsPlain(captureSchema) && captureSchema.Length <= MaxPrefixLength
             ? captureSchema
-            : Sanitize(captureSchema, MaxPrefixLength - 9) + "_" + Hash(captureSchema);
+            : CaptureSql.Sanitize(captureSchema, MaxPrefixLength - 9) + "_" + CaptureSql.Hash(captureSchema);
 
     /// <summary>The publication for one set of operations, e.g. <c>ablypg_insert_update</c>.</summary>
     public static string PublicationName(string captureSchema, bool insert, bool update, bool delete)
@@ -94,7 +94,7 @@ internal static class PublicationSql
     /// the name includes a hash of the database: two databases of one server may both use the capture schema <c>ablypg</c>.
     /// </summary>
     public static string SlotName(string captureSchema, string database) =>
-        NamePrefix(captureSchema) + "_" + Hash(database + "\0" + captureSchema);
+        NamePrefix(captureSchema) + "_" + CaptureSql.Hash(database + "\0" + captureSchema);
 
     /// <summary>Creates the seven publications, or sets their options back if someone changed them. Safe to run again.</summary>
     public static string InstallPublications(string captureSchema)
@@ -307,33 +307,5 @@ internal static class PublicationSql
         }
 
         return true;
-    }
-
-    private static string Sanitize(string text, int maxLength)
-    {
-        var result = new StringBuilder(maxLength);
-        foreach (var c in text)
-        {
-            if (result.Length == maxLength)
-            {
-                break;
-            }
-
-            result.Append(c is >= 'a' and <= 'z' or >= '0' and <= '9' ? c : c is >= 'A' and <= 'Z' ? char.ToLowerInvariant(c) : '_');
-        }
-
-        return result.ToString();
-    }
-
-    /// <summary>FNV-1a over UTF-8, as CaptureSql names its functions: stable across processes and platforms.</summary>
-    private static string Hash(string text)
-    {
-        uint hash = 2166136261;
-        foreach (var b in Encoding.UTF8.GetBytes(text))
-        {
-            hash = (hash ^ b) * 16777619;
-        }
-
-        return hash.ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
     }
 }

@@ -2,7 +2,6 @@ using System;
 using System.Diagnostics;
 using System.Linq;
 using System.Text.Json;
-using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.LocalAbly;
 using AblyPgTyped.Tests.Infrastructure;

@@ -306,7 +306,7 @@ public sealed class LogicalReplicationTests(PostgresFixture postgres)
         {
             foreach (var tag in tags)
             {
-                if (tag.Key == "slot" && (string?)tag.Value == slot)
+                if (tag.Key == "ablypg.replication_slot" && (string?)tag.Value == slot)
                 {
                     seen[name] = value;
                 }

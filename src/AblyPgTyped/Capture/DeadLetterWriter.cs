@@ -5,14 +5,13 @@ using System.Threading.Tasks;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace AblyPgTyped.Capture.Logical;
+namespace AblyPgTyped.Capture;
 
 /// <summary>
-/// Records dead letters in the capture schema's <c>dead_letters</c> table, in bounded statements and one transaction,
-/// as trigger capture does. Logical capture has no store rows to delete with them: the slot's position is confirmed
-/// only after this commits.
+/// Records dead letters in the capture schema's <c>dead_letters</c> table, for both capture sources. Bounded statements:
+/// one statement for a backlog of large rows would pass PostgreSQL's 1 GB limit.
 /// </summary>
-internal sealed class DeadLetterWriter(NpgsqlConnection connection, string captureSchema)
+internal sealed class DeadLetterWriter(string captureSchema)
 {
     /// <summary>Most dead letters one INSERT records.</summary>
     private const int MaxPerStatement = 500;
@@ -25,9 +24,17 @@ internal sealed class DeadLetterWriter(NpgsqlConnection connection, string captu
         "(change_id, change_index, table_schema, table_name, op, channel, reason, data) " +
         "SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::\"char\"[], $6::text[], $7::text[], $8::json[])";
 
-    public async Task WriteAsync(IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken)
+    /// <summary>Records them in a transaction of their own.</summary>
+    public async Task WriteAsync(NpgsqlConnection connection, IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await InsertAsync(connection, transaction, deadLetters, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Records them inside <paramref name="transaction"/>, which the caller commits.</summary>
+    public async Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<DeadLetter> deadLetters, CancellationToken cancellationToken)
+    {
         for (var start = 0; start < deadLetters.Count;)
         {
             var end = start;
@@ -51,7 +58,5 @@ internal sealed class DeadLetterWriter(NpgsqlConnection connection, string captu
             insert.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = batch.Select(d => d.Data).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Json });
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
-
-        await transaction.CommitAsync(cancellationToken);
     }
 }
