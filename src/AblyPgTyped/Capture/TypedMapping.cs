@@ -6,7 +6,6 @@ using System.Threading;
 using System.Threading.Tasks;
 
 
-using AblyPgTyped.Capture.Logical;
 
 namespace AblyPgTyped.Capture;
 
@@ -75,7 +74,7 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
     }
 
     public override bool UpdateChannelNamesKeysOnly =>
-        LogicalCaptureInstaller.Placeholders(Table.UpdateChannel).All(p => Table.KeyColumns.Any(k => k.Property == p));
+        ChannelTemplates.Placeholders(Table.UpdateChannel).All(p => Table.KeyColumns.Any(k => k.Property == p));
 
     /// <summary>
     /// The delete that the channel a row left hears when an update moved it to another per-row channel: the old row

@@ -417,7 +417,7 @@ internal static class LogicalCaptureInstaller
                     "and a delete carries only that: mark the primary key's properties [AblyKey], or map it with ReplicaIdentity = ReplicaIdentity.Full");
             }
 
-            foreach (var property in Placeholders(mapping.ChannelTemplate(ChangeKind.Delete)))
+            foreach (var property in ChannelTemplates.Placeholders(mapping.ChannelTemplate(ChangeKind.Delete)))
             {
                 var column = columns.FirstOrDefault(c => c.Property == property);
                 if (column is not null && !identityColumns.Contains(column.Name))
@@ -435,28 +435,6 @@ internal static class LogicalCaptureInstaller
         }
 
         return tables;
-    }
-
-    /// <summary>The property names of a channel template's <c>{Property}</c> placeholders (<c>{{</c> and <c>}}</c> are literal braces).</summary>
-    internal static IEnumerable<string> Placeholders(string? template)
-    {
-        if (template is null)
-        {
-            yield break;
-        }
-
-        for (var i = 0; i < template.Length; i++)
-        {
-            if (template[i] == '{' && i + 1 < template.Length && template[i + 1] == '{')
-            {
-                i++;
-            }
-            else if (template[i] == '{' && template.IndexOf('}', i) is var end and > 0)
-            {
-                yield return template.Substring(i + 1, end - i - 1);
-                i = end;
-            }
-        }
     }
 
     private static async Task<List<(string Schema, string Table)>> InstalledTablesAsync(NpgsqlConnection connection, string mappingsTable, CancellationToken cancellationToken)
