@@ -109,9 +109,9 @@ internal sealed class PublishScheduler
             while (true)
             {
                 stopping.ThrowIfCancellationRequested();
+                List<LaneChunk>? request;
                 Task signal;
                 TimeSpan wait;
-                var requests = new List<List<LaneChunk>>();
                 lock (_sync)
                 {
                     if (_fault is not null)
@@ -122,31 +122,27 @@ internal sealed class PublishScheduler
                     _sending.RemoveWhere(t => t.IsCompleted);
                     var now = Stopwatch.GetTimestamp();
                     var wake = long.MaxValue;
-                    while (_sending.Count + requests.Count < MaxConcurrentRequests && Build(now, ref wake) is { } request)
-                    {
-                        requests.Add(request);
-                    }
-
+                    var free = MaxConcurrentRequests - _sending.Count;
+                    request = free > 0 ? Build(now, free, ref wake) : null;
                     ReportBottlenecks(now);
                     signal = _signal.Task;
                     wait = wake == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(now, Math.Max(now, wake)) + TimeSpan.FromMilliseconds(1);
                 }
 
-                foreach (var request in requests)
-                {
-                    var task = SendAsync(request, stopping);
-                    lock (_sync)
-                    {
-                        if (!task.IsCompleted)
-                        {
-                            _sending.Add(task);
-                        }
-                    }
-                }
-
-                if (requests.Count == 0)
+                if (request is null)
                 {
                     await Task.WhenAny(signal, Task.Delay(wait, stopping));
+                    continue;
+                }
+
+                // Sent before the next one is built, so that its way to Ably overlaps the building of the next.
+                var task = SendAsync(request, stopping);
+                lock (_sync)
+                {
+                    if (!task.IsCompleted)
+                    {
+                        _sending.Add(task);
+                    }
                 }
             }
         }
@@ -182,7 +178,10 @@ internal sealed class PublishScheduler
     }
 
     /// <summary>Packs ready lanes into one request, taking their budgets; null when none may send now.</summary>
-    private List<LaneChunk>? Build(long now, ref long wake)
+    /// <param name="now">The time the budgets are read at.</param>
+    /// <param name="free">Requests that may still go in flight now, this one included.</param>
+    /// <param name="wake">Lowered to when a lane or budget that held this request back frees up.</param>
+    private List<LaneChunk>? Build(long now, int free, ref long wake)
     {
         if (now < _pausedUntil)
         {
@@ -201,7 +200,13 @@ internal sealed class PublishScheduler
         long bytes = 2;
         var messages = 0;
         var count = _listed.Count;
-        for (var n = 0; n < count && (chunks?.Count ?? 0) < _options.Ably.MaxChannelsPerRequest; n++)
+
+        // Spread the lanes over the requests that may go now, so that several requests are in flight and their
+        // sending and the endpoint's work overlap, rather than one large request while the other lanes wait; while
+        // request tokens are scarce, one request carries them all, as before.
+        var slots = Math.Max(1, Math.Min(free, _accountRequests.Available(now)));
+        var lanesPerRequest = Math.Min(_options.Ably.MaxChannelsPerRequest, Math.Max(1, (count + slots - 1) / slots));
+        for (var n = 0; n < count && (chunks?.Count ?? 0) < lanesPerRequest; n++)
         {
             var index = (_rotation + n) % count;
             var lane = _listed[index];
@@ -260,7 +265,7 @@ internal sealed class PublishScheduler
             (chunks ??= []).Add(chunk);
             bytes += chunk.Spec.Length + (chunks.Count > 1 ? 1 : 0);
             messages += chunk.MessageCount;
-            lane.Budget.Take(chunk.MessageCount, now);
+            lane.Budget.Reserve(chunk.MessageCount);
             lane.Sending = true;
             lane.Retained = null;
             if (lane.Solo)
@@ -275,8 +280,8 @@ internal sealed class PublishScheduler
         }
 
         _rotation = count == 0 ? 0 : (_rotation + 1) % count;
-        _accountRequests.Take(1, now);
-        _accountMessages.Take(messages, now);
+        _accountRequests.Reserve(1);
+        _accountMessages.Reserve(messages);
         return chunks;
     }
 
@@ -430,10 +435,17 @@ internal sealed class PublishScheduler
 
     private void Apply(List<LaneChunk> chunks, RequestOutcome outcome, long now)
     {
+        // Whatever the answer, the request has arrived by now: its reservations are charged (see RateBudget).
+        var messages = 0;
         foreach (var chunk in chunks)
         {
             chunk.Lane.Sending = false;
+            chunk.Lane.Budget.Settle(chunk.MessageCount, now);
+            messages += chunk.MessageCount;
         }
+
+        _accountRequests.Settle(1, now);
+        _accountMessages.Settle(messages, now);
 
         switch (outcome.Kind)
         {
