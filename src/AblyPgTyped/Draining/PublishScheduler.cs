@@ -13,8 +13,9 @@ namespace AblyPgTyped.Draining;
 /// <summary>
 /// Sends the lanes' changes to Ably inside its limits: each channel at its message rate, the account at its message
 /// and request rates, one request in flight per channel (so position order holds), ready lanes packed into batch
-/// publish requests. When changes come faster than a channel's rate, consecutive ones are bundled so the channel
-/// keeps up. Every outcome is applied to its own lane: a throttled, failing or slow channel delays only itself.
+/// publish requests (<see cref="RequestPacker"/>). When changes come faster than a channel's rate, consecutive ones
+/// are bundled so the channel keeps up. Every outcome is applied to its own lane: a throttled, failing or slow channel
+/// delays only itself.
 /// </summary>
 internal sealed class PublishScheduler
 {
@@ -33,19 +34,17 @@ internal sealed class PublishScheduler
     private readonly object _sync = new();
     private readonly Dictionary<string, ChannelLane> _lanes = new(StringComparer.Ordinal);
     private readonly List<ChannelLane> _listed = [];
-    private readonly RateBudget _accountMessages;
-    private readonly RateBudget _accountRequests;
+    private readonly RequestPacker _packer;
+    private readonly Func<ChannelLane, int, LaneChunk> _buildChunk;
     private readonly HashSet<Task> _sending = [];
     private readonly ArrayBufferWriter<byte> _specBuffer = new(16 * 1024);
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _rotation;
     private long _pausedUntil;
     private int _failures;
     private bool _failing;
     private long _failingSince;
     private bool _failingUnauthorized;
     private long _lastBottleneckCheck;
-    private long _accountLimitedAt;
     private long _accountWarned;
     private Exception? _fault;
 
@@ -62,8 +61,8 @@ internal sealed class PublishScheduler
         _limits = options.Ably.Limits;
         _bundling = !options.CompatibleMessages && options.MaxChangesPerMessage > 1;
         var now = Stopwatch.GetTimestamp();
-        _accountMessages = new RateBudget(_limits.AccountMessagesPerSecond, now);
-        _accountRequests = new RateBudget(_limits.AccountRequestsPerSecond, now);
+        _packer = new RequestPacker(options.Ably, new RateBudget(_limits.AccountMessagesPerSecond, now), new RateBudget(_limits.AccountRequestsPerSecond, now));
+        _buildChunk = BuildChunk;
         _lastBottleneckCheck = now;
     }
 
@@ -165,6 +164,18 @@ internal sealed class PublishScheduler
         }
     }
 
+    /// <summary>The next request, unless publishing is paused or nothing may be sent now.</summary>
+    private List<LaneChunk>? Build(long now, int free, ref long wake)
+    {
+        if (now < _pausedUntil)
+        {
+            wake = Math.Min(wake, _pausedUntil);
+            return null;
+        }
+
+        return _packer.Pack(_listed, now, free, _buildChunk, ref wake);
+    }
+
     private void Signal()
     {
         TaskCompletionSource signal;
@@ -175,114 +186,6 @@ internal sealed class PublishScheduler
         }
 
         signal.TrySetResult();
-    }
-
-    /// <summary>Packs ready lanes into one request, taking their budgets; null when none may send now.</summary>
-    /// <param name="now">The time the budgets are read at.</param>
-    /// <param name="free">Requests that may still go in flight now, this one included.</param>
-    /// <param name="wake">Lowered to when a lane or budget that held this request back frees up.</param>
-    private List<LaneChunk>? Build(long now, int free, ref long wake)
-    {
-        if (now < _pausedUntil)
-        {
-            wake = Math.Min(wake, _pausedUntil);
-            return null;
-        }
-
-        if (_accountRequests.Available(now) < 1)
-        {
-            wake = Math.Min(wake, now + Ticks(_accountRequests.TimeUntil(1, now)));
-            return null;
-        }
-
-        var accountMessages = _accountMessages.Available(now);
-        List<LaneChunk>? chunks = null;
-        long bytes = 2;
-        var messages = 0;
-        var count = _listed.Count;
-
-        // Spread the lanes over the requests that may go now, so that several requests are in flight and their
-        // sending and the endpoint's work overlap, rather than one large request while the other lanes wait; while
-        // request tokens are scarce, one request carries them all, as before.
-        var slots = Math.Max(1, Math.Min(free, _accountRequests.Available(now)));
-        var lanesPerRequest = Math.Min(_options.Ably.MaxChannelsPerRequest, Math.Max(1, (count + slots - 1) / slots));
-        for (var n = 0; n < count && (chunks?.Count ?? 0) < lanesPerRequest; n++)
-        {
-            var index = (_rotation + n) % count;
-            var lane = _listed[index];
-            if (lane.Sending || (lane.Count == 0 && lane.Retained is null))
-            {
-                continue;
-            }
-
-            if (lane.NotBefore > now)
-            {
-                wake = Math.Min(wake, lane.NotBefore);
-                continue;
-            }
-
-            if (lane.Solo && chunks is not null)
-            {
-                continue;
-            }
-
-            var left = accountMessages - messages;
-            if (left < 1)
-            {
-                _accountLimitedAt = now;
-                wake = Math.Min(wake, now + Ticks(_accountMessages.TimeUntil(messages + 1, now)));
-                break;
-            }
-
-            var chunk = lane.Retained;
-            var channelTokens = lane.Budget.Available(now);
-            if (chunk is not null)
-            {
-                if (channelTokens < chunk.MessageCount || left < chunk.MessageCount)
-                {
-                    wake = Math.Min(wake, now + Ticks(lane.Budget.TimeUntil(chunk.MessageCount, now)));
-                    continue;
-                }
-            }
-            else
-            {
-                if (channelTokens < 1)
-                {
-                    wake = Math.Min(wake, now + Ticks(lane.Budget.TimeUntil(1, now)));
-                    continue;
-                }
-
-                // Share what the account allows now among the lanes that wait, so none is starved.
-                var share = Math.Max(1, left / Math.Max(1, count - n));
-                chunk = BuildChunk(lane, Math.Min(Math.Min(channelTokens, share), Math.Min(lane.MaxMessages, _options.Ably.MaxMessagesPerChannelSpec)));
-            }
-
-            if (chunks is not null && bytes + 1 + chunk.Spec.Length > _options.Ably.MaxRequestBytes)
-            {
-                continue;
-            }
-
-            (chunks ??= []).Add(chunk);
-            bytes += chunk.Spec.Length + (chunks.Count > 1 ? 1 : 0);
-            messages += chunk.MessageCount;
-            lane.Budget.Reserve(chunk.MessageCount);
-            lane.Sending = true;
-            lane.Retained = null;
-            if (lane.Solo)
-            {
-                break;
-            }
-        }
-
-        if (chunks is null)
-        {
-            return null;
-        }
-
-        _rotation = count == 0 ? 0 : (_rotation + 1) % count;
-        _accountRequests.Reserve(1);
-        _accountMessages.Reserve(messages);
-        return chunks;
     }
 
     /// <summary>
@@ -435,17 +338,7 @@ internal sealed class PublishScheduler
 
     private void Apply(List<LaneChunk> chunks, RequestOutcome outcome, long now)
     {
-        // Whatever the answer, the request has arrived by now: its reservations are charged (see RateBudget).
-        var messages = 0;
-        foreach (var chunk in chunks)
-        {
-            chunk.Lane.Sending = false;
-            chunk.Lane.Budget.Settle(chunk.MessageCount, now);
-            messages += chunk.MessageCount;
-        }
-
-        _accountRequests.Settle(1, now);
-        _accountMessages.Settle(messages, now);
+        _packer.Answered(chunks, now);
 
         switch (outcome.Kind)
         {
@@ -499,9 +392,7 @@ internal sealed class PublishScheduler
                 if (error.StatusCode == 429 || AblyErrorRules.IsRateLimit(error))
                 {
                     // The account is over a limit: nothing of these requests was stored, so they may be rebuilt smaller.
-                    _accountMessages.Exhaust(now);
-                    _accountRequests.Exhaust(now);
-                    _accountLimitedAt = now;
+                    _packer.AccountRefused(now);
                 }
                 else
                 {
@@ -713,7 +604,7 @@ internal sealed class PublishScheduler
             }
         }
 
-        var accountLimited = _accountLimitedAt != 0 && Stopwatch.GetElapsedTime(_accountLimitedAt, now) < TimeSpan.FromSeconds(5);
+        var accountLimited = _packer.AccountLimitedAt != 0 && Stopwatch.GetElapsedTime(_packer.AccountLimitedAt, now) < TimeSpan.FromSeconds(5);
         if (accountLimited)
         {
             _observer.HeldBack(string.Create(CultureInfo.InvariantCulture,
@@ -727,7 +618,7 @@ internal sealed class PublishScheduler
         }
     }
 
-    private static long Ticks(TimeSpan delay) => (long)(delay.TotalSeconds * Stopwatch.Frequency);
+    private static long Ticks(TimeSpan delay) => RequestPacker.Ticks(delay);
 
     private static string Describe(AblyErrorInfo? error) =>
         error is null ? "no error information" : $"{error.Code} (HTTP {error.StatusCode}): {error.Message}";
