@@ -99,7 +99,7 @@ internal static class LogicalCaptureInstaller
                 throw;
             }
 
-            sql.Clear();
+            sql.Clear().Append(PublicationSql.InstallStore(captureSchema));
             foreach (var mapping in mappings)
             {
                 sql.Append(PublicationSql.InstallTable(captureSchema, mapping.Capture, mapping.ReplicaIdentity == ReplicaIdentity.Full));
@@ -162,7 +162,8 @@ internal static class LogicalCaptureInstaller
     /// <summary>The DDL of logical-replication capture, for a DBA to review or apply (the connector creates the slot when it starts).</summary>
     public static string GetInstallSql(ConnectorOptions options)
     {
-        var sql = new StringBuilder(CaptureSql.InstallStore(options.CaptureSchema)).Append('\n').Append(PublicationSql.InstallPublications(options.CaptureSchema));
+        var sql = new StringBuilder(CaptureSql.InstallStore(options.CaptureSchema)).Append('\n').Append(PublicationSql.InstallPublications(options.CaptureSchema))
+            .Append(PublicationSql.InstallStore(options.CaptureSchema));
         foreach (var table in options.Tables)
         {
             var mapping = table.CreateMapping();
