@@ -71,6 +71,13 @@ public sealed class LogicalBackfillTests(PostgresFixture postgres, Xunit.Abstrac
     protected override CaptureMode Capture => CaptureMode.LogicalReplication;
 }
 
+/// <summary><see cref="Cli.BackfillCommandTests"/> with logical-replication capture: <c>ablypg backfill</c> with the original's config file.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LogicalBackfillCommandTests(PostgresFixture postgres, Xunit.Abstractions.ITestOutputHelper output) : Cli.BackfillCommandTests(postgres, output)
+{
+    protected override CaptureMode Capture => CaptureMode.LogicalReplication;
+}
+
 /// <summary><see cref="CrashDuringLoadTests"/> with logical-replication capture: kill -9 under load at Ably's limits.</summary>
 [Collection(PostgresCollection.Name)]
 public sealed class LogicalCrashDuringLoadTests(PostgresFixture postgres) : CrashDuringLoadTests(postgres)
