@@ -87,14 +87,9 @@ public sealed class LeastPrivilegeTests(PostgresFixture postgres)
     public async Task A_role_without_the_store_grants_is_told_which_one_is_missing()
     {
         await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
-        var role = await CreateRoleAsync(h);
-        var dba = h.Options(AblyPgTables.User);
-        await h.ExecuteAsync(dba.GetInstallSql());
-        await h.ExecuteAsync(dba.GetGrantSql(role));
+        var (role, _, options) = await InstallAndGrantUsersAsync(h);
         await h.ExecuteAsync($"REVOKE DELETE ON ablypg.changes FROM \"{role}\"");
 
-        var options = h.Options(AblyPgTables.User);
-        options.ConnectionString = new NpgsqlConnectionStringBuilder(h.ConnectionString) { Username = role, Password = Password }.ConnectionString;
         await using var connector = new Connector(options);
         var error = await Assert.ThrowsAsync<ConnectorStartException>(() => connector.StartAsync());
 
@@ -134,13 +129,8 @@ public sealed class LeastPrivilegeTests(PostgresFixture postgres)
     public async Task A_backfill_by_a_role_with_the_grants_names_the_table_grant_it_lacks_and_runs_once_it_is_given()
     {
         await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
-        var role = await CreateRoleAsync(h);
-        var dba = h.Options(AblyPgTables.User);
-        await h.ExecuteAsync(dba.GetInstallSql());
-        await h.ExecuteAsync(dba.GetGrantSql(role));
+        var (role, dba, options) = await InstallAndGrantUsersAsync(h);
         await h.ExecuteAsync("INSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 50) g");
-        var options = h.Options(AblyPgTables.User);
-        options.ConnectionString = new NpgsqlConnectionStringBuilder(h.ConnectionString) { Username = role, Password = Password }.ConnectionString;
         var connector = await h.StartConnectorAsync(options);
 
         // Requested by the role itself: refused at once, with the grant to run.
@@ -166,6 +156,21 @@ public sealed class LeastPrivilegeTests(PostgresFixture postgres)
         Assert.Equal("failed", failed.State);
         Assert.StartsWith($"role \"{role}\" may not backfill \"public\".\"users\": it lacks UPDATE on table \"public\".\"users\". Run as the owner: {grant}", failed.Error, StringComparison.Ordinal);
         Assert.DoesNotContain(h.Logs.Entries, e => e.Text.Contains("permission denied", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The users mapping installed and granted by the owner (GetInstallSql, GetGrantSql) for a new role; the owner's
+    /// options, and the same options connecting as that role.
+    /// </summary>
+    private static async Task<(string Role, ConnectorOptions Dba, ConnectorOptions AsRole)> InstallAndGrantUsersAsync(ConnectorHarness h)
+    {
+        var role = await CreateRoleAsync(h);
+        var dba = h.Options(AblyPgTables.User);
+        await h.ExecuteAsync(dba.GetInstallSql());
+        await h.ExecuteAsync(dba.GetGrantSql(role));
+        var options = h.Options(AblyPgTables.User);
+        options.ConnectionString = new NpgsqlConnectionStringBuilder(h.ConnectionString) { Username = role, Password = Password }.ConnectionString;
+        return (role, dba, options);
     }
 
     /// <summary>A login role with no privileges but those of PUBLIC (roles are cluster-wide: each test makes its own).</summary>

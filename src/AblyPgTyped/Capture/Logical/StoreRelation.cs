@@ -9,23 +9,8 @@ namespace AblyPgTyped.Capture.Logical;
 /// such a row already holds its snapshots rendered as the trigger drain reads them: it is handed on as it is, at its
 /// place in the transaction's commit order.
 /// </summary>
-internal sealed class StoreRelation
+internal sealed class StoreRelation(int schema, int table, int op, int count, int data)
 {
-    private readonly int _schema;
-    private readonly int _table;
-    private readonly int _op;
-    private readonly int _count;
-    private readonly int _data;
-
-    private StoreRelation(int schema, int table, int op, int count, int data)
-    {
-        _schema = schema;
-        _table = table;
-        _op = op;
-        _count = count;
-        _data = data;
-    }
-
     /// <summary>The store's columns when <paramref name="relation"/> is the store of <paramref name="captureSchema"/>; null otherwise.</summary>
     public static StoreRelation? Of(RelationInfo relation, string captureSchema)
     {
@@ -35,11 +20,11 @@ internal sealed class StoreRelation
         }
 
         var columns = Array.ConvertAll(relation.Columns, c => c.Name);
-        var indexes = new[] { "table_schema", "table_name", "op", "n", "data" }.AsSpan();
-        Span<int> found = stackalloc int[indexes.Length];
-        for (var i = 0; i < indexes.Length; i++)
+        var names = new[] { "table_schema", "table_name", "op", "n", "data" }.AsSpan();
+        Span<int> found = stackalloc int[names.Length];
+        for (var i = 0; i < names.Length; i++)
         {
-            found[i] = Array.IndexOf(columns, indexes[i]);
+            found[i] = Array.IndexOf(columns, names[i]);
             if (found[i] < 0)
             {
                 return null; // not a store this version wrote: its rows are dead-lettered as an unmapped table's
@@ -52,13 +37,13 @@ internal sealed class StoreRelation
     /// <summary>A snapshot row's table, change count and JSON array; null for any other row (which only a trigger could have inserted).</summary>
     public (string Schema, string Table, int Count, byte[] Data)? Read(RawTuple row)
     {
-        if (row.Kind(_op) != RawKind.Text || !row.Text(_op).SequenceEqual("S"u8) ||
-            row.Kind(_schema) != RawKind.Text || row.Kind(_table) != RawKind.Text || row.Kind(_data) != RawKind.Text ||
-            row.Kind(_count) != RawKind.Text || !Utf8Parser.TryParse(row.Text(_count), out int count, out _))
+        if (row.Kind(op) != RawKind.Text || !row.Text(op).SequenceEqual("S"u8) ||
+            row.Kind(schema) != RawKind.Text || row.Kind(table) != RawKind.Text || row.Kind(data) != RawKind.Text ||
+            row.Kind(count) != RawKind.Text || !Utf8Parser.TryParse(row.Text(count), out int changes, out _))
         {
             return null;
         }
 
-        return (System.Text.Encoding.UTF8.GetString(row.Text(_schema)), System.Text.Encoding.UTF8.GetString(row.Text(_table)), count, row.Text(_data).ToArray());
+        return (System.Text.Encoding.UTF8.GetString(row.Text(schema)), System.Text.Encoding.UTF8.GetString(row.Text(table)), changes, row.Text(data).ToArray());
     }
 }
