@@ -11,8 +11,9 @@ namespace AblyPgTyped.Capture.Logical;
 
 /// <summary>
 /// Installs or reconciles logical-replication capture: checks the server settings and the role, installs the store
-/// (which keeps the dead letters, state and mappings), the publications, the replication slot and each mapping's
-/// publication membership and replica identity; removes the capture triggers of an earlier trigger installation.
+/// (which keeps the dead letters, state and mappings, and whose inserts carry backfills' chunks), the publications, the
+/// replication slot and each mapping's publication membership and replica identity; removes the capture triggers of an
+/// earlier trigger installation.
 /// </summary>
 /// <remarks>
 /// The order makes a switch from triggers exact: the publications exist before the slot (a slot cannot decode a change
