@@ -29,6 +29,7 @@ internal static class BackfillScenario
         await using (var server = await PostgresTarget.StartAsync(logical: true))
         await using (var database = await server.CreateDatabaseAsync())
         {
+            run.Report.Header.Add($"database of the {Name} scenario's logical run: {server.Description}");
             // Filled before the slot exists, so that nothing of it is captured.
             await FillAsync(database, rows);
             await run.InstallCaptureAsync(database, CaptureMode.LogicalReplication);
