@@ -92,7 +92,7 @@ internal static partial class LogMessages
     [LoggerMessage(1125, LogLevel.Warning, "Backfills cannot run now; retrying in {Delay}. The drain goes on")]
     public static partial void Failing(ILogger logger, Observability.HumanDuration delay, Exception exception);
 
-    [LoggerMessage(1126, LogLevel.Information, "This connector's role may not run backfills ({Reason}); it publishes changes as usual. Run backfills with a connector whose role may read the tables FOR SHARE and write the store")]
+    [LoggerMessage(1126, LogLevel.Information, "This connector's role may not run backfills: {Reason}. It publishes changes as usual")]
     public static partial void NotPermitted(ILogger logger, string reason);
 
     [LoggerMessage(1127, LogLevel.Information, "Backfill {Id} of {Table} cancelled after {Done} row(s); those recorded are still published")]
@@ -147,6 +147,12 @@ internal static partial class LogMessages
 
     [LoggerMessage(1209, LogLevel.Warning, "The Ably account's limits ({MessageRate} messages/s, {RequestRate} requests/s; plan {Plan}) hold publishing back: {Waiting} change(s) wait on {ChannelCount} channel(s). If your account allows more, set Ably.Plan or Ably.AccountMessagesPerSecond")]
     public static partial void AccountBottleneck(ILogger logger, double messageRate, double requestRate, AblyPgTyped.Publishing.AblyPlan plan, int waiting, int channelCount);
+
+    [LoggerMessage(1213, LogLevel.Information, "The chunk of channel {Channel} sent before the restart from position {Position} cannot be sent again as it was cut ({Reason}); it is cut afresh, so subscribers may see some of its changes twice")]
+    public static partial void CutChanged(ILogger logger, string channel, ChangePosition position, string reason);
+
+    [LoggerMessage(1214, LogLevel.Information, "Ably accepted the chunk of channel {Channel} from position {Position} before the restart: its {Count} change(s) still in the store are not sent again")]
+    public static partial void AcceptedBeforeRestart(ILogger logger, string channel, int count, ChangePosition position);
 
     [LoggerMessage(1210, LogLevel.Information, "Draining a backlog of {Backlog} change(s) in capture store {Store}, the oldest captured {Age} ago")]
     public static partial void BacklogFound(ILogger logger, long backlog, string store, HumanDuration age);

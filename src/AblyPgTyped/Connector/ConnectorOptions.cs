@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using AblyPgTyped.Capture;
 using AblyPgTyped.Publishing;
 
@@ -57,6 +58,9 @@ public sealed class ConnectorOptions
     /// Default 500; 1 turns bundling off. Compatible messages are never bundled.
     /// </summary>
     public int MaxChangesPerMessage { get; set; } = 500;
+
+    /// <summary>Whether changes may be bundled (<see cref="MaxChangesPerMessage"/>; never with compatible messages).</summary>
+    internal bool Bundles => !CompatibleMessages && MaxChangesPerMessage > 1;
 
     /// <summary>
     /// Publish exactly what the Node.js original published (message name and <c>{"table","type","row"}</c> text),
@@ -145,7 +149,7 @@ public sealed class ConnectorOptions
             database = new Npgsql.NpgsqlConnectionStringBuilder(EffectiveConnectionString).Database;
         }
 
-        return ConnectorGrants.Script(database, CaptureSchema, role);
+        return ConnectorGrants.Script(database, CaptureSchema, role, Mappings().Select(m => (m.Schema, m.TableName)).ToList());
     }
 
     /// <summary>Every mapping: the typed tables, then those from the original's configuration.</summary>

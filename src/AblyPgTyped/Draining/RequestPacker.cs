@@ -36,9 +36,9 @@ internal sealed class RequestPacker(AblyOptions ably, RateBudget accountMessages
     /// <param name="listed">The lanes with work, in a stable order (each request starts one further along).</param>
     /// <param name="now">The time the budgets are read at.</param>
     /// <param name="free">Requests that may still go in flight now, this one included.</param>
-    /// <param name="buildChunk">Builds a lane's next messages, at most the given number.</param>
+    /// <param name="lanes">Readies a lane and cuts its next messages.</param>
     /// <param name="wake">Lowered to when a lane or budget that held this request back frees up.</param>
-    public List<LaneChunk>? Pack(List<ChannelLane> listed, long now, int free, Func<ChannelLane, int, LaneChunk> buildChunk, ref long wake)
+    public List<LaneChunk>? Pack(List<ChannelLane> listed, long now, int free, ILaneChunks lanes, ref long wake)
     {
         var requestTokens = AccountRequests.Available(now);
         if (requestTokens < 1)
@@ -81,6 +81,11 @@ internal sealed class RequestPacker(AblyOptions ably, RateBudget accountMessages
                 break;
             }
 
+            if (!lanes.Prepare(lane, now, ref wake))
+            {
+                continue;
+            }
+
             var chunk = lane.Retained;
             var channelTokens = lane.Budget.Available(now);
             if (chunk is not null)
@@ -101,7 +106,7 @@ internal sealed class RequestPacker(AblyOptions ably, RateBudget accountMessages
 
                 // Share what the account allows now among the lanes that wait, so none is starved.
                 var share = Math.Max(1, left / Math.Max(1, count - n));
-                chunk = buildChunk(lane, Math.Min(Math.Min(channelTokens, share), Math.Min(lane.MaxMessages, ably.MaxMessagesPerChannelSpec)));
+                chunk = lanes.Cut(lane, Math.Min(Math.Min(channelTokens, share), Math.Min(lane.MaxMessages, ably.MaxMessagesPerChannelSpec)));
             }
 
             if (chunks is not null && bytes + 1 + chunk.Spec.Length > ably.MaxRequestBytes)
@@ -159,4 +164,17 @@ internal sealed class RequestPacker(AblyOptions ably, RateBudget accountMessages
     }
 
     public static long Ticks(TimeSpan delay) => (long)(delay.TotalSeconds * Stopwatch.Frequency);
+}
+
+/// <summary>What <see cref="RequestPacker"/> needs of whoever cuts the lanes' chunks.</summary>
+internal interface ILaneChunks
+{
+    /// <summary>
+    /// Readies <paramref name="lane"/> to send (what a crash left cut goes first); false while it must not send now,
+    /// with <paramref name="wake"/> lowered to when to look again.
+    /// </summary>
+    bool Prepare(ChannelLane lane, long now, ref long wake);
+
+    /// <summary>The lane's next messages, at most <paramref name="maxMessages"/>.</summary>
+    LaneChunk Cut(ChannelLane lane, int maxMessages);
 }
