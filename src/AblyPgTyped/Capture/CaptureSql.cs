@@ -215,9 +215,10 @@ ALTER TABLE {s}.""{BackfillsTable}"" ADD COLUMN IF NOT EXISTS last_lsn pg_lsn;
 -- How the chunks sent to Ably were cut into messages, written before they are sent (one row per leadership check):
 -- after a crash the same changes go again as the same messages, with the same ids, which Ably de-duplicates.
 CREATE TABLE IF NOT EXISTS {s}.""{SentCutsTable}"" (
-    id   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    upto bigint NOT NULL,
-    cuts text   NOT NULL
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    upto        bigint      NOT NULL,
+    cuts        text        NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 
 CREATE TABLE IF NOT EXISTS {s}.""{WakeupTable}"" (

@@ -34,12 +34,19 @@ namespace AblyPgTyped.Draining;
 /// server that crashes may lose the last fraction of a second's, whose changes may then be seen twice, never lost (a
 /// bundle's id names its first and last change, so a chunk cut afresh never takes another's id). A row is deleted once
 /// every chunk in it ends below what is durably done: the store's oldest row (triggers), or the slot's confirmed
-/// position (logical replication).
+/// position (logical replication); and at the latest after 3 minutes, when Ably no longer de-duplicates its ids.
 /// </para>
 /// </remarks>
 internal sealed class CutJournal
 {
     private static readonly TimeSpan ForgetInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a cut matters: Ably de-duplicates ids for 2 minutes, so a chunk accepted longer ago than that comes
+    /// again after a restart whatever its id, and one never accepted may be cut afresh. This bounds the journal while a
+    /// channel stays behind for hours (and holds back what counts as done).
+    /// </summary>
+    private static readonly TimeSpan Relevance = TimeSpan.FromMinutes(3);
 
     private readonly object _sync = new();
     private readonly Dictionary<string, List<ChunkCut>> _replays = new(StringComparer.Ordinal);
@@ -52,7 +59,7 @@ internal sealed class CutJournal
     private CutJournal(string captureSchema, string doneBelowSql)
     {
         Table = CaptureSql.QualifiedName(captureSchema, CaptureSql.SentCutsTable);
-        ForgetSql = $"DELETE FROM {Table} WHERE upto < {doneBelowSql}";
+        ForgetSql = $"DELETE FROM {Table} WHERE upto < {doneBelowSql} OR recorded_at < clock_timestamp() - interval '{(int)Relevance.TotalSeconds} seconds'";
         _loadSql = $"SELECT cuts FROM {Table} ORDER BY id";
         _deadLettersSql =
             $"SELECT d.change_id, d.change_index FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.DeadLettersTable)} d " +
