@@ -13,10 +13,11 @@ namespace AblyPgTyped.Draining;
 /// <summary>
 /// Sends the lanes' changes to Ably inside its limits: each channel at its message rate, the account at its message
 /// and request rates, one request in flight per channel (so position order holds), ready lanes packed into batch
-/// publish requests. When changes come faster than a channel's rate, consecutive ones are bundled so the channel
-/// keeps up. Every outcome is applied to its own lane: a throttled, failing or slow channel delays only itself.
+/// publish requests (<see cref="RequestPacker"/>). When changes come faster than a channel's rate, consecutive ones
+/// are bundled so the channel keeps up. Every outcome is applied to its own lane: a throttled, failing or slow channel
+/// delays only itself.
 /// </summary>
-internal sealed class PublishScheduler
+internal sealed class PublishScheduler : ILaneChunks
 {
     /// <summary>Most batch requests in flight at once.</summary>
     private const int MaxConcurrentRequests = 8;
@@ -37,19 +38,16 @@ internal sealed class PublishScheduler
     private readonly object _sync = new();
     private readonly Dictionary<string, ChannelLane> _lanes = new(StringComparer.Ordinal);
     private readonly List<ChannelLane> _listed = [];
-    private readonly RateBudget _accountMessages;
-    private readonly RateBudget _accountRequests;
+    private readonly RequestPacker _packer;
     private readonly HashSet<Task> _sending = [];
     private readonly ArrayBufferWriter<byte> _specBuffer = new(16 * 1024);
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _rotation;
     private long _pausedUntil;
     private int _failures;
     private bool _failing;
     private long _failingSince;
     private bool _failingUnauthorized;
     private long _lastBottleneckCheck;
-    private long _accountLimitedAt;
     private long _accountWarned;
     private Exception? _fault;
 
@@ -67,8 +65,7 @@ internal sealed class PublishScheduler
         _limits = options.Ably.Limits;
         _bundling = options.Bundles;
         var now = Stopwatch.GetTimestamp();
-        _accountMessages = new RateBudget(_limits.AccountMessagesPerSecond, now);
-        _accountRequests = new RateBudget(_limits.AccountRequestsPerSecond, now);
+        _packer = new RequestPacker(options.Ably, new RateBudget(_limits.AccountMessagesPerSecond, now), new RateBudget(_limits.AccountRequestsPerSecond, now));
         _lastBottleneckCheck = now;
     }
 
@@ -114,9 +111,9 @@ internal sealed class PublishScheduler
             while (true)
             {
                 stopping.ThrowIfCancellationRequested();
+                List<LaneChunk>? request;
                 Task signal;
                 TimeSpan wait;
-                var requests = new List<List<LaneChunk>>();
                 lock (_sync)
                 {
                     if (_fault is not null)
@@ -127,31 +124,27 @@ internal sealed class PublishScheduler
                     _sending.RemoveWhere(t => t.IsCompleted);
                     var now = Stopwatch.GetTimestamp();
                     var wake = long.MaxValue;
-                    while (_sending.Count + requests.Count < MaxConcurrentRequests && Build(now, ref wake) is { } request)
-                    {
-                        requests.Add(request);
-                    }
-
+                    var free = MaxConcurrentRequests - _sending.Count;
+                    request = free > 0 ? Build(now, free, ref wake) : null;
                     ReportBottlenecks(now);
                     signal = _signal.Task;
                     wait = wake == long.MaxValue ? Timeout.InfiniteTimeSpan : Stopwatch.GetElapsedTime(now, Math.Max(now, wake)) + TimeSpan.FromMilliseconds(1);
                 }
 
-                foreach (var request in requests)
-                {
-                    var task = SendAsync(request, stopping);
-                    lock (_sync)
-                    {
-                        if (!task.IsCompleted)
-                        {
-                            _sending.Add(task);
-                        }
-                    }
-                }
-
-                if (requests.Count == 0)
+                if (request is null)
                 {
                     await Task.WhenAny(signal, Task.Delay(wait, stopping));
+                    continue;
+                }
+
+                // Sent before the next one is built, so that its way to Ably overlaps the building of the next.
+                var task = SendAsync(request, stopping);
+                lock (_sync)
+                {
+                    if (!task.IsCompleted)
+                    {
+                        _sending.Add(task);
+                    }
                 }
             }
         }
@@ -174,6 +167,23 @@ internal sealed class PublishScheduler
         }
     }
 
+    /// <summary>The next request, unless publishing is paused or nothing may be sent now.</summary>
+    private List<LaneChunk>? Build(long now, int free, ref long wake)
+    {
+        if (now < _pausedUntil)
+        {
+            wake = Math.Min(wake, _pausedUntil);
+            return null;
+        }
+
+        return _packer.Pack(_listed, now, free, this, ref wake);
+    }
+
+    bool ILaneChunks.Prepare(ChannelLane lane, long now, ref long wake) =>
+        _journal is not { HasReplays: true } || lane.Retained is not null || (Restore(lane, now, ref wake) && lane.Count > 0);
+
+    LaneChunk ILaneChunks.Cut(ChannelLane lane, int maxMessages) => BuildChunk(lane, maxMessages);
+
     private void Signal()
     {
         TaskCompletionSource signal;
@@ -184,110 +194,6 @@ internal sealed class PublishScheduler
         }
 
         signal.TrySetResult();
-    }
-
-    /// <summary>Packs ready lanes into one request, taking their budgets; null when none may send now.</summary>
-    private List<LaneChunk>? Build(long now, ref long wake)
-    {
-        if (now < _pausedUntil)
-        {
-            wake = Math.Min(wake, _pausedUntil);
-            return null;
-        }
-
-        if (_accountRequests.Available(now) < 1)
-        {
-            wake = Math.Min(wake, now + Ticks(_accountRequests.TimeUntil(1, now)));
-            return null;
-        }
-
-        var accountMessages = _accountMessages.Available(now);
-        List<LaneChunk>? chunks = null;
-        long bytes = 2;
-        var messages = 0;
-        var count = _listed.Count;
-        for (var n = 0; n < count && (chunks?.Count ?? 0) < _options.Ably.MaxChannelsPerRequest; n++)
-        {
-            var index = (_rotation + n) % count;
-            var lane = _listed[index];
-            if (lane.Sending || (lane.Count == 0 && lane.Retained is null))
-            {
-                continue;
-            }
-
-            if (lane.NotBefore > now)
-            {
-                wake = Math.Min(wake, lane.NotBefore);
-                continue;
-            }
-
-            if (lane.Solo && chunks is not null)
-            {
-                continue;
-            }
-
-            var left = accountMessages - messages;
-            if (left < 1)
-            {
-                _accountLimitedAt = now;
-                wake = Math.Min(wake, now + Ticks(_accountMessages.TimeUntil(messages + 1, now)));
-                break;
-            }
-
-            if (_journal is { HasReplays: true } && lane.Retained is null && (!Restore(lane, now, ref wake) || lane.Count == 0))
-            {
-                continue;
-            }
-
-            var chunk = lane.Retained;
-            var channelTokens = lane.Budget.Available(now);
-            if (chunk is not null)
-            {
-                if (channelTokens < chunk.MessageCount || left < chunk.MessageCount)
-                {
-                    wake = Math.Min(wake, now + Ticks(lane.Budget.TimeUntil(chunk.MessageCount, now)));
-                    continue;
-                }
-            }
-            else
-            {
-                if (channelTokens < 1)
-                {
-                    wake = Math.Min(wake, now + Ticks(lane.Budget.TimeUntil(1, now)));
-                    continue;
-                }
-
-                // Share what the account allows now among the lanes that wait, so none is starved.
-                var share = Math.Max(1, left / Math.Max(1, count - n));
-                chunk = BuildChunk(lane, Math.Min(Math.Min(channelTokens, share), Math.Min(lane.MaxMessages, _options.Ably.MaxMessagesPerChannelSpec)));
-            }
-
-            if (chunks is not null && bytes + 1 + chunk.Spec.Length > _options.Ably.MaxRequestBytes)
-            {
-                continue;
-            }
-
-            (chunks ??= []).Add(chunk);
-            bytes += chunk.Spec.Length + (chunks.Count > 1 ? 1 : 0);
-            messages += chunk.MessageCount;
-            lane.Budget.Take(chunk.MessageCount, now);
-            lane.Sending = true;
-            lane.Retained = null;
-            if (lane.Solo)
-            {
-                break;
-            }
-        }
-
-        if (chunks is null)
-        {
-            return null;
-        }
-
-        _rotation = count == 0 ? 0 : (_rotation + 1) % count;
-        _accountRequests.Take(1, now);
-        _accountMessages.Take(messages, now);
-        return chunks;
     }
 
     /// <summary>
@@ -540,10 +446,7 @@ internal sealed class PublishScheduler
 
     private void Apply(List<LaneChunk> chunks, RequestOutcome outcome, long now)
     {
-        foreach (var chunk in chunks)
-        {
-            chunk.Lane.Sending = false;
-        }
+        _packer.Answered(chunks, now);
 
         switch (outcome.Kind)
         {
@@ -597,9 +500,7 @@ internal sealed class PublishScheduler
                 if (error.StatusCode == 429 || AblyErrorRules.IsRateLimit(error))
                 {
                     // The account is over a limit: nothing of these requests was stored, so they may be rebuilt smaller.
-                    _accountMessages.Exhaust(now);
-                    _accountRequests.Exhaust(now);
-                    _accountLimitedAt = now;
+                    _packer.AccountRefused(now);
                 }
                 else
                 {
@@ -811,7 +712,7 @@ internal sealed class PublishScheduler
             }
         }
 
-        var accountLimited = _accountLimitedAt != 0 && Stopwatch.GetElapsedTime(_accountLimitedAt, now) < TimeSpan.FromSeconds(5);
+        var accountLimited = _packer.AccountLimitedAt != 0 && Stopwatch.GetElapsedTime(_packer.AccountLimitedAt, now) < TimeSpan.FromSeconds(5);
         if (accountLimited)
         {
             _observer.HeldBack(string.Create(CultureInfo.InvariantCulture,
@@ -825,7 +726,7 @@ internal sealed class PublishScheduler
         }
     }
 
-    private static long Ticks(TimeSpan delay) => (long)(delay.TotalSeconds * Stopwatch.Frequency);
+    private static long Ticks(TimeSpan delay) => RequestPacker.Ticks(delay);
 
     private static string Describe(AblyErrorInfo? error) =>
         error is null ? "no error information" : $"{error.Code} (HTTP {error.StatusCode}): {error.Message}";

@@ -8,8 +8,20 @@ namespace AblyPgTyped.Publishing;
 /// starts full, as the local endpoint models Ably. Not thread-safe: its owner serialises access.
 /// </summary>
 /// <remarks>
-/// The connector paces to a little less than the limit (<see cref="Headroom"/>) because requests reach Ably later
-/// than they leave and not always in the order they left; pacing at exactly the limit would meet an occasional 429.
+/// <para>
+/// Ably counts a request when it arrives, which the connector cannot see: only that it arrived after it was built
+/// and before its answer came back. So a request's units are <see cref="Reserve">reserved</see> when it is built
+/// (unavailable to the requests built while it is on its way, which may arrive after it) and
+/// <see cref="Settle">charged</see> when its answer comes back, the latest it can have arrived. Charging later is
+/// never more generous than Ably's count: the bucket refills the same either way, except that refill beyond a full
+/// bucket is lost, and that loss is larger the later the charge. Charging when a request was built instead, a request
+/// that took long to arrive and the next one that arrived quickly would meet a bucket emptier than the connector
+/// thought (a 429 at the start of every busy channel).
+/// </para>
+/// <para>
+/// The connector also paces to a little less than the limit (<see cref="Headroom"/>), for the clocks and for whatever
+/// else shares the account.
+/// </para>
 /// </remarks>
 internal sealed class RateBudget
 {
@@ -19,6 +31,7 @@ internal sealed class RateBudget
     private readonly double _rate;
     private readonly double _capacity;
     private double _tokens;
+    private long _reserved;
     private long _stamp;
 
     public RateBudget(double perSecond, long now)
@@ -37,7 +50,10 @@ internal sealed class RateBudget
     /// <summary>Most units ever available at once: what one request may carry.</summary>
     public int Capacity => IsUnlimited ? int.MaxValue : (int)_capacity;
 
-    /// <summary>Whole units available now.</summary>
+    /// <summary>Units reserved by requests on their way.</summary>
+    public long Reserved => _reserved;
+
+    /// <summary>Whole units available now, less those reserved.</summary>
     public int Available(long now)
     {
         if (IsUnlimited)
@@ -46,14 +62,25 @@ internal sealed class RateBudget
         }
 
         Refill(now);
-        return (int)Math.Floor(_tokens);
+        return (int)Math.Floor(_tokens - _reserved);
     }
 
-    public void Take(int units, long now)
+    /// <summary>A request carrying <paramref name="units"/> was built: they are unavailable until it is <see cref="Settle">settled</see>.</summary>
+    public void Reserve(int units)
+    {
+        if (!IsUnlimited)
+        {
+            _reserved += units;
+        }
+    }
+
+    /// <summary>The answer to a request that <see cref="Reserve">reserved</see> <paramref name="units"/> came back: they are charged now.</summary>
+    public void Settle(int units, long now)
     {
         if (!IsUnlimited)
         {
             Refill(now);
+            _reserved -= units;
             _tokens -= units;
         }
     }
@@ -68,7 +95,10 @@ internal sealed class RateBudget
         }
     }
 
-    /// <summary>How long until <paramref name="units"/> whole units are available.</summary>
+    /// <summary>
+    /// How long until <paramref name="units"/> whole units are available; a second when that needs requests on their
+    /// way to be answered first (each answer wakes the scheduler anyway).
+    /// </summary>
     public TimeSpan TimeUntil(int units, long now)
     {
         if (IsUnlimited)
@@ -77,7 +107,14 @@ internal sealed class RateBudget
         }
 
         Refill(now);
-        var missing = Math.Min(units, _capacity) - _tokens;
+        var needed = Math.Min(units, _capacity) + _reserved;
+        if (needed > _capacity)
+        {
+            // Refill alone never gets there (the bucket holds at most its capacity): an answer has to settle first.
+            return TimeSpan.FromSeconds(1);
+        }
+
+        var missing = needed - _tokens;
         return missing <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(missing / _rate);
     }
 

@@ -67,7 +67,7 @@ internal static class ShardedDrainScenario
 
         run.Report.Note($"sharded: inserts into bench_sharded, whose insert channel is shard:{{Shard}}; each 100-row statement puts row i on shard i mod {shards}, so every store row " +
             "holds changes for every channel. Rows as in drain (about 100 bytes as JSON). Each channel still has one request in flight and its own 50 messages/s; " +
-            "ready channels share batch requests (up to 100 channels each, 8 in flight). Baseline: what the plan's limits allow at the sizes seen, and the one-channel bulk drain of the same plan in this run.");
+            "ready channels are spread over the batch requests that may be in flight (8 at most, up to 100 channels each). Baseline: what the plan's limits allow at the sizes seen, and the one-channel bulk drain of the same plan in this run.");
     }
 
     private static async Task FillAsync(BenchDatabase database, int changes, int shards)
