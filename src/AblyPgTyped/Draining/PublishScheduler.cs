@@ -36,7 +36,6 @@ internal sealed class PublishScheduler
     private readonly RateBudget _accountMessages;
     private readonly RateBudget _accountRequests;
     private readonly HashSet<Task> _sending = [];
-    private readonly ArrayBufferWriter<byte> _specBuffer = new(16 * 1024);
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _rotation;
     private long _pausedUntil;
@@ -334,10 +333,10 @@ internal sealed class PublishScheduler
         return new LaneChunk(lane, next, built.Count, Spec(lane.Channel, built), bundles);
     }
 
-    private byte[] Spec(string channel, List<Publishing.OutboundMessage> messages)
+    private static PooledBufferWriter Spec(string channel, List<Publishing.OutboundMessage> messages)
     {
-        _specBuffer.ResetWrittenCount();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(_specBuffer, AblyWireFormat.WriterOptions))
+        var spec = new PooledBufferWriter(SpecCapacity(messages));
+        using (var writer = new System.Text.Json.Utf8JsonWriter(spec, AblyWireFormat.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteStartArray("channels"u8);
@@ -353,7 +352,19 @@ internal sealed class PublishScheduler
             writer.WriteEndObject();
         }
 
-        return _specBuffer.WrittenSpan.ToArray();
+        return spec;
+    }
+
+    /// <summary>About what the spec takes as JSON, so that its pooled array is seldom replaced while it is written.</summary>
+    private static int SpecCapacity(List<Publishing.OutboundMessage> messages)
+    {
+        long data = 256;
+        foreach (var message in messages)
+        {
+            data += 128 + message.DataLengthEstimate;
+        }
+
+        return (int)Math.Min(data + (data / 4), 1024 * 1024);
     }
 
     private async Task SendAsync(List<LaneChunk> chunks, CancellationToken stopping)
@@ -378,7 +389,7 @@ internal sealed class PublishScheduler
                     body[at++] = (byte)',';
                 }
 
-                chunks[i].Spec.CopyTo(body, at);
+                chunks[i].Spec.CopyTo(body.AsSpan(at));
                 at += chunks[i].Spec.Length;
             }
 
@@ -413,6 +424,7 @@ internal sealed class PublishScheduler
                     chunk.Lane.Sending = false;
                 }
 
+                ReleaseUnretained(chunks);
                 _fault ??= e;
             }
         }
@@ -507,6 +519,23 @@ internal sealed class PublishScheduler
         foreach (var chunk in chunks)
         {
             Unlist(chunk.Lane, now);
+        }
+
+        ReleaseUnretained(chunks);
+    }
+
+    /// <summary>
+    /// Returns the specs of chunks that will not be sent again. Under the lock, in the same section that decided their
+    /// fate: a retained chunk may be taken by the next request as soon as the lock is free.
+    /// </summary>
+    private static void ReleaseUnretained(List<LaneChunk> chunks)
+    {
+        foreach (var chunk in chunks)
+        {
+            if (!ReferenceEquals(chunk.Lane.Retained, chunk))
+            {
+                chunk.Release();
+            }
         }
     }
 
