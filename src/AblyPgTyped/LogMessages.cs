@@ -92,7 +92,7 @@ internal static partial class LogMessages
     [LoggerMessage(1125, LogLevel.Warning, "Backfills cannot run now; retrying in {Delay}. The drain goes on")]
     public static partial void Failing(ILogger logger, Observability.HumanDuration delay, Exception exception);
 
-    [LoggerMessage(1126, LogLevel.Information, "This connector's role may not run backfills ({Reason}); it publishes changes as usual. Run backfills with a connector whose role may read the tables FOR SHARE and write the store")]
+    [LoggerMessage(1126, LogLevel.Information, "This connector's role may not run backfills: {Reason}. It publishes changes as usual")]
     public static partial void NotPermitted(ILogger logger, string reason);
 
     [LoggerMessage(1127, LogLevel.Information, "Backfill {Id} of {Table} cancelled after {Done} row(s); those recorded are still published")]

@@ -76,6 +76,9 @@ public sealed record Counter(int Id, long Value, int Writer);
 [AblyTable("rooms", Insert = "{Name}")]
 public sealed record Room(int Id, string Name);
 
-/// <summary>The backfill test's table: every change of a row goes to the row's bucket channel.</summary>
-[AblyTable("bf_rows", Insert = "bf:{Bucket}", Update = "bf:{Bucket}", Delete = "bf:{Bucket}")]
+/// <summary>
+/// The backfill test's table: every change of a row goes to the row's bucket channel. A delete resolves it from the old
+/// row, which logical replication logs whole only with full replica identity.
+/// </summary>
+[AblyTable("bf_rows", Insert = "bf:{Bucket}", Update = "bf:{Bucket}", Delete = "bf:{Bucket}", ReplicaIdentity = ReplicaIdentity.Full)]
 public sealed record BackfillRow(int Id, int Bucket, int Val);

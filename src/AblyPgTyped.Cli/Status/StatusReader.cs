@@ -226,19 +226,24 @@ internal sealed class StatusReader(NpgsqlConnection connection, string captureSc
         return tables;
     }
 
-    /// <summary>In logical-replication mode, the tables in the capture schema's publications, and the operations they publish.</summary>
+    /// <summary>
+    /// In logical-replication mode, the tables in the capture schema's publications, and the operations they publish;
+    /// not the store, which is published only for backfills' chunks.
+    /// </summary>
     private async Task<IReadOnlyList<CapturedTable>> PublishedTablesAsync(CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
             """
             SELECT pt.schemaname::text, pt.tablename::text, bool_or(p.pubinsert), bool_or(p.pubupdate), bool_or(p.pubdelete)
             FROM pg_catalog.pg_publication p JOIN pg_catalog.pg_publication_tables pt ON pt.pubname = p.pubname
-            WHERE p.pubname = ANY($1)
+            WHERE p.pubname = ANY($1) AND NOT (pt.schemaname = $2 AND pt.tablename = $3)
             GROUP BY pt.schemaname, pt.tablename
             ORDER BY pt.schemaname, pt.tablename
             """,
             connection);
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = PublicationSql.PublicationNames(captureSchema).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = captureSchema });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = CaptureSql.ChangesTable });
         return await ReadTablesAsync(command, cancellationToken);
     }
 

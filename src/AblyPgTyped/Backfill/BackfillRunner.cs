@@ -28,13 +28,30 @@ namespace AblyPgTyped.Backfilling;
 /// publishes in position order, so no subscriber sees a snapshot after a newer change of the same row.
 /// </para>
 /// <para>
+/// With logical replication the argument is the same, with the write-ahead log for the store. The chunk's snapshot row is
+/// inserted into the store, which is published for inserts (and only for them), and deleted again in the same
+/// transaction, so the store never holds it: the insert reaches the replication stream at the chunk's commit, and the
+/// stream delivers transactions in commit order, which the row locks fix against every writer of the chunk's rows. A
+/// write that committed before the chunk read its row committed before the chunk did; a later one waited for the chunk
+/// to commit. Positions are (commit LSN, index), so the snapshot's position lies between the two, as store ids do with
+/// triggers, and the capture source hands the row on exactly as the trigger drain reads it (<c>StoreRelation</c>).
+/// </para>
+/// <para>
 /// Several runners (a deposed leader's, say) never record a chunk twice: each chunk locks its backfill's row and reads
 /// the cursor under that lock. The store is not flooded: no chunk is recorded while it holds
-/// <see cref="MaxPendingSnapshotRows"/> snapshot rows or <see cref="MaxPendingRows"/> rows in all.
+/// <see cref="MaxPendingSnapshotRows"/> snapshot rows or <see cref="MaxPendingRows"/> rows in all. With logical
+/// replication, where the store holds nothing, no chunk is recorded while <see cref="MaxPendingSnapshotRows"/> chunks
+/// are not yet confirmed by the slot, or while the slot is <see cref="MaxPendingWalBytes"/> behind the server's WAL.
+/// Each chunk also records where the WAL stood (<c>last_lsn</c>), so whoever waits for a backfill to be published knows
+/// it is once the slot has confirmed past that of its last transaction.
 /// </para>
 /// </remarks>
 internal sealed class BackfillRunner(
-    NpgsqlDataSource sessions, string captureSchema, IReadOnlyDictionary<(string Schema, string Table), ChangeMapping> mappings, ILogger logger)
+    NpgsqlDataSource sessions,
+    string captureSchema,
+    string? slotName,
+    IReadOnlyDictionary<(string Schema, string Table), ChangeMapping> mappings,
+    ILogger logger)
 {
     /// <summary>How long a chunk waits for a writer's row lock before it gives up and tries again later.</summary>
     public static readonly TimeSpan LockTimeout = TimeSpan.FromMilliseconds(500);
@@ -45,8 +62,12 @@ internal sealed class BackfillRunner(
     /// <summary>Unpublished rows of any kind the store may hold before the backfill waits, so live changes go first.</summary>
     public const int MaxPendingRows = 5000;
 
+    /// <summary>With logical replication: how far the slot may be behind the server's WAL before the backfill waits.</summary>
+    public const long MaxPendingWalBytes = 32L * 1024 * 1024;
+
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PauseInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan NotPermittedRetry = TimeSpan.FromSeconds(30);
 
     /// <summary>How often progress is logged while a backfill runs.</summary>
     public static TimeSpan ProgressInterval { get; set; } = TimeSpan.FromSeconds(5);
@@ -59,6 +80,9 @@ internal sealed class BackfillRunner(
         $"SELECT pg_notify({CaptureSql.QuoteLiteral(CaptureSql.WakeupChannel(captureSchema))}, '') FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.WakeupTable)} w WHERE w.armed";
     private string? _lastProblem;
 
+    // With logical replication: where the WAL stood at each chunk not yet known to be confirmed by the slot.
+    private readonly Queue<NpgsqlTypes.NpgsqlLogSequenceNumber> _unconfirmed = new();
+
     /// <summary>Runs until <paramref name="stopping"/> is cancelled. Never throws otherwise: a backfill must not stop the drain.</summary>
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -70,6 +94,15 @@ internal sealed class BackfillRunner(
                 // A new leader first takes up its backlog of changes; backfills start a moment later.
                 await Task.Delay(PollInterval, stopping);
                 await using var connection = await sessions.OpenConnectionAsync(stopping);
+                var missing = await ConnectorGrants.MissingAsync(connection, captureSchema, stopping, ConnectorGrants.BackfillTables);
+                if (missing.Count > 0)
+                {
+                    // A connector whose role lacks the store's backfill grants says so once; the drain is not disturbed.
+                    NotPermitted($"its role lacks {string.Join(", ", missing)}: apply the output of `ablypg grants --role {connection.UserName}` as the owner");
+                    await Task.Delay(NotPermittedRetry, stopping);
+                    continue;
+                }
+
                 while (!stopping.IsCancellationRequested)
                 {
                     var job = await NextAsync(connection, stopping);
@@ -94,13 +127,8 @@ internal sealed class BackfillRunner(
                 var delay = TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures++, 5))));
                 if (e is PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege } denied)
                 {
-                    // A least-privilege connector cannot run backfills; it says so once, and the drain is not disturbed.
-                    delay = TimeSpan.FromSeconds(30);
-                    if (denied.MessageText != _lastProblem)
-                    {
-                        _lastProblem = denied.MessageText;
-                        LogMessages.NotPermitted(logger, denied.MessageText);
-                    }
+                    delay = NotPermittedRetry;
+                    NotPermitted(denied.MessageText);
                 }
                 else if (e.Message != _lastProblem)
                 {
@@ -117,6 +145,15 @@ internal sealed class BackfillRunner(
                     break;
                 }
             }
+        }
+    }
+
+    private void NotPermitted(string reason)
+    {
+        if (reason != _lastProblem)
+        {
+            _lastProblem = reason;
+            LogMessages.NotPermitted(logger, reason);
         }
     }
 
@@ -145,6 +182,13 @@ internal sealed class BackfillRunner(
         {
             await FinishAsync(connection, job.Id, "failed", $"{table} is not mapped by this connector", stopping);
             LogMessages.Failed(logger, job.Id, table, "it is not mapped by this connector");
+            return;
+        }
+
+        if (await BackfillPrivileges.ProblemAsync(connection, captureSchema, job.Schema, job.Table, stopping) is { } denied)
+        {
+            await FinishAsync(connection, job.Id, "failed", denied, stopping);
+            LogMessages.Failed(logger, job.Id, table, denied);
             return;
         }
 
@@ -193,9 +237,13 @@ internal sealed class BackfillRunner(
             }
             catch (PostgresException e) when (e.SqlState.StartsWith("42", StringComparison.Ordinal) || e.SqlState.StartsWith("22", StringComparison.Ordinal))
             {
-                // The table or the filter no longer fits (a column dropped, a value out of range): nothing will change by retrying.
-                await FinishAsync(connection, job.Id, "failed", e.MessageText, stopping);
-                LogMessages.Failed(logger, job.Id, table, e.MessageText);
+                // The table or the filter no longer fits (a column dropped, a value out of range, a grant revoked): nothing
+                // will change by retrying.
+                var reason = e.SqlState == PostgresErrorCodes.InsufficientPrivilege
+                    ? await BackfillPrivileges.ProblemAsync(connection, captureSchema, job.Schema, job.Table, stopping) ?? e.MessageText
+                    : e.MessageText;
+                await FinishAsync(connection, job.Id, "failed", reason, stopping);
+                LogMessages.Failed(logger, job.Id, table, reason);
                 return;
             }
 
@@ -215,11 +263,38 @@ internal sealed class BackfillRunner(
 
     private async Task<bool> StoreIsFullAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
+        if (slotName is not null)
+        {
+            return await SlotIsBehindAsync(connection, slotName, cancellationToken);
+        }
+
         await using var command = new NpgsqlCommand(
             $"SELECT count(*) FILTER (WHERE x.op = 'S') >= $1 OR count(*) >= $2 FROM (SELECT op FROM {_changes} LIMIT $2) x", connection);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = MaxPendingSnapshotRows });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = MaxPendingRows });
         return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Whether the slot has not yet confirmed too many chunks, or is too far behind the WAL (logical replication).</summary>
+    private async Task<bool> SlotIsBehindAsync(NpgsqlConnection connection, string slot, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT s.confirmed_flush_lsn, (pg_catalog.pg_current_wal_insert_lsn() - s.confirmed_flush_lsn)::bigint " +
+            "FROM pg_catalog.pg_replication_slots s WHERE s.slot_name = $1 AND s.confirmed_flush_lsn IS NOT NULL", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = slot });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return false; // no slot: the capture source says why, and nothing recorded now could be published
+        }
+
+        var confirmed = reader.GetFieldValue<NpgsqlTypes.NpgsqlLogSequenceNumber>(0);
+        while (_unconfirmed.Count > 0 && _unconfirmed.Peek() <= confirmed)
+        {
+            _unconfirmed.Dequeue();
+        }
+
+        return _unconfirmed.Count >= MaxPendingSnapshotRows || reader.GetInt64(1) >= MaxPendingWalBytes;
     }
 
     private async Task<ChunkResult> RecordChunkAsync(NpgsqlConnection connection, Job job, string sql, CancellationToken cancellationToken)
@@ -263,11 +338,17 @@ internal sealed class BackfillRunner(
             last = reader.IsDBNull(2) ? null : reader.GetFieldValue<string[]>(2);
         }
 
+        // With logical replication the snapshot row leaves the store at once: the WAL holds it (see the remarks). The
+        // WAL position read here is past every earlier chunk's commit, which is what waiting for the backfill compares.
+        NpgsqlTypes.NpgsqlLogSequenceNumber lsn;
         ChunkResult result;
         await using (var update = new NpgsqlCommand(
             rows == 0
-                ? $"UPDATE {_backfills} SET state = 'done', finished_at = clock_timestamp(), updated_at = clock_timestamp() WHERE id = $1 RETURNING rows_done"
-                : $"UPDATE {_backfills} SET cursor_key = $2, rows_done = rows_done + $3, chunks = chunks + 1, last_change = $4, updated_at = clock_timestamp() WHERE id = $1 RETURNING rows_done",
+                ? $"UPDATE {_backfills} SET state = 'done', last_lsn = pg_catalog.pg_current_wal_insert_lsn(), finished_at = clock_timestamp(), updated_at = clock_timestamp() " +
+                  "WHERE id = $1 RETURNING rows_done, last_lsn"
+                : (slotName is null ? "" : $"WITH forgotten AS (DELETE FROM {_changes} WHERE id = $4) ") +
+                  $"UPDATE {_backfills} SET cursor_key = $2, rows_done = rows_done + $3, chunks = chunks + 1, last_change = $4, " +
+                  "last_lsn = pg_catalog.pg_current_wal_insert_lsn(), updated_at = clock_timestamp() WHERE id = $1 RETURNING rows_done, last_lsn",
             connection, transaction))
         {
             update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = job.Id });
@@ -278,17 +359,25 @@ internal sealed class BackfillRunner(
                 update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = changeId!.Value });
             }
 
-            var rowsDone = (long)(await update.ExecuteScalarAsync(cancellationToken))!;
+            await using var reader = await update.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var rowsDone = reader.GetInt64(0);
+            lsn = reader.GetFieldValue<NpgsqlTypes.NpgsqlLogSequenceNumber>(1);
             result = rows == 0 ? new ChunkResult.Finished() : new ChunkResult.Recorded(rowsDone);
         }
 
-        if (rows > 0)
+        if (rows > 0 && slotName is null)
         {
             await using var wake = new NpgsqlCommand(_wakeSql, connection, transaction);
             await wake.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
+        if (rows > 0 && slotName is not null)
+        {
+            _unconfirmed.Enqueue(lsn);
+        }
+
         return result;
     }
 

@@ -49,6 +49,12 @@ internal static class BackfillStore
                 $"{table} has no primary key: a backfill reads a table in primary-key order, chunk by chunk. Add a primary key to backfill it.");
         }
 
+        // Checked with the requesting role, usually the connector's own; the active connector checks its role again.
+        if (await BackfillPrivileges.ProblemAsync(connection, captureSchema, mapping.Schema, mapping.TableName, cancellationToken) is { } denied)
+        {
+            throw new AblyConfigurationException("Backfill refused: " + denied + ".");
+        }
+
         var from = await KeyTextAsync(connection, keys, options.From, nameof(options.From), cancellationToken);
         var to = await KeyTextAsync(connection, keys, options.To, nameof(options.To), cancellationToken);
         // The planner's estimate of the rows to publish, which also checks the filter now, so that a mistake is reported
@@ -123,13 +129,20 @@ internal static class BackfillStore
         return (await ListAsync(connection, captureSchema, id, 1, cancellationToken)) is [var status] ? status : null;
     }
 
-    /// <summary>Whether the store still holds a change up to <paramref name="lastChange"/> (a snapshot not yet published).</summary>
-    public static async Task<bool> PendingAsync(NpgsqlConnection connection, string captureSchema, long lastChange, CancellationToken cancellationToken)
+    /// <summary>
+    /// Whether a snapshot of backfill <paramref name="id"/> may not be published yet: with triggers, the store still holds
+    /// a snapshot row up to its last chunk; with logical replication, the slot has not confirmed the WAL position its last
+    /// transaction recorded (a slot that is gone will publish nothing more).
+    /// </summary>
+    public static async Task<bool> PendingAsync(NpgsqlConnection connection, string captureSchema, long id, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            $"SELECT EXISTS (SELECT 1 FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable)} WHERE id <= $1 AND op = 'S')", connection);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = lastChange });
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+            $"SELECT EXISTS (SELECT 1 FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable)} c WHERE c.id <= b.last_change AND c.op = 'S') " +
+            "OR coalesce((SELECT s.confirmed_flush_lsn < b.last_lsn FROM pg_catalog.pg_replication_slots s WHERE s.slot_name = $2), false) " +
+            $"FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.BackfillsTable)} b WHERE b.id = $1", connection);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Capture.Logical.PublicationSql.SlotName(captureSchema, connection.Database) });
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     /// <summary>The primary key's columns, in key order, with their types as SQL.</summary>

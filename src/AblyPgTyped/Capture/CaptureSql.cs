@@ -200,12 +200,16 @@ CREATE TABLE IF NOT EXISTS {s}.""{BackfillsTable}"" (
     chunk_rows    integer     NOT NULL DEFAULT 500,
     chunks        bigint      NOT NULL DEFAULT 0,
     last_change   bigint,
+    last_lsn      pg_lsn,
     state         text        NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'done', 'failed', 'cancelled')),
     error         text,
     created_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at   timestamptz
 );
+
+-- Where the write-ahead log stood after the last chunk (logical replication: published once the slot is past it).
+ALTER TABLE {s}.""{BackfillsTable}"" ADD COLUMN IF NOT EXISTS last_lsn pg_lsn;
 
 CREATE TABLE IF NOT EXISTS {s}.""{WakeupTable}"" (
     armed boolean NOT NULL

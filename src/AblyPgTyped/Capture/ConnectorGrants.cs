@@ -25,8 +25,22 @@ internal static class ConnectorGrants
         new(CaptureSql.WakeupTable, ["SELECT", "UPDATE"], "arms the wake-up while idle"),
     ];
 
-    /// <summary>The GRANT script for <paramref name="role"/>; <paramref name="database"/> null leaves out CONNECT.</summary>
-    public static string Script(string? database, string captureSchema, string role)
+    /// <summary>
+    /// The store tables that backfills use beyond <see cref="Tables"/>. They are granted by the script but not checked at
+    /// start: a connector that never backfills does without them, and a backfill checks them itself.
+    /// </summary>
+    public static IReadOnlyList<TableGrant> BackfillTables { get; } =
+    [
+        new(CaptureSql.ChangesTable, ["INSERT"], "records a backfill's chunks (logical replication: deletes each again at once)"),
+        new(CaptureSql.BackfillsTable, ["SELECT", "INSERT", "UPDATE"], "records backfills, runs them and reports their progress"),
+    ];
+
+    /// <summary>
+    /// The GRANT script for <paramref name="role"/>; <paramref name="database"/> null leaves out CONNECT. The grants a
+    /// backfill needs on <paramref name="tables"/> are written as comments: they let the role update those tables, which
+    /// least privilege leaves to the DBA's choice.
+    /// </summary>
+    public static string Script(string? database, string captureSchema, string role, IReadOnlyList<(string Schema, string Table)> tables)
     {
         var grantee = CaptureSql.QuoteIdentifier(role);
         var sql = new StringBuilder()
@@ -40,22 +54,39 @@ internal static class ConnectorGrants
         }
 
         sql.Append("GRANT USAGE ON SCHEMA ").Append(CaptureSql.QuoteIdentifier(captureSchema)).Append(" TO ").Append(grantee).Append(";\n");
-        foreach (var table in Tables)
+        foreach (var table in Tables.Concat(BackfillTables))
         {
             sql.Append("GRANT ").Append(string.Join(", ", table.Privileges)).Append(" ON TABLE ")
                .Append(CaptureSql.QualifiedName(captureSchema, table.Table)).Append(" TO ").Append(grantee).Append(";   -- ").Append(table.Why).Append('\n');
         }
 
+        if (tables.Count > 0)
+        {
+            sql.Append("-- To let this role backfill a table (ablypg backfill), also grant it SELECT and UPDATE on the table: a backfill reads\n")
+               .Append("-- the rows FOR SHARE, which PostgreSQL allows only to a role that may update them (UPDATE on one column is enough).\n")
+               .Append("-- The connector never updates the table.\n");
+            foreach (var (schema, table) in tables.Distinct())
+            {
+                sql.Append("-- ").Append(TableGrantSql(schema, table, role)).Append('\n');
+            }
+        }
+
         return sql.ToString();
     }
 
+    /// <summary>The grant that lets <paramref name="role"/> read a table's rows FOR SHARE, as a backfill does.</summary>
+    public static string TableGrantSql(string schema, string table, string role) =>
+        $"GRANT SELECT, UPDATE ON TABLE {CaptureSql.QualifiedName(schema, table)} TO {CaptureSql.QuoteIdentifier(role)};";
+
     /// <summary>
-    /// The grants the current role lacks, as "DELETE on table "ablypg"."changes"", among those on store tables that exist.
-    /// Privileges are checked by oid, so a missing USAGE on the schema does not stop the check itself.
+    /// The grants of <paramref name="tables"/> (by default <see cref="Tables"/>) the current role lacks, as "DELETE on
+    /// table "ablypg"."changes"", among those on store tables that exist. Privileges are checked by oid, so a missing USAGE
+    /// on the schema does not stop the check itself.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> MissingAsync(NpgsqlConnection connection, string captureSchema, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> MissingAsync(
+        NpgsqlConnection connection, string captureSchema, CancellationToken cancellationToken, IReadOnlyList<TableGrant>? tables = null)
     {
-        var pairs = Tables.SelectMany(t => t.Privileges.Select(p => (t.Table, Privilege: p))).ToArray();
+        var pairs = (tables ?? Tables).SelectMany(t => t.Privileges.Select(p => (t.Table, Privilege: p))).ToArray();
         await using var command = new NpgsqlCommand(
             """
             WITH s AS (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $1)

@@ -273,8 +273,8 @@ public sealed partial class Connector : IAsyncDisposable
             var status = (await BackfillStore.ListAsync(session.Connection, _options.CaptureSchema, id, 1, cancellationToken)).FirstOrDefault()
                          ?? throw new InvalidOperationException($"There is no backfill {id}.");
             progress?.Report(status);
-            if (!status.IsRunning && (!published || status.State != "done" || status.LastChange is not { } last ||
-                                      !await BackfillStore.PendingAsync(session.Connection, _options.CaptureSchema, last, cancellationToken)))
+            if (!status.IsRunning && (!published || status.State != "done" || status.LastChange is null ||
+                                      !await BackfillStore.PendingAsync(session.Connection, _options.CaptureSchema, id, cancellationToken)))
             {
                 return status;
             }
@@ -285,13 +285,6 @@ public sealed partial class Connector : IAsyncDisposable
 
     private async Task<BackfillStatus> BackfillAsync(ChangeMapping mapping, BackfillOptions? options, CancellationToken cancellationToken)
     {
-        if (_options.Capture == CaptureMode.LogicalReplication)
-        {
-            // A snapshot chunk is ordered against live changes through the trigger store; the slot has no such place yet.
-            throw new AblyConfigurationException(
-                $"Backfill of {mapping.DisplayName} refused: backfills need Capture = Triggers for now; logical-replication capture does not run them yet.");
-        }
-
         await using var session = await OpenAsync(cancellationToken);
         var status = await BackfillStore.RequestAsync(session.Connection, _options.CaptureSchema, mapping, options ?? new BackfillOptions(), cancellationToken);
         LogMessages.Requested(_logger, status.Id, mapping.DisplayName, status.RowsEstimate);
@@ -424,9 +417,8 @@ public sealed partial class Connector : IAsyncDisposable
 
                 // Backfills run beside the drain, on a connection of their own, for as long as this one leads.
                 using var leading = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-                var backfills = plan.Logical is null
-                    ? Task.Run(() => new BackfillRunner(_sessions!, _options.CaptureSchema, routes, _logger).RunAsync(leading.Token), CancellationToken.None)
-                    : Task.CompletedTask;
+                var backfills = Task.Run(
+                    () => new BackfillRunner(_sessions!, _options.CaptureSchema, plan.Logical?.SlotName, routes, _logger).RunAsync(leading.Token), CancellationToken.None);
                 ICaptureSource source = plan.Logical is { } logical
                     ? await LogicalCaptureSource.StartAsync(_options.EffectiveConnectionString!, _sessions!, session.Connection, logical, routes, _options.CaptureSchema, _logger, stopping)
                     : new TriggerCaptureSource(session.Connection, _options.CaptureSchema);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using AblyPgTyped.Capture;
 using AblyPgTyped.Publishing;
 
@@ -149,7 +150,7 @@ public sealed class ConnectorOptions
             database = new Npgsql.NpgsqlConnectionStringBuilder(EffectiveConnectionString).Database;
         }
 
-        return ConnectorGrants.Script(database, CaptureSchema, role);
+        return ConnectorGrants.Script(database, CaptureSchema, role, Mappings().Select(m => (m.Schema, m.TableName)).ToList());
     }
 
     /// <summary>Every mapping: the typed tables, then those from the original's configuration.</summary>

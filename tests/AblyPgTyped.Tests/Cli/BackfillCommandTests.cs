@@ -12,15 +12,18 @@ namespace AblyPgTyped.Tests.Cli;
 
 /// <summary><c>ablypg backfill</c> with the original's config file, beside <c>ablypg run</c>.</summary>
 [Collection(PostgresCollection.Name)]
-public sealed class BackfillCommandTests(PostgresFixture postgres, ITestOutputHelper output)
+public class BackfillCommandTests(PostgresFixture postgres, ITestOutputHelper output)
 {
+    protected virtual CaptureMode Capture => CaptureMode.Triggers;
+
     [Fact]
     public async Task Backfill_publishes_the_filtered_rows_as_snapshots_and_reports_its_status()
     {
-        await using var h = await ConnectorHarness.StartAsync(postgres, ConfigFileTests.UsersTable);
+        await using var h = await ConnectorHarness.StartAsync(postgres, Capture, ConfigFileTests.UsersTable);
         await h.ExecuteAsync("INSERT INTO users SELECT g, 'user ' || g FROM generate_series(1, 2000) g");
         using var folder = new ConfigFolder();
-        var path = folder.WriteJsonExample("config/default.json", ConfigTarget.Of(h));
+        var path = folder.WriteJsonExample(
+            "config/default.json", ConfigTarget.Of(h), Capture == CaptureMode.LogicalReplication ? root => root["capture"] = "logical-replication" : null);
         using var run = CliProcess.Start("run", path);
         await run.WaitForOutputAsync("Started from " + path, TimeSpan.FromSeconds(30));
 

@@ -11,8 +11,9 @@ namespace AblyPgTyped.Capture.Logical;
 
 /// <summary>
 /// Installs or reconciles logical-replication capture: checks the server settings and the role, installs the store
-/// (which keeps the dead letters, state and mappings), the publications, the replication slot and each mapping's
-/// publication membership and replica identity; removes the capture triggers of an earlier trigger installation.
+/// (which keeps the dead letters, state and mappings, and whose inserts carry backfills' chunks), the publications, the
+/// replication slot and each mapping's publication membership and replica identity; removes the capture triggers of an
+/// earlier trigger installation.
 /// </summary>
 /// <remarks>
 /// The order makes a switch from triggers exact: the publications exist before the slot (a slot cannot decode a change
@@ -99,7 +100,7 @@ internal static class LogicalCaptureInstaller
                 throw;
             }
 
-            sql.Clear();
+            sql.Clear().Append(PublicationSql.InstallStore(captureSchema));
             foreach (var mapping in mappings)
             {
                 sql.Append(PublicationSql.InstallTable(captureSchema, mapping.Capture, mapping.ReplicaIdentity == ReplicaIdentity.Full));
@@ -162,7 +163,8 @@ internal static class LogicalCaptureInstaller
     /// <summary>The DDL of logical-replication capture, for a DBA to review or apply (the connector creates the slot when it starts).</summary>
     public static string GetInstallSql(ConnectorOptions options)
     {
-        var sql = new StringBuilder(CaptureSql.InstallStore(options.CaptureSchema)).Append('\n').Append(PublicationSql.InstallPublications(options.CaptureSchema));
+        var sql = new StringBuilder(CaptureSql.InstallStore(options.CaptureSchema)).Append('\n').Append(PublicationSql.InstallPublications(options.CaptureSchema))
+            .Append(PublicationSql.InstallStore(options.CaptureSchema));
         foreach (var table in options.Tables)
         {
             var mapping = table.CreateMapping();

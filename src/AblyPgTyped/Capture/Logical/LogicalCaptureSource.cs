@@ -83,6 +83,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, O
     private readonly LogicalReplicationConnection _replication;
     private readonly PgTypeCatalog _types;
     private readonly PgOutputRenderer _renderer;
+    private readonly string _captureSchema;
     private readonly DeadLetterWriter _deadLetters;
     private readonly KeyValuePair<string, object?>[] _slotTags;
     private readonly SlotPosition _position;
@@ -113,6 +114,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, O
         _replication = replication;
         _types = types;
         _renderer = new PgOutputRenderer(mappings, setup, types);
+        _captureSchema = captureSchema;
         _deadLetters = new DeadLetterWriter(captureSchema);
         _slotTags = [new(Observability.TelemetryNames.CaptureSchema, captureSchema), new("ablypg.replication_slot", setup.SlotName)];
         _position = new SlotPosition(confirmed);
@@ -341,7 +343,8 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, O
     /// <remarks>
     /// The pgoutput messages (protocol version 1: Begin, Relation, Insert, Update, Delete, Commit; Type, Origin and
     /// Truncate are skipped) are parsed here from each XLogData payload, read whole: Npgsql's message objects read value
-    /// by value, which cost several times the rendering.
+    /// by value, which cost several times the rendering. An insert into the capture store is a backfill's chunk
+    /// (<see cref="StoreRelation"/>).
     /// </remarks>
     private async Task PumpAsync(CancellationToken stopping)
     {
@@ -354,6 +357,7 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, O
             new("publication_names", "\"" + string.Join("\",\"", _setup.Publications) + "\""),
         ];
         var plans = new Dictionary<uint, RelationPlan>();
+        var stores = new Dictionary<uint, StoreRelation>();
         var reader = new WireReader();
         var old = new RawTuple();
         var row = new RawTuple();
@@ -379,6 +383,15 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, O
                         break;
                     case 'R':
                         var relation = await ReadRelationAsync(reader, stopping);
+                        if (StoreRelation.Of(relation, _captureSchema) is { } storeRelation)
+                        {
+                            stores[relation.RelationId] = storeRelation;
+                        }
+                        else
+                        {
+                            stores.Remove(relation.RelationId);
+                        }
+
                         var (plan, warning) = await _renderer.PlanAsync(relation, stopping);
                         plans[relation.RelationId] = plan;
                         var table = CaptureSql.QualifiedName(plan.Schema, plan.Table);
@@ -396,8 +409,23 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, O
                     case 'I':
                         {
                             await reader.EnsureAsync(5, stopping);
-                            var target = plans[(uint)reader.ReadInt32()];
+                            var relationId = (uint)reader.ReadInt32();
                             reader.Advance(1); // 'N'
+                            if (stores.TryGetValue(relationId, out var store))
+                            {
+                                // A whole chunk of a backfill, which may be larger than one row may be.
+                                await row.ReadAsync(reader, int.MaxValue, stopping);
+                                if (store.Read(row) is { } snapshot)
+                                {
+                                    await FlushAsync();
+                                    await HandOnAsync(new CapturedRow(0, snapshot.Schema, snapshot.Table, 'S', snapshot.Count, new DateTimeOffset(commitTime, TimeSpan.Zero), snapshot.Data), index);
+                                    index += snapshot.Count;
+                                }
+
+                                break;
+                            }
+
+                            var target = plans[relationId];
                             await row.ReadAsync(reader, CaptureSql.MaxRowBytes, stopping);
                             _renderer.RenderInsert(await NextAsync(target, 'I'), row, chunk.Data);
                             break;
@@ -492,11 +520,19 @@ internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, O
             }
 
             chunk.Data.Append((byte)']');
-            var captured = new CapturedRow(Interlocked.Increment(ref _nextRowId), plan.Schema, plan.Table, chunk.Op, chunk.Count, new DateTimeOffset(commitTime, TimeSpan.Zero), chunk.Data.ToArray())
-            {
-                FirstPosition = new ChangePosition(unchecked((long)commitLsn), chunk.FirstIndex),
-            };
+            var captured = new CapturedRow(0, plan.Schema, plan.Table, chunk.Op, chunk.Count, new DateTimeOffset(commitTime, TimeSpan.Zero), chunk.Data.ToArray());
             chunk.Plan = null;
+            await HandOnAsync(captured, chunk.FirstIndex);
+        }
+
+        // Numbers the row, places its changes at (commit LSN, index in the transaction), and queues it.
+        async Task HandOnAsync(CapturedRow captured, int firstIndex)
+        {
+            captured = captured with
+            {
+                Id = Interlocked.Increment(ref _nextRowId),
+                FirstPosition = new ChangePosition(unchecked((long)commitLsn), firstIndex),
+            };
             _position.Add(captured.Id);
             await EnqueueAsync(captured, stopping);
         }

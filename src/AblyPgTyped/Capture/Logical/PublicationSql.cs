@@ -203,6 +203,15 @@ internal static class PublicationSql
         return Do(body.ToString());
     }
 
+    /// <summary>
+    /// Publishes the capture store's inserts, and nothing else of it: in logical-replication capture the store holds no
+    /// change, and the only rows ever inserted are a backfill's snapshots (op <c>'S'</c>), each deleted again in the
+    /// transaction that recorded it. Their inserts travel through the write-ahead log in commit order, beside the changes
+    /// of the mapped tables, which is what orders a snapshot against them (see <c>BackfillRunner</c>).
+    /// </summary>
+    public static string InstallStore(string captureSchema) =>
+        InstallTable(captureSchema, new TableCapture(captureSchema, CaptureSql.ChangesTable, columns: null, insert: true, update: false, delete: false), fullIdentity: false);
+
     /// <summary>Takes one table out of the capture schema's publications. It works even when the table is gone.</summary>
     public static string UninstallTable(string captureSchema, string tableSchema, string table)
     {

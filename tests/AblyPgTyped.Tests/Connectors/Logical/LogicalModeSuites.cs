@@ -15,9 +15,9 @@ namespace AblyPgTyped.Tests.Connectors.Logical;
 // - RestartResendTests: with triggers an accepted change is forgotten at once, even while other changes of its store row
 //   wait; a slot is confirmed by whole transactions, so a restart re-sends, with the same ids, what a transaction's other
 //   channels had published (the README's logical-replication section says so).
-// - CaptureSafetyTests, BackfillTests: the triggers' own behaviour (what their statements do to the application's
-//   writes, how the store cuts large statements; backfill, which logical mode refuses for now); LogicalReplicationTests,
-//   LogicalKillTests and CaptureEquivalenceTests cover the slot's counterparts.
+// - CaptureSafetyTests: the triggers' own behaviour (what their statements do to the application's writes, how the
+//   store cuts large statements); LogicalReplicationTests, LogicalKillTests and CaptureEquivalenceTests cover the slot's
+//   counterparts.
 // - LargeRowBacklogTests: counts the store's rows, and takes over two minutes; the logical scenario of the benchmark
 //   program measures a large transaction's memory instead.
 // - HotChannelPacingTests: one channel past its rate for over a minute, left out for time; the pacing is the
@@ -57,6 +57,23 @@ public sealed class LogicalPoisonChangeTests(PostgresFixture postgres) : PoisonC
 /// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class LogicalAblyLimitsTests(PostgresFixture postgres) : AblyLimitsTests(postgres)
+{
+    protected override CaptureMode Capture => CaptureMode.LogicalReplication;
+}
+
+/// <summary>
+/// <see cref="BackfillTests"/> with logical-replication capture: the snapshots travel through the slot, in commit order
+/// with the writers' changes; kill -9 twice, a named channel and range, cancel.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LogicalBackfillTests(PostgresFixture postgres, Xunit.Abstractions.ITestOutputHelper output) : BackfillTests(postgres, output)
+{
+    protected override CaptureMode Capture => CaptureMode.LogicalReplication;
+}
+
+/// <summary><see cref="Cli.BackfillCommandTests"/> with logical-replication capture: <c>ablypg backfill</c> with the original's config file.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class LogicalBackfillCommandTests(PostgresFixture postgres, Xunit.Abstractions.ITestOutputHelper output) : Cli.BackfillCommandTests(postgres, output)
 {
     protected override CaptureMode Capture => CaptureMode.LogicalReplication;
 }
