@@ -148,6 +148,12 @@ internal static partial class LogMessages
     [LoggerMessage(1209, LogLevel.Warning, "The Ably account's limits ({MessageRate} messages/s, {RequestRate} requests/s; plan {Plan}) hold publishing back: {Waiting} change(s) wait on {ChannelCount} channel(s). If your account allows more, set Ably.Plan or Ably.AccountMessagesPerSecond")]
     public static partial void AccountBottleneck(ILogger logger, double messageRate, double requestRate, AblyPgTyped.Publishing.AblyPlan plan, int waiting, int channelCount);
 
+    [LoggerMessage(1213, LogLevel.Information, "The chunk of channel {Channel} sent before the restart from position {Position} cannot be sent again as it was cut ({Reason}); it is cut afresh, so subscribers may see some of its changes twice")]
+    public static partial void CutChanged(ILogger logger, string channel, ChangePosition position, string reason);
+
+    [LoggerMessage(1214, LogLevel.Information, "Ably accepted the chunk of channel {Channel} from position {Position} before the restart: its {Count} change(s) still in the store are not sent again")]
+    public static partial void AcceptedBeforeRestart(ILogger logger, string channel, int count, ChangePosition position);
+
     [LoggerMessage(1210, LogLevel.Information, "Draining a backlog of {Backlog} change(s) in capture store {Store}, the oldest captured {Age} ago")]
     public static partial void BacklogFound(ILogger logger, long backlog, string store, HumanDuration age);
 

@@ -83,7 +83,7 @@ public sealed class StartupTypeCheckTests(PostgresFixture postgres)
         Assert.All(ddl.Triggers, t => Assert.Contains(t.Function, ddl.Functions.Keys));
         Assert.Single(ddl.DroppedFunctions);
         Assert.Equal(
-            ["backfills", "changes", "dead_letters", "mappings", "state", "wakeup"],
+            ["backfills", "changes", "dead_letters", "mappings", "sent_cuts", "state", "wakeup"],
             store.Tables.Select(t => t.Name).Order(StringComparer.Ordinal));
     }
 

@@ -122,6 +122,7 @@ internal static class CaptureSql
     public const string DeadLettersTable = "dead_letters";
     public const string WakeupTable = "wakeup";
     public const string BackfillsTable = "backfills";
+    public const string SentCutsTable = "sent_cuts";
 
     /// <summary>The session advisory lock that the active connector of <paramref name="captureSchema"/> holds.</summary>
     public static long LeaderLockKey(string captureSchema) =>
@@ -210,6 +211,15 @@ CREATE TABLE IF NOT EXISTS {s}.""{BackfillsTable}"" (
 
 -- Where the write-ahead log stood after the last chunk (logical replication: published once the slot is past it).
 ALTER TABLE {s}.""{BackfillsTable}"" ADD COLUMN IF NOT EXISTS last_lsn pg_lsn;
+
+-- How the chunks sent to Ably were cut into messages, written before they are sent (one row per leadership check):
+-- after a crash the same changes go again as the same messages, with the same ids, which Ably de-duplicates.
+CREATE TABLE IF NOT EXISTS {s}.""{SentCutsTable}"" (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    upto        bigint      NOT NULL,
+    cuts        text        NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
 
 CREATE TABLE IF NOT EXISTS {s}.""{WakeupTable}"" (
     armed boolean NOT NULL

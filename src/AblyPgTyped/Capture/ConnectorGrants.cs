@@ -19,7 +19,8 @@ internal static class ConnectorGrants
     public static IReadOnlyList<TableGrant> Tables { get; } =
     [
         new(CaptureSql.ChangesTable, ["SELECT", "UPDATE", "DELETE"], "reads captured changes, blanks those published from rows not yet done, deletes done rows"),
-        new(CaptureSql.DeadLettersTable, ["INSERT"], "records changes that cannot be published"),
+        new(CaptureSql.DeadLettersTable, ["SELECT", "INSERT"], "records changes that cannot be published; after a restart, tells which chunks were dead-lettered"),
+        new(CaptureSql.SentCutsTable, ["SELECT", "INSERT", "DELETE"], "remembers how the chunks sent were cut into messages, so a crash re-sends the same messages"),
         new(CaptureSql.MappingsTable, ["SELECT"], "checks that the installed capture matches the mappings"),
         new(CaptureSql.StateTable, ["SELECT"], "reads the installation id and the store's version"),
         new(CaptureSql.WakeupTable, ["SELECT", "UPDATE"], "arms the wake-up while idle"),

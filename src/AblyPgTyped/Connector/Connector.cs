@@ -411,7 +411,10 @@ public sealed partial class Connector : IAsyncDisposable
                 announcedStandby = false;
                 LogMessages.BecameActive(_logger, _options.CaptureSchema, _mappings.Count - plan!.SetAside.Count);
                 Reconnected(ref failures, failingSince);
-                await using var fence = new LeaderFence(_sessions!, session.Connection.ProcessID, _options.CaptureSchema);
+                var journal = !_options.Bundles ? null
+                    : plan.Logical is { } slot ? CutJournal.ForSlot(_options.CaptureSchema, slot.SlotName)
+                    : CutJournal.ForStore(_options.CaptureSchema);
+                await using var fence = new LeaderFence(_sessions!, session.Connection.ProcessID, _options.CaptureSchema, journal);
                 var routes = Routes(plan);
                 var drain = new ChangeDrain(_options, routes, _publisher!, fence, plan.InstallId!, _telemetry, _logger);
 

@@ -63,6 +63,9 @@ public sealed class ConnectorOptions
     /// </summary>
     public int MaxChangesPerMessage { get; set; } = 500;
 
+    /// <summary>Whether changes may be bundled (<see cref="MaxChangesPerMessage"/>; never with compatible messages).</summary>
+    internal bool Bundles => !CompatibleMessages && MaxChangesPerMessage > 1;
+
     /// <summary>
     /// Publish exactly what the Node.js original published (message name and <c>{"table","type","row"}</c> text),
     /// so existing subscribers keep working. Default false: the typed message shape.

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using AblyPgTyped.Capture;
+using AblyPgTyped.Draining;
 using Npgsql;
 
 namespace AblyPgTyped;
@@ -11,27 +12,52 @@ namespace AblyPgTyped;
 /// Confirms, before every publish attempt, that this connector's session still holds the leader lock, so a leader
 /// that lost its session (and whose place a standby may have taken) never publishes a stale change. The check runs
 /// on a connection of its own, since the leader's is busy reading; concurrent callers share one check that began
-/// after they asked.
+/// after they asked. With bundling, the same statement records the cuts of the chunks about to be sent
+/// (<see cref="CutJournal"/>), and only while the lock is held.
 /// </summary>
-internal sealed class LeaderFence(NpgsqlDataSource sessions, int leaderProcessId, string captureSchema) : IAsyncDisposable
+internal sealed class LeaderFence(NpgsqlDataSource sessions, int leaderProcessId, string captureSchema, CutJournal? journal = null) : IAsyncDisposable
 {
     /// <summary>How long a check may take before leadership counts as lost.</summary>
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(5);
 
+    // A bigint advisory key shows in pg_locks as its high half (classid) and low half (objid), objsubid 1.
+    private const string HeldSql =
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1 " +
+        "AND classid::bigint = $2 AND objid::bigint = $3 AND objsubid = 1)";
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly long _lockKey = CaptureSql.LeaderLockKey(captureSchema);
     private NpgsqlConnection? _connection;
+    private NpgsqlCommand? _check;
+    private NpgsqlCommand? _checkAndRecord;
     private long _lastConfirmedCheckStart = long.MinValue;
+    private long _recordedThrough;
 
-    /// <summary>Returns when leadership was confirmed by a check that started after this call.</summary>
+    /// <summary>Where the cuts of chunks are recorded; null when nothing is bundled (a single change's id needs no cut).</summary>
+    public CutJournal? Journal => journal;
+
+    /// <summary>Opens the fence's session and reads the cuts earlier leaders recorded, before anything is sent.</summary>
+    public async Task PrepareAsync(CancellationToken cancellationToken)
+    {
+        var connection = await ConnectionAsync(cancellationToken);
+        if (journal is not null)
+        {
+            await journal.LoadAsync(connection, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Returns when leadership was confirmed by a check that started after this call, and the cuts queued in the
+    /// journal up to <paramref name="recordedThrough"/> (<see cref="CutJournal.Add"/>) are recorded.
+    /// </summary>
     /// <exception cref="LeadershipLostException">The lock is no longer held, or the check could not tell in time.</exception>
-    public async Task ConfirmAsync(CancellationToken cancellationToken)
+    public async Task ConfirmAsync(long recordedThrough, CancellationToken cancellationToken)
     {
         var asked = Stopwatch.GetTimestamp();
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_lastConfirmedCheckStart >= asked)
+            if (_lastConfirmedCheckStart >= asked && _recordedThrough >= recordedThrough)
             {
                 return;
             }
@@ -50,14 +76,62 @@ internal sealed class LeaderFence(NpgsqlDataSource sessions, int leaderProcessId
         }
     }
 
+    /// <inheritdoc cref="ConfirmAsync(long, CancellationToken)"/>
+    public Task ConfirmAsync(CancellationToken cancellationToken) => ConfirmAsync(0, cancellationToken);
+
     public async ValueTask DisposeAsync()
+    {
+        await CloseAsync();
+        _gate.Dispose();
+    }
+
+    private async Task<NpgsqlConnection> ConnectionAsync(CancellationToken cancellationToken)
     {
         if (_connection is not null)
         {
-            await _connection.DisposeAsync();
+            return _connection;
         }
 
-        _gate.Dispose();
+        var connection = await sessions.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            // The cuts must outlive this process, not a crash of the server: waiting for each flush would delay every
+            // bundled request, and a lost cut costs at worst a change seen twice.
+            await using (var settings = new NpgsqlCommand("SET synchronous_commit = off", connection))
+            {
+                await settings.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            _check = await PreparedAsync(connection, HeldSql, cancellationToken);
+            if (journal is not null)
+            {
+                _checkAndRecord = await PreparedAsync(
+                    connection,
+                    $"WITH held AS ({HeldSql} AS held), recorded AS (INSERT INTO {journal.Table} (upto, cuts) SELECT $4, $5 WHERE (SELECT held FROM held)) SELECT held FROM held",
+                    cancellationToken,
+                    new NpgsqlParameter<long>(),
+                    new NpgsqlParameter<string>());
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        return _connection = connection;
+    }
+
+    /// <summary>Prepared once per session: the check runs before every request, and planning it cost more than running it.</summary>
+    private async Task<NpgsqlCommand> PreparedAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, params NpgsqlParameter[] more)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = leaderProcessId });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (_lockKey >> 32) & 0xFFFFFFFFL });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _lockKey & 0xFFFFFFFFL });
+        command.Parameters.AddRange(more);
+        await command.PrepareAsync(cancellationToken);
+        return command;
     }
 
     private async Task<bool> HoldsLockAsync(CancellationToken cancellationToken)
@@ -66,27 +140,50 @@ internal sealed class LeaderFence(NpgsqlDataSource sessions, int leaderProcessId
         timeout.CancelAfter(CheckTimeout);
         try
         {
-            _connection ??= await sessions.OpenConnectionAsync(timeout.Token);
+            await ConnectionAsync(timeout.Token);
+            var (cuts, through) = journal?.TakePending() ?? ([], 0);
+            bool held;
+            if (cuts.Count == 0)
+            {
+                held = (bool)(await _check!.ExecuteScalarAsync(timeout.Token))!;
+            }
+            else
+            {
+                var (text, upTo) = CutJournal.Encode(cuts);
+                ((NpgsqlParameter<long>)_checkAndRecord!.Parameters[3]).TypedValue = upTo;
+                ((NpgsqlParameter<string>)_checkAndRecord.Parameters[4]).TypedValue = text;
+                held = (bool)(await _checkAndRecord.ExecuteScalarAsync(timeout.Token))!;
+                foreach (var cut in cuts)
+                {
+                    cut.Recorded = held;
+                }
+            }
 
-            // A bigint advisory key shows in pg_locks as its high half (classid) and low half (objid), objsubid 1.
-            await using var command = new NpgsqlCommand(
-                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1 " +
-                "AND classid::bigint = $2 AND objid::bigint = $3 AND objsubid = 1)", _connection);
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = leaderProcessId });
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (_lockKey >> 32) & 0xFFFFFFFFL });
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _lockKey & 0xFFFFFFFFL });
-            return (bool)(await command.ExecuteScalarAsync(timeout.Token))!;
+            _recordedThrough = Math.Max(_recordedThrough, through);
+            if (held && journal is not null && journal.ForgetDue())
+            {
+                await using var forget = new NpgsqlCommand(journal.ForgetSql, _connection);
+                await forget.ExecuteNonQueryAsync(timeout.Token);
+            }
+
+            return held;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException or System.IO.IOException
             || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            if (_connection is not null)
-            {
-                await _connection.DisposeAsync();
-                _connection = null;
-            }
-
+            await CloseAsync();
             throw new LeadershipLostException("leadership could not be confirmed: " + e.Message, e);
+        }
+    }
+
+    private async Task CloseAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+            _connection = null;
+            _check = null;
+            _checkAndRecord = null;
         }
     }
 }

@@ -67,6 +67,7 @@ internal sealed class ChangeDrain(
     public async Task RunAsync(ICaptureSource source, CancellationToken stopping)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        await fence.PrepareAsync(stopping); // the cuts earlier leaders recorded, before anything is cut
         var progress = new DrainProgress(logger, telemetry);
         var scheduler = new PublishScheduler(
             options, publisher, fence, progress, new MessageBuilder(installId, options.CompatibleMessages), new PublishObserver(telemetry), logger);

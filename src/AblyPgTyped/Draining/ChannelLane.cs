@@ -32,6 +32,9 @@ internal sealed class ChannelLane(string channel, RateBudget budget)
     /// <summary>The chunk whose fate is unknown (a timeout, a 5xx): it is sent again byte for byte, so Ably de-duplicates it.</summary>
     public LaneChunk? Retained { get; set; }
 
+    /// <summary>While its first changes, recorded as one chunk before a restart, are still being read: until when it waits for them.</summary>
+    public long RestoreBy { get; set; }
+
     /// <summary>Timestamp before which the lane must not send (its backoff).</summary>
     public long NotBefore { get; set; }
 

@@ -25,6 +25,9 @@ internal sealed class LaneChunk(ChannelLane lane, int changeCount, int messageCo
 
     public int BundleCount { get; } = bundleCount;
 
+    /// <summary>How the chunk is cut into messages, for the <see cref="CutJournal"/>; null when nothing is bundled.</summary>
+    public ChunkCut? Cut { get; init; }
+
     /// <summary>The serialized batch spec; the same bytes each time the chunk is sent, so Ably de-duplicates a re-send.</summary>
     public ReadOnlySpan<byte> Spec
     {

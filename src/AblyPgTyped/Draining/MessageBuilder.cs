@@ -40,7 +40,7 @@ internal sealed class MessageBuilder(string installId, bool compatibleMessages)
         }
 
         writer.Flush();
-        return new OutboundMessage(MessageId(change.Position, 1, change.Moved), name, _buffer.WrittenSpan.ToArray(), Headers(change.Mapping, change.Kind))
+        return new OutboundMessage(MessageId(change.Position, change.Position, change.Moved), name, _buffer.WrittenSpan.ToArray(), Headers(change.Mapping, change.Kind))
         {
             // The original published its JSON as text: subscribers receive a string, as before.
             DataIsJson = !compatibleMessages,
@@ -77,16 +77,20 @@ internal sealed class MessageBuilder(string installId, bool compatibleMessages)
 
         Append(BundleEnd);
         return new OutboundMessage(
-            MessageId(changes[start].Change.Position, count, changes[start].Change.Moved), ChangeMessage.BundleName, _buffer.WrittenSpan.ToArray(), BundleHeaders(changes, start, count));
+            MessageId(changes[start].Change.Position, changes[start + count - 1].Change.Position, changes[start].Change.Moved), ChangeMessage.BundleName, _buffer.WrittenSpan.ToArray(), BundleHeaders(changes, start, count));
     }
 
     /// <summary>
-    /// Derived from the durable position only, so a re-send after a crash carries the same id. The departure of an update
-    /// that moved its row shares the update's position, so its id (and that of a bundle it starts) ends in <c>-moved</c>.
+    /// Derived from the durable positions only, so a re-send after a crash carries the same id: a bundle's names the
+    /// first and the last change it carries, so a bundle cut differently after a crash never shares an id with one
+    /// that carried other changes (which Ably would drop as a duplicate). The departure of an update that moved its row
+    /// shares the update's position, so its id (and that of a bundle it starts) ends in <c>-moved</c>.
     /// </summary>
-    private string MessageId(ChangePosition position, int count, bool moved)
+    private string MessageId(ChangePosition first, ChangePosition last, bool moved)
     {
-        var id = count == 1 ? $"{installId}-{position.CaptureId}-{position.Index}" : $"{installId}-{position.CaptureId}-{position.Index}-{count}";
+        var id = first == last
+            ? $"{installId}-{first.CaptureId}-{first.Index}"
+            : $"{installId}-{first.CaptureId}-{first.Index}-{last.CaptureId}-{last.Index}";
         return moved ? id + "-moved" : id;
     }
 

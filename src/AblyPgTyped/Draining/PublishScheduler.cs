@@ -21,9 +21,13 @@ internal sealed class PublishScheduler
     /// <summary>Most batch requests in flight at once.</summary>
     private const int MaxConcurrentRequests = 8;
 
+    /// <summary>How long a lane waits for the rest of a chunk recorded before a restart to be read, before it cuts afresh.</summary>
+    private static readonly TimeSpan RestorePatience = TimeSpan.FromSeconds(2);
+
     private readonly ConnectorOptions _options;
     private readonly AblyRestPublisher _publisher;
     private readonly LeaderFence _fence;
+    private readonly CutJournal? _journal;
     private readonly DrainProgress _progress;
     private readonly ILogger _logger;
     private readonly MessageBuilder _builder;
@@ -55,11 +59,12 @@ internal sealed class PublishScheduler
         _options = options;
         _publisher = publisher;
         _fence = fence;
+        _journal = fence.Journal;
         _progress = progress;
         _builder = builder;
         _logger = logger;
         _limits = options.Ably.Limits;
-        _bundling = !options.CompatibleMessages && options.MaxChangesPerMessage > 1;
+        _bundling = options.Bundles;
         var now = Stopwatch.GetTimestamp();
         _accountMessages = new RateBudget(_limits.AccountMessagesPerSecond, now);
         _accountRequests = new RateBudget(_limits.AccountRequestsPerSecond, now);
@@ -228,6 +233,11 @@ internal sealed class PublishScheduler
                 break;
             }
 
+            if (_journal is { HasReplays: true } && lane.Retained is null && (!Restore(lane, now, ref wake) || lane.Count == 0))
+            {
+                continue;
+            }
+
             var chunk = lane.Retained;
             var channelTokens = lane.Budget.Available(now);
             if (chunk is not null)
@@ -295,6 +305,7 @@ internal sealed class PublishScheduler
 
         var limit = _limits.MaxMessageSize;
         var built = new List<Publishing.OutboundMessage>();
+        var counts = _journal is null ? null : new List<int>();
         long total = 0;
         var next = 0;
         var bundles = 0;
@@ -325,12 +336,90 @@ internal sealed class PublishScheduler
             }
 
             built.Add(_builder.Bundle(waiting, next, count));
+            counts?.Add(count);
             bundles += count > 1 ? 1 : 0;
             total += count == 1 ? first.Size : size;
             next += count;
         }
 
-        return new LaneChunk(lane, next, built.Count, Spec(lane.Channel, built), bundles);
+        return new LaneChunk(lane, next, built.Count, Spec(lane.Channel, built), bundles)
+        {
+            Cut = counts is null ? null : new ChunkCut(lane.Channel, waiting[0].Change.Position, waiting[0].Change.Moved, waiting[next - 1].Change.Position, [.. counts]),
+        };
+    }
+
+    /// <summary>
+    /// Takes up a chunk recorded before a restart (<see cref="CutJournal"/>) that holds the lane's next change. If the
+    /// chunk starts there, it becomes the lane's retained chunk, cut as it was: it goes again byte for byte, and Ably
+    /// de-duplicates it. If its first changes are done, Ably accepted it whole, and the rest of it is done too. False
+    /// while the chunk's changes are still being read. A chunk that no longer matches is cut afresh: a bundle's id
+    /// names its first and last change, so it never takes the old one's id.
+    /// </summary>
+    private bool Restore(ChannelLane lane, long now, ref long wake)
+    {
+        while (lane.Count > 0 && _journal!.Recorded(lane.Channel, lane[0]) is { } cut)
+        {
+            var waiting = lane.Waiting;
+            if (waiting[lane.Count - 1].Change.Position.CompareTo(cut.Last) < 0)
+            {
+                if (lane.RestoreBy == 0)
+                {
+                    lane.RestoreBy = now + Ticks(RestorePatience);
+                }
+
+                if (now < lane.RestoreBy)
+                {
+                    wake = Math.Min(wake, lane.RestoreBy);
+                    return false;
+                }
+            }
+
+            lane.RestoreBy = 0;
+            _journal.Forget(cut);
+            var held = 0;
+            while (held < lane.Count && waiting[held].Change.Position.CompareTo(cut.Last) <= 0)
+            {
+                held++;
+            }
+
+            if (cut.First.CompareTo(waiting[0].Change.Position) < 0 && held < cut.ChangeCount)
+            {
+                LogMessages.AcceptedBeforeRestart(_logger, lane.Channel, held, cut.First);
+                _progress.Accepted(waiting, 0, held);
+                lane.Dequeue(held);
+                continue;
+            }
+
+            var problem = held < cut.ChangeCount && waiting[lane.Count - 1].Change.Position.CompareTo(cut.Last) < 0 ? "its changes were not all read in time"
+                : held != cut.ChangeCount || cut.First.CompareTo(waiting[0].Change.Position) != 0 ? "its changes are no longer those it was cut from"
+                : null;
+            var built = new List<Publishing.OutboundMessage>(cut.Counts.Length);
+            var next = 0;
+            var bundles = 0;
+            for (var m = 0; m < cut.Counts.Length && problem is null; m++)
+            {
+                var count = cut.Counts[m];
+                for (var i = next + 1; i < next + count; i++)
+                {
+                    problem ??= waiting[i].Change.Mapping != waiting[next].Change.Mapping ? "its changes now belong to different mappings" : null;
+                }
+
+                built.Add(_builder.Bundle(waiting, next, count));
+                bundles += count > 1 ? 1 : 0;
+                next += count;
+            }
+
+            if (problem is not null)
+            {
+                LogMessages.CutChanged(_logger, lane.Channel, cut.First, problem);
+                return true;
+            }
+
+            lane.Retained = new LaneChunk(lane, held, built.Count, Spec(lane.Channel, built), bundles) { Cut = cut };
+            return true;
+        }
+
+        return true; // a lane left empty is unlisted when it next sends, or stays listed, idle, until then
     }
 
     private static PooledBufferWriter Spec(string channel, List<Publishing.OutboundMessage> messages)
@@ -395,8 +484,9 @@ internal sealed class PublishScheduler
 
             body[at++] = (byte)']';
 
-            // Fencing: a connector deposed while it waited must not publish what its successor now owns.
-            await _fence.ConfirmAsync(stopping);
+            // Fencing: a connector deposed while it waited must not publish what its successor now owns. The same
+            // check records how the chunks are cut, so a crash from here on re-sends them as the same messages.
+            await _fence.ConfirmAsync(RecordCuts(chunks), stopping);
             var request = _observer.Starting(chunks, messages);
             RequestOutcome outcome;
             try
@@ -438,6 +528,26 @@ internal sealed class PublishScheduler
 
             Signal();
         }
+    }
+
+    /// <summary>Queues the cuts not recorded yet; returns what the fence's check must have recorded (0 for nothing).</summary>
+    private long RecordCuts(List<LaneChunk> chunks)
+    {
+        if (_journal is null)
+        {
+            return 0;
+        }
+
+        List<ChunkCut>? cuts = null;
+        foreach (var chunk in chunks)
+        {
+            if (chunk.Cut is { Recorded: false } cut)
+            {
+                (cuts ??= []).Add(cut);
+            }
+        }
+
+        return cuts is null ? 0 : _journal.Add(cuts);
     }
 
     private void Apply(List<LaneChunk> chunks, RequestOutcome outcome, long now)

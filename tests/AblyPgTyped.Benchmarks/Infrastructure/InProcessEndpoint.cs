@@ -103,7 +103,7 @@ internal sealed class InProcessEndpoint : BenchEndpoint
             long changes = 0, bytes = 0;
             foreach (var message in messages)
             {
-                changes += MessageChanges.Count(message.Id);
+                changes += MessageChanges.Count(message.DataJson);
                 bytes += message.Size;
             }
 

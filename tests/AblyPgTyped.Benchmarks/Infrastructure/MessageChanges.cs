@@ -4,31 +4,33 @@ using System.Globalization;
 namespace AblyPgTyped.Benchmarks.Infrastructure;
 
 /// <summary>
-/// What one accepted message carries, read without parsing it: how many changes (from its id), and when each was
+/// What one accepted message carries, read without parsing it: how many changes, and when each was
 /// captured (the <c>capturedAt</c> of every change in its data, one for a single change, many for a bundle).
 /// </summary>
 internal static class MessageChanges
 {
+    private const string CapturedAtName = "capturedAt";
     private const string CapturedAtProperty = "\"capturedAt\":\"";
 
     /// <summary>
-    /// The connector's ids are <c>{installId}-{storeRowId}-{index}</c> for one change and
-    /// <c>{installId}-{storeRowId}-{index}-{count}</c> for a bundle of <c>count</c>; anything else counts as one.
+    /// How many changes a message carries: one <c>capturedAt</c> per change, in a single change or a bundle, whether
+    /// <paramref name="data"/> is the data's JSON text or that text as a JSON string literal; a message without any (the
+    /// original's shape) counts as one. The benchmark's tables have no column of that name.
     /// </summary>
-    public static int Count(ReadOnlySpan<char> id)
+    public static int Count(string? data)
     {
-        var dashes = 0;
-        var last = -1;
-        for (var i = 0; i < id.Length; i++)
+        if (data is null)
         {
-            if (id[i] == '-')
-            {
-                dashes++;
-                last = i;
-            }
+            return 1;
         }
 
-        return dashes == 3 && int.TryParse(id[(last + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0 ? count : 1;
+        var count = 0;
+        for (var at = data.IndexOf(CapturedAtName, StringComparison.Ordinal); at >= 0; at = data.IndexOf(CapturedAtName, at + CapturedAtName.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return Math.Max(1, count);
     }
 
     /// <summary>Calls <paramref name="onChange"/> with the <c>capturedAt</c> of each change in <paramref name="data"/>, written as <c>yyyy-MM-ddTHH:mm:ss.ffffffZ</c>.</summary>

@@ -117,7 +117,7 @@ internal sealed class RemoteEndpoint : BenchEndpoint
         private readonly CancellationTokenSource _stop = new();
 
         public Tracker(RemoteEndpoint endpoint) =>
-            _ = Task.Run(() => endpoint.WatchAsync((_, id, size, read) => Add(MessageChanges.Count(id), size, read), _stop.Token));
+            _ = Task.Run(() => endpoint.WatchAsync((message, _, size, read) => Add(MessageChanges.Count(message.Data), size, read), _stop.Token));
 
         public override void Dispose()
         {

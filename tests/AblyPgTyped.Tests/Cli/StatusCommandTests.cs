@@ -127,6 +127,9 @@ public sealed class StatusCommandTests(PostgresFixture postgres, ITestOutputHelp
             await h.ExecuteAsync(grants.Output);
         }
 
+        // As a DBA who applied an older grant script would have it: dead letters not readable.
+        await h.ExecuteAsync($"REVOKE SELECT ON ablypg.dead_letters FROM {role}");
+
         await h.ExecuteAsync("INSERT INTO users VALUES (1, 'Ada')");
         var ops = OperationsConfig.WriteJson(folder, target with { User = role, Password = Password }, "role/default.json");
         var status = await OperationsConfig.RunJsonAsync("status", "--json", ops);

@@ -1,0 +1,62 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using AblyPgTyped.Tests.Infrastructure;
+using AblyPgTyped.Tests.Shared;
+using Npgsql;
+using Xunit;
+using static AblyPgTyped.Tests.Connectors.AblyLimitsTests;
+
+namespace AblyPgTyped.Tests.Connectors;
+
+/// <summary>
+/// Bundles that Ably accepted just before a crash go again, after it, cut exactly as they were (the cut journal), so
+/// Ably de-duplicates them by id and no subscriber sees a change twice, even when the restarted connector would
+/// bundle the same backlog differently.
+/// </summary>
+[Collection(PostgresCollection.Name)]
+public sealed class CutJournalTests(PostgresFixture postgres)
+{
+    private const int Rows = 300;
+
+    [Fact]
+    public async Task Bundles_accepted_but_not_forgotten_before_a_kill_go_again_as_they_were_cut()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        using (var victim = ConnectorProcess.Start(h, "tables=users")) // product defaults: adaptive bundling, up to 500 per message
+        {
+            await victim.WaitUntilActiveAsync();
+
+            // Ably accepts, but the connector never gets to forget: its delete of the store's rows hangs. So every
+            // change it published is still in the store when it is killed, as after a crash at the worst moment.
+            await h.ExecuteAsync("""
+                CREATE FUNCTION public.hang_forget() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(600); RETURN NULL; END $$;
+                CREATE TRIGGER hang_forget BEFORE DELETE ON ablypg.changes FOR EACH STATEMENT EXECUTE FUNCTION public.hang_forget();
+                """);
+            await h.ExecuteAsync("""INSERT INTO users SELECT g, 'u' || g, NULL FROM generate_series(1, $1) g""", Rows);
+            await WaitUntilAsync(() => Task.FromResult(Delivered(h).Count == Rows), TimeSpan.FromSeconds(20), () => Task.FromResult($"{Delivered(h).Count} of {Rows} delivered; {Describe(h)}"));
+            Assert.True(h.Ably.GetMessages("users").Count > 1 && h.Ably.GetMessages("users").Count < Rows, "the changes were not bundled");
+            victim.Kill();
+        }
+
+        // The killed process's backend sleeps in the trigger, holding the leader lock: end it.
+        await h.ExecuteAsync("""SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%DELETE FROM%'""");
+        await h.ExecuteAsync("""DROP TRIGGER hang_forget ON ablypg.changes""");
+        Assert.Equal(1L, await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes"));
+        var messagesBefore = h.Ably.GetMessages("users").Count;
+
+        // Cut afresh, the same backlog would now go as bundles of 4: other ids, the same changes again.
+        var options = h.Options(AblyPgTables.User);
+        options.MaxChangesPerMessage = 4;
+        await h.StartConnectorAsync(options);
+        await WaitUntilAsync(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes") == 0, TimeSpan.FromSeconds(20), () => Task.FromResult(Describe(h)));
+
+        var stats = h.Ably.GetStats();
+        Assert.True(stats.Channels["users"].DuplicateMessages == messagesBefore, $"{stats.Channels["users"].DuplicateMessages} re-sent message(s) were dropped by id; {messagesBefore} were sent before the kill");
+        Assert.Equal(messagesBefore, h.Ably.GetMessages("users").Count);
+        Assert.Equal(Enumerable.Range(1, Rows), Delivered(h));
+    }
+
+    private static System.Collections.Generic.List<int> Delivered(ConnectorHarness h) =>
+        h.Ably.GetMessages("users").SelectMany(m => AblyPgTables.User.ReadChanges(m.DataString!)).Select(c => c.New!.Id).ToList();
+}
