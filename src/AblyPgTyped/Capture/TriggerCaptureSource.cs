@@ -28,6 +28,7 @@ internal sealed class TriggerCaptureSource : ICaptureSource
     private static readonly TimeSpan BoundInterval = TimeSpan.FromMilliseconds(20);
 
     private readonly UnreadRanges _unread = new();
+    private readonly Dictionary<string, string> _names = new(StringComparer.Ordinal);
     private long _lastBound;
     private long _averageRowBytes;
     private bool _armed;
@@ -103,8 +104,8 @@ internal sealed class TriggerCaptureSource : ICaptureSource
 
                 rows.Add(new CapturedRow(
                     reader.GetInt64(1),
-                    reader.GetString(2),
-                    reader.GetString(3),
+                    Shared(reader.GetString(2)),
+                    Shared(reader.GetString(3)),
                     reader.GetChar(4),
                     reader.GetInt32(5),
                     reader.GetFieldValue<DateTimeOffset>(6),
@@ -220,6 +221,25 @@ internal sealed class TriggerCaptureSource : ICaptureSource
 
         // A writer that disarmed the flag notifies; the timeout covers one whose transaction rolled back or is still open.
         await _connection.WaitAsync(timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// One instance of each schema and table name: a row is held until its changes are accepted, and with single-change
+    /// rows its own copies of the names would be a good part of what it holds. The names read die young.
+    /// </summary>
+    private string Shared(string name)
+    {
+        if (_names.TryGetValue(name, out var shared))
+        {
+            return shared;
+        }
+
+        if (_names.Count < 10_000)
+        {
+            _names[name] = name;
+        }
+
+        return name;
     }
 
     private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)

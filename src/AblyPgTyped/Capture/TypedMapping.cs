@@ -111,12 +111,26 @@ internal sealed class TypedMapping<T>(AblyTable<T> table) : ChangeMapping
         public override void WriteData(Utf8JsonWriter writer)
         {
             var table = mapping.Table;
-            ChangeEnvelopeWriter.Write(
-                writer, table.Schema, table.Name, change.Kind, change.Position, change.CapturedAt,
-                table.KeyColumns.Count > 0 ? w => table.WriteKey(w, change.Row) : null,
-                change.New is { } newRow ? w => table.Write(w, newRow) : null,
-                change.Old is { } oldRow ? w => table.Write(w, oldRow) : null,
-                change.Moved);
+            ChangeEnvelopeWriter.WriteStart(writer, table.Schema, table.Name, change.Kind, change.Position, change.CapturedAt);
+            if (table.KeyColumns.Count > 0)
+            {
+                writer.WritePropertyName("key"u8);
+                table.WriteKey(writer, change.Row);
+            }
+
+            if (change.New is { } newRow)
+            {
+                writer.WritePropertyName("new"u8);
+                table.Write(writer, newRow);
+            }
+
+            if (change.Old is { } oldRow)
+            {
+                writer.WritePropertyName("old"u8);
+                table.Write(writer, oldRow);
+            }
+
+            ChangeEnvelopeWriter.WriteEnd(writer, change.Moved);
         }
 
         public override void WriteCompatibleData(Utf8JsonWriter writer)

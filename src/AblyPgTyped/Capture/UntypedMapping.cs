@@ -116,12 +116,23 @@ internal sealed class UntypedMapping : ChangeMapping
     {
         public override bool HasHandlers => false;
 
-        public override void WriteData(Utf8JsonWriter writer) =>
-            ChangeEnvelopeWriter.Write(
-                writer, mapping.Schema, mapping.TableName, Kind, Position, CapturedAt,
-                key: null,
-                newRow is { } n ? w => w.WriteRawValue(n, skipInputValidation: true) : null,
-                oldRow is { } o ? w => w.WriteRawValue(o, skipInputValidation: true) : null);
+        public override void WriteData(Utf8JsonWriter writer)
+        {
+            ChangeEnvelopeWriter.WriteStart(writer, mapping.Schema, mapping.TableName, Kind, Position, CapturedAt);
+            if (newRow is not null)
+            {
+                writer.WritePropertyName("new"u8);
+                writer.WriteRawValue(newRow, skipInputValidation: true);
+            }
+
+            if (oldRow is not null)
+            {
+                writer.WritePropertyName("old"u8);
+                writer.WriteRawValue(oldRow, skipInputValidation: true);
+            }
+
+            ChangeEnvelopeWriter.WriteEnd(writer);
+        }
 
         /// <summary>
         /// What the original's trigger published: <c>json_build_object('table', TG_TABLE_NAME, 'type', TG_OP, 'row', …)::text</c>,

@@ -48,8 +48,12 @@ public sealed class ConnectorOptions
     /// </summary>
     public int MaxChangesInFlight { get; set; } = 10_000;
 
-    /// <summary>The most bytes of captured data held in memory the same way. Default 64 MiB.</summary>
-    public long MaxBytesInFlight { get; set; } = 64L * 1024 * 1024;
+    /// <summary>
+    /// The most bytes held in memory the same way: the changes' captured JSON, their rendered messages, and a few hundred
+    /// bytes of each change's own objects. Bounds memory while rows are large. Default 16 MiB (the garbage collector's
+    /// heap runs at two to four times what is held while changes stream through).
+    /// </summary>
+    public long MaxBytesInFlight { get; set; } = 16L * 1024 * 1024;
 
     /// <summary>
     /// Adaptive bundling, for Ably's 50 messages/s per channel: while a channel keeps up, each change is a message of

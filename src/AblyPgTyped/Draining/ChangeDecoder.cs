@@ -93,15 +93,18 @@ internal sealed class ChangeDecoder(
             if (Departure(change) is { } departure)
             {
                 var parts = new ChangeParts();
-                changes.Add(new PendingChange(change, captured, message, size, held) { Parts = parts });
-                changes.Add(new PendingChange(departure.Change, captured, departure.Message, departure.Size, held) { Parts = parts });
+                changes.Add(new PendingChange(Held(change), captured, message, size, held) { Parts = parts });
+                changes.Add(new PendingChange(Held(departure.Change), captured, departure.Message, departure.Size, held) { Parts = parts });
             }
             else
             {
-                changes.Add(new PendingChange(change, captured, message, size, held));
+                changes.Add(new PendingChange(Held(change), captured, message, size, held));
             }
         }
     }
+
+    /// <summary>What is held of a rendered change until Ably accepts it: its rows only when handlers will read them.</summary>
+    private static DecodedChange Held(DecodedChange change) => change.HasHandlers ? change : new RenderedChange(change);
 
     /// <summary>
     /// The departure of an update that moved its row to another channel, rendered; null when there is none, when the old

@@ -58,6 +58,12 @@ internal sealed class ChangeDrain(
 
     private long _nextPartCheck;
 
+    /// <summary>
+    /// What a byte of captured JSON became in memory over the last read (its changes' messages and objects): a read is
+    /// bounded in captured bytes, the drain in what it holds, so that one read does not overshoot the room left.
+    /// </summary>
+    private double _heldPerCapturedByte = 3;
+
     public async Task RunAsync(ICaptureSource source, CancellationToken stopping)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
@@ -131,21 +137,28 @@ internal sealed class ChangeDrain(
             var roomBytes = options.MaxBytesInFlight - progress.HeldBytes;
             if (roomChanges > 0 && roomBytes > 0)
             {
-                var rows = await source.ReadAsync((int)Math.Min(roomChanges, MaxChangesPerRead), Math.Min(roomBytes, MaxBytesPerRead), CancellationToken.None);
+                var maxBytes = Math.Max(1, Math.Min((long)(roomBytes / _heldPerCapturedByte), MaxBytesPerRead));
+                var rows = await source.ReadAsync((int)Math.Min(roomChanges, MaxChangesPerRead), maxBytes, CancellationToken.None);
                 if (rows.Count > 0)
                 {
                     idleSteps = 0;
                     changes.Clear();
                     var total = 0;
+                    long captured = 0, heldBytes = 0;
                     foreach (var row in rows)
                     {
                         total += row.Count;
-                        var held = new HeldRow(row.Id, row.Count, 3L * row.Data.Length); // the JSON, its renderings and their bundles
+                        var held = new HeldRow(row.Id, row.Count);
                         var before = changes.Count;
                         deadLetters.Clear();
                         decoder.Decode(row, held, changes, deadLetters);
+                        held.Measure(row, changes, before, changes.Count - before);
                         progress.Hold(held, changes.Count - before, deadLetters);
+                        captured += row.Data.Length;
+                        heldBytes += held.Bytes;
                     }
+
+                    _heldPerCapturedByte = Math.Max(1, (double)heldBytes / Math.Max(1, captured));
 
                     LogMessages.Read(logger, rows.Count, total);
                     telemetry.Metrics.Read(total);

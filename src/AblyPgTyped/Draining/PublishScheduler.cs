@@ -40,7 +40,6 @@ internal sealed class PublishScheduler : ILaneChunks
     private readonly List<ChannelLane> _listed = [];
     private readonly RequestPacker _packer;
     private readonly HashSet<Task> _sending = [];
-    private readonly ArrayBufferWriter<byte> _specBuffer = new(16 * 1024);
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _pausedUntil;
     private int _failures;
@@ -329,10 +328,10 @@ internal sealed class PublishScheduler : ILaneChunks
         return true; // a lane left empty is unlisted when it next sends, or stays listed, idle, until then
     }
 
-    private byte[] Spec(string channel, List<Publishing.OutboundMessage> messages)
+    private static PooledBufferWriter Spec(string channel, List<Publishing.OutboundMessage> messages)
     {
-        _specBuffer.ResetWrittenCount();
-        using (var writer = new System.Text.Json.Utf8JsonWriter(_specBuffer, AblyWireFormat.WriterOptions))
+        var spec = new PooledBufferWriter(SpecCapacity(messages));
+        using (var writer = new System.Text.Json.Utf8JsonWriter(spec, AblyWireFormat.WriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteStartArray("channels"u8);
@@ -348,7 +347,19 @@ internal sealed class PublishScheduler : ILaneChunks
             writer.WriteEndObject();
         }
 
-        return _specBuffer.WrittenSpan.ToArray();
+        return spec;
+    }
+
+    /// <summary>About what the spec takes as JSON, so that its pooled array is seldom replaced while it is written.</summary>
+    private static int SpecCapacity(List<Publishing.OutboundMessage> messages)
+    {
+        long data = 256;
+        foreach (var message in messages)
+        {
+            data += 128 + message.DataLengthEstimate;
+        }
+
+        return (int)Math.Min(data + (data / 4), 1024 * 1024);
     }
 
     private async Task SendAsync(List<LaneChunk> chunks, CancellationToken stopping)
@@ -373,7 +384,7 @@ internal sealed class PublishScheduler : ILaneChunks
                     body[at++] = (byte)',';
                 }
 
-                chunks[i].Spec.CopyTo(body, at);
+                chunks[i].Spec.CopyTo(body.AsSpan(at));
                 at += chunks[i].Spec.Length;
             }
 
@@ -409,6 +420,7 @@ internal sealed class PublishScheduler : ILaneChunks
                     chunk.Lane.Sending = false;
                 }
 
+                ReleaseUnretained(chunks);
                 _fault ??= e;
             }
         }
@@ -518,6 +530,23 @@ internal sealed class PublishScheduler : ILaneChunks
         foreach (var chunk in chunks)
         {
             Unlist(chunk.Lane, now);
+        }
+
+        ReleaseUnretained(chunks);
+    }
+
+    /// <summary>
+    /// Returns the specs of chunks that will not be sent again. Under the lock, in the same section that decided their
+    /// fate: a retained chunk may be taken by the next request as soon as the lock is free.
+    /// </summary>
+    private static void ReleaseUnretained(List<LaneChunk> chunks)
+    {
+        foreach (var chunk in chunks)
+        {
+            if (!ReferenceEquals(chunk.Lane.Retained, chunk))
+            {
+                chunk.Release();
+            }
         }
     }
 

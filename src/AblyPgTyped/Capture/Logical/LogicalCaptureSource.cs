@@ -34,14 +34,22 @@ namespace AblyPgTyped.Capture.Logical;
 /// </remarks>
 internal sealed class LogicalCaptureSource : ICaptureSource, IAsyncDisposable, Observability.ISlotLagSource
 {
-    /// <summary>Most changes read from the stream and not yet handed to the drain.</summary>
-    private const int MaxQueuedChanges = 10_000;
+    /// <summary>
+    /// Most changes read from the stream and not yet handed to the drain: about one of the drain's reads, so the next
+    /// is ready when it asks. What waits here is held on top of what the drain holds, and the stream waits in the server.
+    /// </summary>
+    private const int MaxQueuedChanges = 5_000;
 
     /// <summary>Most captured bytes waiting the same way.</summary>
-    private const long MaxQueuedBytes = 32L * 1024 * 1024;
+    private const long MaxQueuedBytes = 8L * 1024 * 1024;
 
-    /// <summary>A capture row is cut at about this many bytes of JSON, as well as at <see cref="CaptureSql.ChunkSize"/> changes.</summary>
-    private const int ChunkBytes = 4 * 1024 * 1024;
+    /// <summary>
+    /// A capture row is cut once it holds this many bytes of JSON, as well as at <see cref="CaptureSql.ChunkSize"/>
+    /// changes. Below the large object heap's 85,000 bytes with room for one more typical change: a row's array dies
+    /// young, where a large one would be collected only with generation 2, and a stream of them (a 1,000-change row of
+    /// updates with whole old rows is about 200 KB) kept the heap tens of megabytes above what the drain holds.
+    /// </summary>
+    private const int ChunkBytes = 64 * 1024;
 
     /// <summary>The replication session's settings that fix the text forms <see cref="PgJson"/> reads.</summary>
     private const string SessionOptions = "-c DateStyle=ISO -c IntervalStyle=postgres -c TimeZone=UTC -c extra_float_digits=1 -c bytea_output=hex";
