@@ -24,8 +24,9 @@ namespace AblyPgTyped.Draining;
 /// </para>
 /// <para>
 /// After a restart a channel's first change either starts a recorded chunk (it is sent again as it was cut), or lies
-/// inside one whose first changes are done: a channel's chunk is accepted or refused as a whole, so that chunk was
-/// accepted, and its remaining changes are not sent again. A chunk refused for its whole channel is dead-lettered as
+/// inside one whose first changes are done. With a slot (changes in commit order) a channel's chunk is accepted or
+/// refused as a whole, so that chunk was accepted, and its remaining changes are not sent again; the trigger store
+/// cannot tell (see <see cref="PositionsInOrder"/>), so such a chunk is cut afresh there. A chunk refused for its whole channel is dead-lettered as
 /// a whole instead; such chunks (their first change is a dead letter) are left out, and go again to be dead-lettered.
 /// </para>
 /// <para>
@@ -56,8 +57,9 @@ internal sealed class CutJournal
     private long _added;
     private long _lastForgotten;
 
-    private CutJournal(string captureSchema, string doneBelowSql)
+    private CutJournal(string captureSchema, string doneBelowSql, bool positionsInOrder)
     {
+        PositionsInOrder = positionsInOrder;
         Table = CaptureSql.QualifiedName(captureSchema, CaptureSql.SentCutsTable);
         ForgetSql = $"DELETE FROM {Table} WHERE upto < {doneBelowSql} OR recorded_at < clock_timestamp() - interval '{(int)Relevance.TotalSeconds} seconds'";
         _loadSql = $"SELECT cuts FROM {Table} ORDER BY id";
@@ -65,6 +67,14 @@ internal sealed class CutJournal
             $"SELECT d.change_id, d.change_index FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.DeadLettersTable)} d " +
             "JOIN unnest($1::bigint[], $2::integer[]) f(id, idx) ON d.change_id = f.id AND d.change_index = f.idx";
     }
+
+    /// <summary>
+    /// Whether a channel's changes arrive in position order without exception, so that a recorded chunk whose first
+    /// changes are done was accepted whole and nothing else lies inside it: true of a slot (commit order). The trigger
+    /// store is read in id order, but a transaction that commits late fills in lower ids (see UnreadRanges), so a
+    /// change never sent may lie inside a chunk sent before it.
+    /// </summary>
+    public bool PositionsInOrder { get; }
 
     /// <summary>The journal table, quoted.</summary>
     public string Table { get; }
@@ -77,13 +87,13 @@ internal sealed class CutJournal
 
     /// <summary>For trigger capture: a chunk is done once every store row up to the one it ends in is gone.</summary>
     public static CutJournal ForStore(string captureSchema) =>
-        new(captureSchema, $"coalesce((SELECT min(id) FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable)}), {long.MaxValue})");
+        new(captureSchema, $"coalesce((SELECT min(id) FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable)}), {long.MaxValue})", positionsInOrder: false);
 
     /// <summary>For logical replication: a chunk is done once the slot's confirmed position passed its last transaction's commit.</summary>
     public static CutJournal ForSlot(string captureSchema, string slotName) =>
         new(captureSchema,
             "coalesce((SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::numeric::bigint FROM pg_catalog.pg_replication_slots " +
-            $"WHERE slot_name = {CaptureSql.QuoteLiteral(slotName)}), {long.MinValue})");
+            $"WHERE slot_name = {CaptureSql.QuoteLiteral(slotName)}), {long.MinValue})", positionsInOrder: true);
 
     /// <summary>Queues cuts to be recorded by the next check; returns the number to wait for (see <see cref="TakePending"/>).</summary>
     public long Add(IEnumerable<ChunkCut> cuts)

@@ -288,7 +288,7 @@ internal sealed class PublishScheduler : ILaneChunks
                 held++;
             }
 
-            if (cut.First.CompareTo(waiting[0].Change.Position) < 0 && held < cut.ChangeCount)
+            if (_journal.PositionsInOrder && cut.First.CompareTo(waiting[0].Change.Position) < 0 && held < cut.ChangeCount)
             {
                 LogMessages.AcceptedBeforeRestart(_logger, lane.Channel, held, cut.First);
                 _progress.Accepted(waiting, 0, held);
