@@ -65,9 +65,13 @@ public class AblyLimitsTests(PostgresFixture postgres)
             .ToList();
         Assert.Equal(Enumerable.Range(1, 15), quietMessages.Select(m => AblyPgTables.Counter.ReadChanges(m.DataString!).Single().New!.Id));
 
-        // Lag: the endpoint's receive time minus the moment the INSERT returned (so just after its commit).
-        var p99 = Percentile(lags, 99);
-        Assert.True(p99 < 100, $"quiet channel p99 lag {p99:F0} ms (limit 100 ms); lags: {string.Join(", ", lags.Select(l => l.ToString("F0", CultureInfo.InvariantCulture)))} ms; {Describe(h)}");
+        // Lag: the endpoint's receive time minus the moment the INSERT returned (so just after its commit). Blocked behind
+        // the hot channel, nearly every lag would be seconds. One stall of the whole machine is tolerated: on the shared
+        // 2-core CI runner a single sample once took 955 ms while every other took under 20 ms.
+        var secondWorst = lags.Order().SkipLast(1).Last();
+        Assert.True(
+            secondWorst < 100 && lags.Max() < 2000,
+            $"quiet channel lag: second worst {secondWorst:F0} ms (limit 100 ms), worst {lags.Max():F0} ms (limit 2 s); lags: {string.Join(", ", lags.Select(l => l.ToString("F0", CultureInfo.InvariantCulture)))} ms; {Describe(h)}");
     }
 
     [Fact]
@@ -100,8 +104,11 @@ public class AblyLimitsTests(PostgresFixture postgres)
             .Select(x => Stopwatch.GetElapsedTime(insertedAt[x.Id], x.ReceivedAtStopwatchTimestamp).TotalMilliseconds)
             .ToList();
         Assert.Equal(100, lags.Count);
-        var p99 = Percentile(lags, 99);
-        Assert.True(p99 < 250, $"the healthy channel's p99 lag during the outage was {p99:F0} ms (limit 250 ms; max {lags.Max():F0} ms); {Describe(h)}");
+        // p98 and a ceiling: one stall of the shared CI machine spans a sample or two (796 ms once), a blocked channel all.
+        var p98 = Percentile(lags, 98);
+        Assert.True(
+            p98 < 250 && lags.Max() < 2000,
+            $"the healthy channel's p98 lag during the outage was {p98:F0} ms (limit 250 ms), max {lags.Max():F0} ms (limit 2 s); {Describe(h)}");
         Assert.Equal(1, h.Ably.GetAcceptedMessageCount(UsersChannel));
         Assert.True(h.Ably.GetStats().InjectedFailures > 0, "the injected failure never applied");
         Assert.True(await h.BacklogAsync() > 0, "the failing channel's changes were forgotten (deleted from the store, or confirmed on the slot) before they were delivered");
