@@ -42,7 +42,8 @@ foreach (var table in (settings.TryGetValue("tables", out var tables) ? tables :
     });
 }
 
-await using var connector = new Connector(options);
+using var logs = Environment.GetEnvironmentVariable("ABLYPG_HOST_LOG") is { Length: > 0 } logPath ? new FileLoggerFactory(logPath) : null;
+await using var connector = new Connector(options, logs);
 await connector.StartAsync();
 if (backfill && (await connector.GetBackfillsAsync()).Count == 0)
 {

@@ -28,6 +28,12 @@ internal interface ICaptureSource
     Task WaitForChangesAsync(TimeSpan timeout, CancellationToken cancellationToken);
 
     /// <summary>
+    /// The store ids below the highest read that a transaction still open may yet fill (inclusive ranges). None with a
+    /// slot, which yields changes in commit order; the trigger store's ids are taken before commit. As of the last read.
+    /// </summary>
+    (long Low, long High)[] Unread => [];
+
+    /// <summary>
     /// Shows the leader's session is alive while the drain has nothing else to ask of it (everything it may hold is in
     /// flight), so a standby watching the lease does not take over a healthy leader that waits on Ably.
     /// </summary>

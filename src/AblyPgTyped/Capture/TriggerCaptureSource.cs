@@ -193,6 +193,8 @@ internal sealed class TriggerCaptureSource : ICaptureSource
         await transaction.CommitAsync(cancellationToken);
     }
 
+    public (long Low, long High)[] Unread => _unread.Open;
+
     public async Task KeepAliveAsync(CancellationToken cancellationToken) => await ExecuteAsync("SELECT 1", cancellationToken);
 
     public async Task WaitForChangesAsync(TimeSpan timeout, CancellationToken cancellationToken)

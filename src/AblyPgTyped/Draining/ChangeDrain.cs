@@ -162,7 +162,7 @@ internal sealed class ChangeDrain(
 
                     LogMessages.Read(logger, rows.Count, total);
                     telemetry.Metrics.Read(total);
-                    scheduler.Enqueue(changes);
+                    scheduler.Enqueue(changes, source.Unread);
                     continue;
                 }
             }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using AblyPgTyped.Publishing;
 
@@ -59,11 +60,30 @@ internal sealed class ChannelLane(string channel, RateBudget budget)
     /// <summary>The lane has nothing to do: it may be dropped.</summary>
     public bool IsIdle => Count == 0 && !Sending && Retained is null;
 
-    public void Enqueue(PendingChange change) => _queue.Add(change);
+    /// <summary>How many of the first waiting changes the lane's last chunk took (in flight, or retained for a re-send).</summary>
+    public int InChunk { get; set; }
+
+    /// <summary>
+    /// Adds a change in position order among those no chunk took yet: one the trigger store yields late (its transaction
+    /// committed after higher store ids were read) goes before them, so a chunk's changes are always in position order,
+    /// as a restarted drain reads them (see <see cref="CutJournal"/>).
+    /// </summary>
+    public void Enqueue(PendingChange change)
+    {
+        var at = _queue.Count;
+        var floor = _head + InChunk;
+        while (at > floor && _queue[at - 1].Change.Position.CompareTo(change.Change.Position) > 0)
+        {
+            at--;
+        }
+
+        _queue.Insert(at, change);
+    }
 
     /// <summary>The <paramref name="count"/> first changes left the lane (accepted or dead-lettered).</summary>
     public void Dequeue(int count)
     {
+        InChunk = Math.Max(0, InChunk - count);
         _head += count;
         if (_head == _queue.Count)
         {
@@ -75,6 +95,35 @@ internal sealed class ChannelLane(string channel, RateBudget budget)
             _queue.RemoveRange(0, _head);
             _head = 0;
         }
+    }
+
+    /// <summary>
+    /// Moves the changes among the first <paramref name="count"/> waiting that <paramref name="cut"/> says came late
+    /// behind the others, keeping each group's order; returns how many stay in front.
+    /// </summary>
+    public int PutLateBehind(int count, ChunkCut cut)
+    {
+        List<PendingChange>? late = null;
+        var kept = _head;
+        for (var i = _head; i < _head + count; i++)
+        {
+            var change = _queue[i];
+            if (cut.CameLate(change.Change.Position))
+            {
+                (late ??= []).Add(change);
+            }
+            else
+            {
+                _queue[kept++] = change;
+            }
+        }
+
+        foreach (var change in late ?? [])
+        {
+            _queue[kept++] = change;
+        }
+
+        return count - (late?.Count ?? 0);
     }
 
     /// <summary>A view of the waiting changes from index 0, for building messages.</summary>

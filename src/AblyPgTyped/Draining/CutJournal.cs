@@ -23,11 +23,12 @@ namespace AblyPgTyped.Draining;
 /// recorded, single messages included, since a change sent alone before a crash may otherwise be bundled after it.
 /// </para>
 /// <para>
-/// After a restart a channel's first change either starts a recorded chunk (it is sent again as it was cut), or lies
-/// inside one whose first changes are done. With a slot (changes in commit order) a channel's chunk is accepted or
-/// refused as a whole, so that chunk was accepted, and its remaining changes are not sent again; the trigger store
-/// cannot tell (see <see cref="PositionsInOrder"/>), so such a chunk is cut afresh there. A chunk refused for its whole channel is dead-lettered as
-/// a whole instead; such chunks (their first change is a dead letter) are left out, and go again to be dead-lettered.
+/// After a restart a channel's first change either starts a recorded chunk (its messages go again as they were cut), or
+/// lies inside one whose first changes are done. A channel's chunk is accepted or refused as a whole, so that chunk was
+/// accepted, and its remaining changes are not sent again, provided nothing outside it can lie inside its range: always
+/// true of a slot (commit order); in the trigger store only if no transaction that took a store id inside it was still
+/// open when it was cut (<see cref="ChunkCut.Settled"/>). Otherwise it is cut afresh. Chunks holding a dead letter are
+/// left out, and a later cut overlapping an earlier one of its channel replaces it.
 /// </para>
 /// <para>
 /// The cuts travel with the leader fence's check (<see cref="LeaderFence"/>), one row per check, so recording costs no
@@ -57,24 +58,14 @@ internal sealed class CutJournal
     private long _added;
     private long _lastForgotten;
 
-    private CutJournal(string captureSchema, string doneBelowSql, bool positionsInOrder)
+    private CutJournal(string captureSchema, string doneBelowSql)
     {
-        PositionsInOrder = positionsInOrder;
         Table = CaptureSql.QualifiedName(captureSchema, CaptureSql.SentCutsTable);
         ForgetSql = $"DELETE FROM {Table} WHERE upto < {doneBelowSql} OR recorded_at < clock_timestamp() - interval '{(int)Relevance.TotalSeconds} seconds'";
         _loadSql = $"SELECT cuts FROM {Table} ORDER BY id";
         _deadLettersSql =
-            $"SELECT d.change_id, d.change_index FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.DeadLettersTable)} d " +
-            "JOIN unnest($1::bigint[], $2::integer[]) f(id, idx) ON d.change_id = f.id AND d.change_index = f.idx";
+            $"SELECT change_id, change_index FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.DeadLettersTable)} WHERE change_id BETWEEN $1 AND $2";
     }
-
-    /// <summary>
-    /// Whether a channel's changes arrive in position order without exception, so that a recorded chunk whose first
-    /// changes are done was accepted whole and nothing else lies inside it: true of a slot (commit order). The trigger
-    /// store is read in id order, but a transaction that commits late fills in lower ids (see UnreadRanges), so a
-    /// change never sent may lie inside a chunk sent before it.
-    /// </summary>
-    public bool PositionsInOrder { get; }
 
     /// <summary>The journal table, quoted.</summary>
     public string Table { get; }
@@ -87,13 +78,13 @@ internal sealed class CutJournal
 
     /// <summary>For trigger capture: a chunk is done once every store row up to the one it ends in is gone.</summary>
     public static CutJournal ForStore(string captureSchema) =>
-        new(captureSchema, $"coalesce((SELECT min(id) FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable)}), {long.MaxValue})", positionsInOrder: false);
+        new(captureSchema, $"coalesce((SELECT min(id) FROM {CaptureSql.QualifiedName(captureSchema, CaptureSql.ChangesTable)}), {long.MaxValue})");
 
     /// <summary>For logical replication: a chunk is done once the slot's confirmed position passed its last transaction's commit.</summary>
     public static CutJournal ForSlot(string captureSchema, string slotName) =>
         new(captureSchema,
             "coalesce((SELECT (confirmed_flush_lsn - '0/0'::pg_lsn)::numeric::bigint FROM pg_catalog.pg_replication_slots " +
-            $"WHERE slot_name = {CaptureSql.QuoteLiteral(slotName)}), {long.MinValue})", positionsInOrder: true);
+            $"WHERE slot_name = {CaptureSql.QuoteLiteral(slotName)}), {long.MinValue})");
 
     /// <summary>Queues cuts to be recorded by the next check; returns the number to wait for (see <see cref="TakePending"/>).</summary>
     public long Add(IEnumerable<ChunkCut> cuts)
@@ -133,7 +124,7 @@ internal sealed class CutJournal
         return true;
     }
 
-    /// <summary>One row: the cuts as JSON (<c>[{"c":channel,"f":"id.index","m":moved,"l":"id.index","n":[counts]}]</c>),
+    /// <summary>One row: the cuts as JSON (<c>[{"c":channel,"f":"id.index","m":moved,"l":"id.index","u":[[low,high]],"n":[counts]}]</c>),
     /// and the highest store row (or commit) a cut ends in.</summary>
     public static (string Text, long UpTo) Encode(List<ChunkCut> cuts)
     {
@@ -149,6 +140,19 @@ internal sealed class CutJournal
                 writer.WriteString("f"u8, cut.First.ToString());
                 writer.WriteBoolean("m"u8, cut.FirstMoved);
                 writer.WriteString("l"u8, cut.Last.ToString());
+                if (cut.Unread is { } unread)
+                {
+                    writer.WriteStartArray("u"u8);
+                    foreach (var (low, high) in unread)
+                    {
+                        writer.WriteStartArray();
+                        writer.WriteNumberValue(low);
+                        writer.WriteNumberValue(high);
+                        writer.WriteEndArray();
+                    }
+
+                    writer.WriteEndArray();
+                }
                 writer.WriteStartArray("n"u8);
                 foreach (var count in cut.Counts)
                 {
@@ -167,8 +171,9 @@ internal sealed class CutJournal
     }
 
     /// <summary>
-    /// Reads the cuts recorded by earlier leaders that may still matter (a later cut of the same first change wins),
-    /// leaving out chunks dead-lettered as a whole.
+    /// Reads the cuts recorded by earlier leaders that may still matter, leaving out chunks that hold a dead letter. A
+    /// cut replaces the earlier cuts of its channel that reach its first change: the lane cut afresh from there (after a
+    /// restart, or a refusal), so those no longer describe what was sent.
     /// </summary>
     public async Task LoadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
@@ -178,7 +183,8 @@ internal sealed class CutJournal
         }
 
         _lastForgotten = Stopwatch.GetTimestamp();
-        var latest = new Dictionary<(string, ChangePosition, bool), ChunkCut>();
+        var loaded = new Dictionary<string, List<ChunkCut>>(StringComparer.Ordinal);
+        long low = long.MaxValue, high = long.MinValue;
         await using (var load = new NpgsqlCommand(_loadSql, connection))
         await using (var reader = await load.ExecuteReaderAsync(cancellationToken))
         {
@@ -186,41 +192,50 @@ internal sealed class CutJournal
             {
                 foreach (var cut in Decode(reader.GetString(0)))
                 {
-                    latest[(cut.Channel, cut.First, cut.FirstMoved)] = cut;
+                    if (!loaded.TryGetValue(cut.Channel, out var cuts))
+                    {
+                        loaded[cut.Channel] = cuts = [];
+                    }
+
+                    cuts.RemoveAll(earlier => Overlaps(earlier, cut));
+                    cuts.Add(cut);
+                    low = Math.Min(low, cut.First.CaptureId);
+                    high = Math.Max(high, cut.Last.CaptureId);
                 }
             }
         }
 
-        var deadLettered = new HashSet<ChangePosition>();
-        if (latest.Count > 0)
+        var deadLetters = new List<ChangePosition>();
+        if (loaded.Count > 0)
         {
             await using var dead = new NpgsqlCommand(_deadLettersSql, connection);
-            dead.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = latest.Keys.Select(k => k.Item2.CaptureId).ToArray() });
-            dead.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = latest.Keys.Select(k => k.Item2.Index).ToArray() });
+            dead.Parameters.Add(new NpgsqlParameter<long> { TypedValue = low });
+            dead.Parameters.Add(new NpgsqlParameter<long> { TypedValue = high });
             await using var reader = await dead.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                deadLettered.Add(new ChangePosition(reader.GetInt64(0), reader.GetInt32(1)));
+                deadLetters.Add(new ChangePosition(reader.GetInt64(0), reader.GetInt32(1)));
             }
         }
 
-        foreach (var cut in latest.Values.Where(c => !deadLettered.Contains(c.First)).OrderBy(c => c.First))
+        foreach (var (channel, cuts) in loaded)
         {
-            if (!_replays.TryGetValue(cut.Channel, out var cuts))
+            // A chunk with a dead letter was refused, at least in part: it goes again to be dead-lettered, cut afresh.
+            cuts.RemoveAll(cut => deadLetters.Exists(d => d.CompareTo(cut.First) >= 0 && d.CompareTo(cut.Last) <= 0));
+            if (cuts.Count > 0)
             {
-                _replays[cut.Channel] = cuts = [];
+                cuts.Sort((x, y) => x.First.CompareTo(y.First));
+                _replays[channel] = cuts;
             }
-
-            cuts.Add(cut);
         }
     }
 
     /// <summary>
-    /// The cut recorded before the restart, on <paramref name="channel"/>, of the chunk that holds
-    /// <paramref name="first"/> (its first change, or one inside it); null when there is none. Cuts of the channel
-    /// that end before it are done, and forgotten.
+    /// The first cut recorded before the restart on <paramref name="channel"/> that ends at or after
+    /// <paramref name="first"/>, the lane's next change; null when there is none. Cuts that end before it are done,
+    /// and forgotten.
     /// </summary>
-    public ChunkCut? Recorded(string channel, PendingChange first)
+    public ChunkCut? Next(string channel, PendingChange first)
     {
         if (_replays.Count == 0 || !_replays.TryGetValue(channel, out var cuts))
         {
@@ -241,10 +256,35 @@ internal sealed class CutJournal
             return null;
         }
 
-        var cut = cuts[0];
-        var starts = cut.First.CompareTo(position);
-        return starts < 0 || (starts == 0 && cut.FirstMoved == first.Change.Moved) ? cut : null;
+        return cuts[0];
     }
+
+    /// <summary>Part of the cut was sent again: what is left of it (null for nothing) takes its place.</summary>
+    public void Replace(ChunkCut cut, ChunkCut? rest)
+    {
+        if (_replays.TryGetValue(cut.Channel, out var cuts) && cuts.IndexOf(cut) is var at and >= 0)
+        {
+            if (rest is null)
+            {
+                cuts.RemoveAt(at);
+            }
+            else
+            {
+                cuts[at] = rest with { Recorded = true };
+            }
+
+            if (cuts.Count == 0)
+            {
+                _replays.Remove(cut.Channel);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The channel's lane cuts afresh (a replayed chunk was refused, or could not be replayed): its recorded cuts no
+    /// longer describe what it sends. Forgetting them may cost a change seen twice, never one lost.
+    /// </summary>
+    public void ForgetChannel(string channel) => _replays.Remove(channel);
 
     /// <summary>The cut was sent again, or can no longer be.</summary>
     public void Forget(ChunkCut cut)
@@ -258,6 +298,14 @@ internal sealed class CutJournal
             }
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="later"/> covers changes of <paramref name="earlier"/>, so was cut afresh over it. One
+    /// that starts with a change that came late inside the earlier one's range follows it, as the lane sent them.
+    /// </summary>
+    private static bool Overlaps(ChunkCut earlier, ChunkCut later) =>
+        later.First.CompareTo(earlier.Last) <= 0 && later.Last.CompareTo(earlier.First) >= 0
+        && !(later.First.CompareTo(earlier.First) > 0 && earlier.CameLate(later.First));
 
     private static List<ChunkCut> Decode(string text)
     {
@@ -277,7 +325,7 @@ internal sealed class CutJournal
                         element.GetProperty("m").GetBoolean(),
                         ChangePosition.Parse(element.GetProperty("l").GetString()!),
                         counts)
-                    { Recorded = true });
+                    { Recorded = true, Unread = element.TryGetProperty("u"u8, out var unread) ? [.. unread.EnumerateArray().Select(r => (r[0].GetInt64(), r[1].GetInt64()))] : null });
                 }
             }
         }

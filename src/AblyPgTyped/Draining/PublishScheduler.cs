@@ -22,6 +22,9 @@ internal sealed class PublishScheduler : ILaneChunks
     /// <summary>Most batch requests in flight at once.</summary>
     private const int MaxConcurrentRequests = 8;
 
+    /// <summary>Most unread ranges a cut records; with more (many writers' transactions open at once) it is not settled.</summary>
+    private const int MaxUnreadPerCut = 32;
+
     /// <summary>How long a lane waits for the rest of a chunk recorded before a restart to be read, before it cuts afresh.</summary>
     private static readonly TimeSpan RestorePatience = TimeSpan.FromSeconds(2);
 
@@ -29,6 +32,7 @@ internal sealed class PublishScheduler : ILaneChunks
     private readonly AblyRestPublisher _publisher;
     private readonly LeaderFence _fence;
     private readonly CutJournal? _journal;
+    private (long Low, long High)[] _unread = [];
     private readonly DrainProgress _progress;
     private readonly ILogger _logger;
     private readonly MessageBuilder _builder;
@@ -51,7 +55,13 @@ internal sealed class PublishScheduler : ILaneChunks
     private Exception? _fault;
 
     public PublishScheduler(
-        ConnectorOptions options, AblyRestPublisher publisher, LeaderFence fence, DrainProgress progress, MessageBuilder builder, PublishObserver observer, ILogger logger)
+        ConnectorOptions options,
+        AblyRestPublisher publisher,
+        LeaderFence fence,
+        DrainProgress progress,
+        MessageBuilder builder,
+        PublishObserver observer,
+        ILogger logger)
     {
         _observer = observer;
         _options = options;
@@ -68,8 +78,11 @@ internal sealed class PublishScheduler : ILaneChunks
         _lastBottleneckCheck = now;
     }
 
-    /// <summary>Hands decoded changes to their channels' lanes, in position order.</summary>
-    public void Enqueue(List<PendingChange> changes)
+    /// <summary>
+    /// Hands decoded changes to their channels' lanes, in position order, with the source's unread ranges as of the
+    /// read that found them (<see cref="Capture.ICaptureSource.Unread"/>): any other change a chunk's range holds lies in those.
+    /// </summary>
+    public void Enqueue(List<PendingChange> changes, (long Low, long High)[] unread)
     {
         if (changes.Count == 0)
         {
@@ -78,6 +91,7 @@ internal sealed class PublishScheduler : ILaneChunks
 
         lock (_sync)
         {
+            _unread = unread;
             var now = Stopwatch.GetTimestamp();
             foreach (var change in changes)
             {
@@ -202,6 +216,12 @@ internal sealed class PublishScheduler : ILaneChunks
     /// </summary>
     private LaneChunk BuildChunk(ChannelLane lane, int maxMessages)
     {
+        if (_journal is { HasReplays: true })
+        {
+            // After a restart a lane cuts afresh only past its recorded chunks, or when one could not go as it was.
+            _journal.ForgetChannel(lane.Channel);
+        }
+
         var waiting = lane.Waiting;
         var perMessage = 1;
         if (_bundling && waiting.Count > maxMessages)
@@ -248,66 +268,151 @@ internal sealed class PublishScheduler : ILaneChunks
             next += count;
         }
 
+        lane.InChunk = next;
         return new LaneChunk(lane, next, built.Count, Spec(lane.Channel, built), bundles)
         {
-            Cut = counts is null ? null : new ChunkCut(lane.Channel, waiting[0].Change.Position, waiting[0].Change.Moved, waiting[next - 1].Change.Position, [.. counts]),
+            Cut = counts is null ? null : new ChunkCut(lane.Channel, waiting[0].Change.Position, waiting[0].Change.Moved, waiting[next - 1].Change.Position, [.. counts])
+            {
+                Unread = UnreadUpTo(waiting[next - 1].Change.Position.CaptureId),
+            },
         };
     }
 
+    /// <summary>The source's unread store ids up to <paramref name="last"/>; null (not known) when there are too many to record.</summary>
+    private (long Low, long High)[]? UnreadUpTo(long last)
+    {
+        var unread = _unread;
+        var below = 0;
+        foreach (var range in unread)
+        {
+            below += range.Low <= last ? 1 : 0;
+        }
+
+        return below == unread.Length ? (below <= MaxUnreadPerCut ? unread : null)
+            : below <= MaxUnreadPerCut ? Array.FindAll(unread, r => r.Low <= last)
+            : null;
+    }
+
     /// <summary>
-    /// Takes up a chunk recorded before a restart (<see cref="CutJournal"/>) that holds the lane's next change. If the
-    /// chunk starts there, it becomes the lane's retained chunk, cut as it was: it goes again byte for byte, and Ably
-    /// de-duplicates it. If its first changes are done, Ably accepted it whole, and the rest of it is done too. False
-    /// while the chunk's changes are still being read. A chunk that no longer matches is cut afresh: a bundle's id
-    /// names its first and last change, so it never takes the old one's id.
+    /// Takes up a chunk recorded before a restart (<see cref="CutJournal"/>) that holds the lane's next change. Changes
+    /// in its range that came late (<see cref="ChunkCut.Unread"/>) were not in it: they wait behind it, as they did. If
+    /// the chunk starts at the lane's next change, its messages go again cut as they were (as the lane's retained
+    /// chunk, byte for byte), and Ably de-duplicates those it accepted: all of them once all its changes are read, else
+    /// those whose changes are, the rest later. A settled chunk some of whose changes are done was accepted whole (a
+    /// channel's chunk is accepted or refused as one), and the rest of it is done too. False while not even its first
+    /// message's changes are read. A chunk that no longer matches is cut afresh: a bundle's id names its first and
+    /// last change, so it never takes the old one's id.
     /// </summary>
     private bool Restore(ChannelLane lane, long now, ref long wake)
     {
-        while (lane.Count > 0 && _journal!.Recorded(lane.Channel, lane[0]) is { } cut)
+        while (lane.Count > 0 && _journal!.Next(lane.Channel, lane[0]) is { } cut)
         {
             var waiting = lane.Waiting;
-            if (waiting[lane.Count - 1].Change.Position.CompareTo(cut.Last) < 0)
+            var allRead = waiting[lane.Count - 1].Change.Position.CompareTo(cut.Last) >= 0;
+            var reach = 0;
+            while (reach < lane.Count && waiting[reach].Change.Position.CompareTo(cut.Last) <= 0)
             {
-                if (lane.RestoreBy == 0)
+                reach++;
+            }
+
+            var held = cut.Unread is { Length: > 0 } ? lane.PutLateBehind(reach, cut) : reach;
+            if (held == 0)
+            {
+                if (allRead)
                 {
-                    lane.RestoreBy = now + Ticks(RestorePatience);
+                    _journal.Forget(cut); // none of its changes wait: all done
+                    continue;
                 }
 
-                if (now < lane.RestoreBy)
+                // Only changes that came late wait so far; they go behind the chunk's, which may still be read.
+                if (!WaitToRestore(lane, now, ref wake))
                 {
-                    wake = Math.Min(wake, lane.RestoreBy);
                     return false;
                 }
+
+                _journal.Forget(cut);
+                return true;
             }
 
-            lane.RestoreBy = 0;
-            _journal.Forget(cut);
-            var held = 0;
-            while (held < lane.Count && waiting[held].Change.Position.CompareTo(cut.Last) <= 0)
+            var first = waiting[0].Change;
+            var starts = cut.First.CompareTo(first.Position);
+            if (starts > 0 || (starts == 0 && cut.FirstMoved != first.Moved))
             {
-                held++;
+                return true; // the lane's next change was not in it: cut afresh
             }
 
-            if (_journal.PositionsInOrder && cut.First.CompareTo(waiting[0].Change.Position) < 0 && held < cut.ChangeCount)
+            var changeCount = cut.ChangeCount;
+            if (starts < 0 || (allRead && held < changeCount))
             {
+                lane.RestoreBy = 0;
+                if (!cut.Settled)
+                {
+                    _journal.Forget(cut);
+                    LogMessages.CutChanged(_logger, lane.Channel, cut.First, "some of its changes are done, and one never sent may lie inside it");
+                    return true;
+                }
+
+                // Kept until a change past it is read: those of its changes still to be read were accepted too.
+                if (allRead)
+                {
+                    _journal.Forget(cut);
+                }
+
                 LogMessages.AcceptedBeforeRestart(_logger, lane.Channel, held, cut.First);
                 _progress.Accepted(waiting, 0, held);
                 lane.Dequeue(held);
                 continue;
             }
 
-            var problem = held < cut.ChangeCount && waiting[lane.Count - 1].Change.Position.CompareTo(cut.Last) < 0 ? "its changes were not all read in time"
-                : held != cut.ChangeCount || cut.First.CompareTo(waiting[0].Change.Position) != 0 ? "its changes are no longer those it was cut from"
-                : null;
-            var built = new List<Publishing.OutboundMessage>(cut.Counts.Length);
+            if (held > changeCount)
+            {
+                _journal.Forget(cut);
+                lane.RestoreBy = 0;
+                LogMessages.CutChanged(_logger, lane.Channel, cut.First, "a change committed late lies inside it");
+                return true;
+            }
+
+            // The recorded messages whose changes are all read, and the change after them read too (it names what is
+            // left of the cut).
+            var messages = 0;
+            var changes = 0;
+            while (messages < cut.Counts.Length && changes + cut.Counts[messages] <= held)
+            {
+                changes += cut.Counts[messages++];
+            }
+
+            if (messages < cut.Counts.Length && changes == held)
+            {
+                changes -= cut.Counts[--messages];
+            }
+
+            if (messages == 0)
+            {
+                if (!WaitToRestore(lane, now, ref wake))
+                {
+                    return false;
+                }
+
+                _journal.Forget(cut);
+                LogMessages.CutChanged(_logger, lane.Channel, cut.First, "the changes of its first message were not all read in time");
+                return true;
+            }
+
+            lane.RestoreBy = 0;
+            var built = new List<Publishing.OutboundMessage>(messages);
             var next = 0;
             var bundles = 0;
-            for (var m = 0; m < cut.Counts.Length && problem is null; m++)
+            for (var m = 0; m < messages; m++)
             {
                 var count = cut.Counts[m];
                 for (var i = next + 1; i < next + count; i++)
                 {
-                    problem ??= waiting[i].Change.Mapping != waiting[next].Change.Mapping ? "its changes now belong to different mappings" : null;
+                    if (waiting[i].Change.Mapping != waiting[next].Change.Mapping)
+                    {
+                        _journal.Forget(cut);
+                        LogMessages.CutChanged(_logger, lane.Channel, cut.First, "its changes now belong to different mappings");
+                        return true;
+                    }
                 }
 
                 built.Add(_builder.Bundle(waiting, next, count));
@@ -315,17 +420,34 @@ internal sealed class PublishScheduler : ILaneChunks
                 next += count;
             }
 
-            if (problem is not null)
-            {
-                LogMessages.CutChanged(_logger, lane.Channel, cut.First, problem);
-                return true;
-            }
-
-            lane.Retained = new LaneChunk(lane, held, built.Count, Spec(lane.Channel, built), bundles) { Cut = cut };
+            // What is left of the cut waits for its changes; a lane holds one recorded cut at a time.
+            _journal.Replace(cut, messages == cut.Counts.Length
+                ? null
+                : cut with { First = waiting[changes].Change.Position, FirstMoved = waiting[changes].Change.Moved, Counts = cut.Counts[messages..] });
+            lane.InChunk = changes;
+            lane.Retained = new LaneChunk(lane, changes, built.Count, Spec(lane.Channel, built), bundles) { Cut = cut };
             return true;
         }
 
         return true; // a lane left empty is unlisted when it next sends, or stays listed, idle, until then
+    }
+
+    /// <summary>False while the lane may still wait for a recorded chunk's changes to be read (its patience runs from the first call).</summary>
+    private static bool WaitToRestore(ChannelLane lane, long now, ref long wake)
+    {
+        if (lane.RestoreBy == 0)
+        {
+            lane.RestoreBy = now + Ticks(RestorePatience);
+        }
+
+        if (now < lane.RestoreBy)
+        {
+            wake = Math.Min(wake, lane.RestoreBy);
+            return false;
+        }
+
+        lane.RestoreBy = 0;
+        return true;
     }
 
     private static PooledBufferWriter Spec(string channel, List<Publishing.OutboundMessage> messages)

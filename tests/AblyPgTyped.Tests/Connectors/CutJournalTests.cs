@@ -19,6 +19,12 @@ public sealed class CutJournalTests(PostgresFixture postgres)
 {
     private const int Rows = 300;
 
+    /// <summary>Ably accepts, but the connector never gets to forget: its delete of the store's rows hangs.</summary>
+    private const string HangForget = """
+        CREATE FUNCTION public.hang_forget() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(600); RETURN NULL; END $$;
+        CREATE TRIGGER hang_forget BEFORE DELETE ON ablypg.changes FOR EACH STATEMENT EXECUTE FUNCTION public.hang_forget();
+        """;
+
     [Fact]
     public async Task Bundles_accepted_but_not_forgotten_before_a_kill_go_again_as_they_were_cut()
     {
@@ -29,10 +35,7 @@ public sealed class CutJournalTests(PostgresFixture postgres)
 
             // Ably accepts, but the connector never gets to forget: its delete of the store's rows hangs. So every
             // change it published is still in the store when it is killed, as after a crash at the worst moment.
-            await h.ExecuteAsync("""
-                CREATE FUNCTION public.hang_forget() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(600); RETURN NULL; END $$;
-                CREATE TRIGGER hang_forget BEFORE DELETE ON ablypg.changes FOR EACH STATEMENT EXECUTE FUNCTION public.hang_forget();
-                """);
+            await h.ExecuteAsync(HangForget);
             await h.ExecuteAsync("""INSERT INTO users SELECT g, 'u' || g, NULL FROM generate_series(1, $1) g""", Rows);
             await WaitUntilAsync(() => Task.FromResult(Delivered(h).Count == Rows), TimeSpan.FromSeconds(20), () => Task.FromResult($"{Delivered(h).Count} of {Rows} delivered; {Describe(h)}"));
             Assert.True(h.Ably.GetMessages("users").Count > 1 && h.Ably.GetMessages("users").Count < Rows, "the changes were not bundled");
@@ -55,6 +58,50 @@ public sealed class CutJournalTests(PostgresFixture postgres)
         Assert.True(stats.Channels["users"].DuplicateMessages == messagesBefore, $"{stats.Channels["users"].DuplicateMessages} re-sent message(s) were dropped by id; {messagesBefore} were sent before the kill");
         Assert.Equal(messagesBefore, h.Ably.GetMessages("users").Count);
         Assert.Equal(Enumerable.Range(1, Rows), Delivered(h));
+    }
+
+    [Fact]
+    public async Task A_change_that_commits_late_among_accepted_bundles_waits_behind_them_after_a_kill()
+    {
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        using (var victim = ConnectorProcess.Start(h, "tables=users"))
+        {
+            await victim.WaitUntilActiveAsync();
+            await h.ExecuteAsync(HangForget);
+
+            // Ably fails while the store gets 1..150, a writer's row that stays uncommitted, then 151..300: the connector
+            // reads the committed rows and cuts them with the open transaction's store id among them.
+            var outage = h.Ably.Faults.FailAll(503, 50300);
+            await h.ExecuteAsync("""INSERT INTO users SELECT g, 'u' || g, NULL FROM generate_series(1, 150) g""");
+            await using var late = await h.Database.OpenConnectionAsync();
+            await using var open = await late.BeginTransactionAsync();
+            await using (var insert = new NpgsqlCommand("""INSERT INTO users VALUES (1000, 'late', NULL)""", late, open))
+            {
+                await insert.ExecuteNonQueryAsync();
+            }
+
+            await h.ExecuteAsync("""INSERT INTO users SELECT g, 'u' || g, NULL FROM generate_series(151, 300) g""");
+            await Task.Delay(1500);
+            h.Ably.Faults.Remove(outage);
+            await WaitUntilAsync(() => Task.FromResult(Delivered(h).Count == Rows), TimeSpan.FromSeconds(20), () => Task.FromResult($"{Delivered(h).Count} of {Rows} delivered; {Describe(h)}"));
+            victim.Kill();
+
+            await h.ExecuteAsync("""SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%DELETE FROM%'""");
+            await open.CommitAsync(); // before the trigger is dropped: that waits for the transaction's lock on the store
+            await h.ExecuteAsync("""DROP TRIGGER hang_forget ON ablypg.changes""");
+        }
+
+        // The restart reads the late change among the others. It was in none of the chunks, so they go again as they
+        // were (dropped by id), and the late change after the one whose range holds it.
+        var messagesBefore = h.Ably.GetMessages("users").Count;
+        var options = h.Options(AblyPgTables.User);
+        options.MaxChangesPerMessage = 4;
+        await h.StartConnectorAsync(options);
+        await WaitUntilAsync(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes") == 0, TimeSpan.FromSeconds(20), () => Task.FromResult(Describe(h)));
+
+        Assert.DoesNotContain(h.Logs.Entries, e => e.EventId == 1213); // nothing cut afresh
+        Assert.Equal(messagesBefore, h.Ably.GetStats().Channels["users"].DuplicateMessages);
+        Assert.Equal(Enumerable.Range(1, Rows).Append(1000), Delivered(h));
     }
 
     private static System.Collections.Generic.List<int> Delivered(ConnectorHarness h) =>
