@@ -17,16 +17,16 @@ namespace AblyPgTyped.Capture;
 internal sealed class UnreadRanges
 {
     private readonly List<Gap> _gaps = [];
-    private (long Low, long High)[] _open = [];
+    private (long Low, long High)[]? _open = [];
 
     /// <summary>The highest id handed out; rows above it are new. Null until the first row is read.</summary>
     public long? MaxRead { get; private set; }
 
     /// <summary>
     /// The ranges that may still fill, as of the last <see cref="Observe"/>: the array is replaced, never changed, so
-    /// it may be handed to another thread.
+    /// it may be handed to another thread. Built when asked for (once per read that found changes), not per read.
     /// </summary>
-    public (long Low, long High)[] Open => _open;
+    public (long Low, long High)[] Open => _open ??= _gaps.ConvertAll(g => (g.Low, g.High)).ToArray();
 
     /// <summary>Whether some range still needs a transaction id that bounds its fillers (see <see cref="Bound"/>).</summary>
     public bool NeedsBound => _gaps.Exists(g => g.Ceiling is null);
@@ -94,9 +94,9 @@ internal sealed class UnreadRanges
         var lastId = ids.Count > 0 ? ids[^1] : (long?)null;
         var coveredAll = lastId is null || (previousMax is { } pm ? lastId > pm : true);
         _gaps.RemoveAll(g => g.Ceiling is { } ceiling && snapshotXmin >= ceiling && (coveredAll || g.High < lastId));
-        if (_gaps.Count > 0 || _open.Length > 0)
+        if (_gaps.Count > 0 || _open is not { Length: 0 })
         {
-            _open = _gaps.ConvertAll(g => (g.Low, g.High)).ToArray();
+            _open = null;
         }
     }
 

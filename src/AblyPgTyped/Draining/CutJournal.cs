@@ -287,17 +287,7 @@ internal sealed class CutJournal
     public void ForgetChannel(string channel) => _replays.Remove(channel);
 
     /// <summary>The cut was sent again, or can no longer be.</summary>
-    public void Forget(ChunkCut cut)
-    {
-        if (_replays.TryGetValue(cut.Channel, out var cuts))
-        {
-            cuts.Remove(cut);
-            if (cuts.Count == 0)
-            {
-                _replays.Remove(cut.Channel);
-            }
-        }
-    }
+    public void Forget(ChunkCut cut) => Replace(cut, null);
 
     /// <summary>
     /// Whether <paramref name="later"/> covers changes of <paramref name="earlier"/>, so was cut afresh over it. One

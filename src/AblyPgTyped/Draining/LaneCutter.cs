@@ -111,9 +111,12 @@ internal sealed class LaneCutter(ConnectorOptions options, CutJournal? journal, 
             below += range.Low <= last ? 1 : 0;
         }
 
-        return below == unread.Length ? (below <= MaxUnreadPerCut ? unread : null)
-            : below <= MaxUnreadPerCut ? Array.FindAll(unread, r => r.Low <= last)
-            : null;
+        if (below > MaxUnreadPerCut)
+        {
+            return null;
+        }
+
+        return below == unread.Length ? unread : Array.FindAll(unread, r => r.Low <= last);
     }
 
     /// <summary>
