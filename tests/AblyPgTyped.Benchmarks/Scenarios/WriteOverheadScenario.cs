@@ -60,12 +60,55 @@ internal static class WriteOverheadScenario
             $"**{Report.F2(drainingBulk.Rows / plainBulk.Rows)}** ({Report.N0(drainingBulk.Rows)} rows/s; {Report.N0(drainedBulk.Changes)} changes published meanwhile)", bulkBaseline, drainedBulk);
         run.Report.Print(run.Progress);
 
+        // Issue 9's guards against the capture function they replaced, swapped in turn on the same table.
+        var before = await PreIssue9Capture.ReadAsync(database);
+        await BeforeAndNowAsync(run, database, before, "single-row INSERT tx, 8 writers", SingleRow, 8, seconds, 1);
+        await BeforeAndNowAsync(run, database, before, "100-row INSERT statements, 4 writers", hundredRows, 4, seconds, 100);
+
         run.Report.Note($"write: pgbench -n -j 2 -T {seconds:0}, default (simple) protocol, tables truncated and CHECKPOINT before each run. Uncaptured and captured (connector stopped) run back to back {run.Options.WriteRepeats} times; the figure is the median pair (every pair's ratio is listed), so load from elsewhere on the machine moves both sides of a pair alike. " +
             "\"PostgreSQL CPU per tx\" is the server's CPU time (postmaster and its children, from /proc) over the run divided by the transactions: " +
             "with 8 writers on 2 cores the server is CPU-bound, so the ratio follows it. " +
             "\"Draining concurrently\": the connector process publishes to the local endpoint on the same 2 cores while pgbench writes. " +
             "The NOTIFY-path row adds an UPDATE of the one-row flag table to every transaction, whose row lock also serialises the writers; it shows what a NOTIFY per transaction would cost, which the edge-triggered wake-up avoids under load. " +
-            "Reference (the original's row trigger with pg_notify, measured on this machine kind): 0.38 single-row, about 0.5 bulk.");
+            "Reference (the original's row trigger with pg_notify, measured on this machine kind): 0.38 single-row, about 0.5 bulk. " +
+            $"\"Before issue 9\": the INSERT capture function of {BenchTables.Captured} as commit 5a4e17c generated it (PreIssue9Capture) and the current one are swapped in turn, connector stopped, {2 * run.Options.WriteRepeats} runs each, alternating which goes first; " +
+            "the figure is the current one's transactions over all its runs ÷ the old one's, each pair's ratio listed.");
+    }
+
+    /// <summary>The current INSERT capture function against the one before issue 9, in alternating pairs; the current one is installed again after.</summary>
+    private static async Task BeforeAndNowAsync(
+        BenchmarkRun run, BenchDatabase database, PreIssue9Capture before, string workload, string script, int clients, double seconds, int rowsPerTransaction)
+    {
+        var pairs = new List<(PgbenchResult Before, PgbenchResult Now)>();
+        try
+        {
+            for (var i = 0; i < 2 * run.Options.WriteRepeats; i++)
+            {
+                async Task<PgbenchResult> TimeAsync(bool old)
+                {
+                    await (old ? before.InstallBeforeAsync() : before.RestoreCurrentAsync());
+                    return await PgbenchAsync(run, database, script, BenchTables.Captured, clients, seconds,
+                        old ? "captured before issue 9" : "captured", rowsPerTransaction: rowsPerTransaction);
+                }
+
+                var first = await TimeAsync(old: i % 2 == 0);
+                var second = await TimeAsync(old: i % 2 != 0);
+                pairs.Add(i % 2 == 0 ? (first, second) : (second, first));
+            }
+        }
+        finally
+        {
+            await before.RestoreCurrentAsync();
+        }
+
+        var ratio = pairs.Sum(p => p.Now.Tps) / pairs.Sum(p => p.Before.Tps);
+        var cpu = pairs.All(p => p.Now.CpuMicrosPerTransaction is not null && p.Before.CpuMicrosPerTransaction is not null)
+            ? $"; PostgreSQL CPU per tx {pairs.Average(p => p.Now.CpuMicrosPerTransaction!.Value):0} µs against {pairs.Average(p => p.Before.CpuMicrosPerTransaction!.Value):0} µs"
+            : "";
+        run.Report.AtLeast(Name, workload + ": current capture function ÷ the one before issue 9, connector stopped", ratio, 1.00, Report.F2,
+            $"**{Report.F2(ratio)}** (pairs {string.Join(", ", pairs.Select(p => Report.F2(p.Now.Tps / p.Before.Tps)))}{cpu})",
+            $"{Report.N0(pairs.Average(p => p.Before.Tps))} TPS with the function before issue 9 (5a4e17c)");
+        run.Report.Print(run.Progress);
     }
 
     /// <summary>Uncaptured then captured, <see cref="BenchmarkOptions.WriteRepeats"/> times; the pair with the median ratio, and every ratio.</summary>

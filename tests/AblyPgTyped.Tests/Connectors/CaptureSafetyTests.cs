@@ -179,11 +179,15 @@ public sealed class CaptureSafetyTests(PostgresFixture postgres)
         }
 
         Console.WriteLine($"1000 x 544 KB INSERT: {clock.Elapsed}");
-        await h.ExecuteAsync("""INSERT INTO users VALUES (1001, 'small', '\x01')""");
+        // A small statement takes a shorter path, which renders its rows one by one only when together they pass the
+        // limit: its large row is noted alone, its small ones published.
+        await h.ExecuteAsync("""
+            INSERT INTO users VALUES (1001, 'small', '\x01'), (1002, 'large', decode(repeat('ab', 544 * 1024), 'hex')), (1003, 'also small', '\x02')
+            """);
 
-        var message = Assert.Single(await h.WaitForMessagesAsync(1, seconds: 60));
-        Assert.Contains("small", message.DataString!, StringComparison.Ordinal);
-        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 1000, seconds: 60);
+        var messages = await h.WaitForMessagesAsync(2, seconds: 60);
+        Assert.Equal(["also small", "small"], messages.Select(m => JsonDocument.Parse(m.DataString!).RootElement.GetProperty("new").GetProperty("name").GetString()).Order());
+        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 1001, seconds: 60);
         Assert.All(await ReasonsAsync(h), r => Assert.Matches(
             "^not captured: the row is 11141[0-9]{2} bytes of JSON; capture records rows of up to 1048576 bytes$", r));
     }
@@ -215,6 +219,75 @@ public sealed class CaptureSafetyTests(PostgresFixture postgres)
         await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 300, seconds: 60);
         await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.changes") == 0);
     }
+
+    [Fact]
+    public async Task Functions_operators_and_types_on_a_writers_search_path_never_run_inside_capture()
+    {
+        // The capture functions run as their owner but with the writer's search_path: a writer that puts its own schema
+        // first must not get its look-alikes of what the functions call run with the owner's rights.
+        await using var h = await ConnectorHarness.StartAsync(postgres, SafetySchemas.Parcels, HijackingSchema);
+        await h.StartConnectorAsync(h.Options(AblyPgTables.Parcel));
+
+        await h.ExecuteAsync("""
+            SET search_path = hijack, pg_catalog, public;
+            INSERT INTO parcels (id, n, o, weight) VALUES (1, 10, 'one', 1.5);
+            INSERT INTO parcels (id, n) SELECT g, g FROM generate_series(2, 151) g;
+            UPDATE parcels SET o = 'uno' WHERE id = 1;
+            DELETE FROM parcels WHERE id = 2;
+            ALTER TABLE parcels RENAME COLUMN weight TO weight_kg;
+            INSERT INTO parcels (id, n) VALUES (200, 200);
+            ALTER TABLE parcels RENAME COLUMN weight_kg TO weight;
+            RESET search_path;
+            """);
+
+        await Eventually(() => Task.FromResult(h.Ably.GetMessages().Sum(m => AblyPgTables.Parcel.ReadChanges(m.DataString!).Count) == 153));
+        var changes = h.Ably.GetMessages().SelectMany(m => AblyPgTables.Parcel.ReadChanges(m.DataString!)).ToList();
+        Assert.Equal(new Parcel(1, 10, "one", null, null, null, null, null, null, null, null, 1.5m), changes.First(c => c.Kind == ChangeKind.Insert).New);
+        Assert.Equal("uno", changes.Single(c => c.Kind == ChangeKind.Update).New!.O);
+        Assert.Equal(2, changes.Single(c => c.Kind == ChangeKind.Delete).Old!.Id);
+        await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 1);
+        Assert.Equal(["not captured: capture could not read the row: column t.weight does not exist"], await ReasonsAsync(h));
+    }
+
+    /// <summary>
+    /// Look-alikes, each failing the statement that calls it, of functions, operators and types the capture functions
+    /// use, with the same argument types, so that a caller's path that puts them first would pick them.
+    /// </summary>
+    private const string HijackingSchema = """
+        CREATE SCHEMA hijack;
+        CREATE FUNCTION hijack.boom(what text) RETURNS void LANGUAGE plpgsql
+            AS $$ BEGIN RAISE EXCEPTION 'capture ran hijack.%', what; END $$;
+        CREATE FUNCTION hijack.to_json(anyelement) RETURNS pg_catalog.json LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM hijack.boom('to_json'); RETURN NULL; END $$;
+        CREATE FUNCTION hijack.octet_length(pg_catalog.text) RETURNS int LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM hijack.boom('octet_length'); RETURN 0; END $$;
+        CREATE FUNCTION hijack.pg_notify(pg_catalog.text, pg_catalog.text) RETURNS void LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM hijack.boom('pg_notify'); END $$;
+        CREATE FUNCTION hijack.generate_series(int, bigint) RETURNS SETOF bigint LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM hijack.boom('generate_series'); END $$;
+        CREATE FUNCTION hijack.count_step(bigint) RETURNS bigint LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM hijack.boom('count'); RETURN 0; END $$;
+        CREATE AGGREGATE hijack.count(*) (sfunc = hijack.count_step, stype = bigint, initcond = '0');
+        CREATE FUNCTION hijack.json_agg_step(pg_catalog.json, anyelement) RETURNS pg_catalog.json LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM hijack.boom('json_agg'); RETURN NULL; END $$;
+        CREATE AGGREGATE hijack.json_agg(anyelement) (sfunc = hijack.json_agg_step, stype = pg_catalog.json);
+        CREATE FUNCTION hijack.text_eq(pg_catalog.text, pg_catalog.text) RETURNS boolean LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM hijack.boom('='); RETURN false; END $$;
+        CREATE OPERATOR hijack.= (leftarg = pg_catalog.text, rightarg = pg_catalog.text, function = hijack.text_eq);
+        CREATE FUNCTION hijack.int_le(int, int) RETURNS boolean LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM hijack.boom('<='); RETURN false; END $$;
+        CREATE OPERATOR hijack.<= (leftarg = int, rightarg = int, function = hijack.int_le);
+        CREATE FUNCTION hijack.bigint_int_compare(bigint, int) RETURNS boolean LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM hijack.boom('a comparison'); RETURN false; END $$;
+        CREATE OPERATOR hijack.> (leftarg = bigint, rightarg = int, function = hijack.bigint_int_compare);
+        CREATE OPERATOR hijack.<= (leftarg = bigint, rightarg = int, function = hijack.bigint_int_compare);
+        CREATE FUNCTION hijack.bigint_int_arithmetic(bigint, int) RETURNS bigint LANGUAGE plpgsql
+            AS $$ BEGIN PERFORM hijack.boom('arithmetic'); RETURN 0; END $$;
+        CREATE OPERATOR hijack.- (leftarg = bigint, rightarg = int, function = hijack.bigint_int_arithmetic);
+        CREATE OPERATOR hijack./ (leftarg = bigint, rightarg = int, function = hijack.bigint_int_arithmetic);
+        CREATE DOMAIN hijack.json AS int CHECK (VALUE IS NULL);
+        CREATE DOMAIN hijack.text AS int CHECK (VALUE IS NULL);
+        """;
 
     private static int Changes(ConnectorHarness h) => h.Ably.GetMessages().Sum(m => AblyPgTables.User.ReadChanges(m.DataString!).Count);
 

@@ -12,54 +12,58 @@ namespace Demo
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 AS $ablypg$
 DECLARE
     ablypg_count bigint;
-    ablypg_data json;
-    ablypg_problem text;
+    ablypg_data pg_catalog.json;
+    ablypg_problem pg_catalog.text;
+    ablypg_armed boolean;
 BEGIN
-    IF TG_LEVEL = 'ROW' THEN
+    IF TG_LEVEL OPERATOR(pg_catalog.=) 'ROW' THEN
         BEGIN
-            ablypg_data := (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT (SELECT to_json(p.*) FROM (SELECT NEW.""Id"" AS ""Id"", NEW.""Name"" AS ""Name"") p) OFFSET 0) r(j));
+            SELECT (SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT (SELECT pg_catalog.to_json(p.*) FROM (SELECT NEW.""Id"" AS ""Id"", NEW.""Name"" AS ""Name"") p) OFFSET 0) r(j)), (SELECT w.armed FROM ""ablypg"".""wakeup"" w) INTO ablypg_data, ablypg_armed;
         EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
-            ablypg_data := to_json('capture could not read the row: ' || SQLERRM);
+            ablypg_data := pg_catalog.to_json(pg_catalog.concat('capture could not read the row: ', SQLERRM));
         END;
         INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-        VALUES ('public', 'users', 'I', 1, json_build_array(ablypg_data));
+        VALUES ('public', 'users', 'I', 1, pg_catalog.json_build_array(ablypg_data));
     ELSE
         BEGIN
-            SELECT count(*), json_agg(g.j) INTO ablypg_count, ablypg_data
-            FROM (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT to_json(p.*) FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t) p LIMIT 101) r(j)) g(j);
+            SELECT pg_catalog.count(*), pg_catalog.json_agg(p.*), (SELECT w.armed FROM ""ablypg"".""wakeup"" w) INTO ablypg_count, ablypg_data, ablypg_armed
+            FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t LIMIT 101) p;
+            IF pg_catalog.octet_length(ablypg_data::pg_catalog.text) OPERATOR(pg_catalog.>) 1048576 AND ablypg_count OPERATOR(pg_catalog.<=) 100 THEN
+                SELECT pg_catalog.json_agg(g.j) INTO ablypg_data
+                FROM (SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT pg_catalog.to_json(p.*) FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t) p LIMIT 101) r(j)) g(j);
+            END IF;
         EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
             ablypg_problem := SQLERRM;
         END;
         IF ablypg_problem IS NOT NULL THEN
-            SELECT count(*) INTO ablypg_count FROM ablypg_rows;
+            SELECT pg_catalog.count(*) INTO ablypg_count FROM ablypg_rows;
             INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-            SELECT 'public', 'users', 'I', count(*), json_agg(to_json('capture could not read the row: ' || ablypg_problem))
-            FROM generate_series(0, ablypg_count - 1) s(i)
-            GROUP BY s.i / 1000
-            ORDER BY s.i / 1000;
-        ELSIF ablypg_count BETWEEN 1 AND 100 THEN
+            SELECT 'public', 'users', 'I', pg_catalog.count(*), pg_catalog.json_agg(pg_catalog.to_json(pg_catalog.concat('capture could not read the row: ', ablypg_problem)))
+            FROM pg_catalog.generate_series(0, ablypg_count OPERATOR(pg_catalog.-) 1) s(i)
+            GROUP BY s.i OPERATOR(pg_catalog./) 1000
+            ORDER BY s.i OPERATOR(pg_catalog./) 1000;
+        ELSIF ablypg_count OPERATOR(pg_catalog.>) 0 AND ablypg_count OPERATOR(pg_catalog.<=) 100 THEN
             INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
             VALUES ('public', 'users', 'I', ablypg_count, ablypg_data);
-        ELSIF ablypg_count > 100 THEN
+        ELSIF ablypg_count OPERATOR(pg_catalog.>) 100 THEN
             INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-            SELECT 'public', 'users', 'I', count(*), json_agg(c.j ORDER BY c.i)
-            FROM (SELECT w.j, w.i, (w.i - 1) / 1000 AS by_rows, (w.upto - w.len) / 16777216 AS by_bytes
-                  FROM (SELECT g.j, octet_length(g.j::text) AS len, row_number() OVER x AS i, sum(octet_length(g.j::text)) OVER x AS upto
-                        FROM (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT to_json(p.*) FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t) p OFFSET 0) r(j) OFFSET 0) g(j)
+            SELECT 'public', 'users', 'I', pg_catalog.count(*), pg_catalog.json_agg(c.j ORDER BY c.i)
+            FROM (SELECT w.j, w.i, (w.i OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 1000 AS by_rows, (w.upto OPERATOR(pg_catalog.-) w.len) OPERATOR(pg_catalog./) 16777216 AS by_bytes
+                  FROM (SELECT g.j, pg_catalog.octet_length(g.j::pg_catalog.text) AS len, pg_catalog.row_number() OVER x AS i, pg_catalog.sum(pg_catalog.octet_length(g.j::pg_catalog.text)) OVER x AS upto
+                        FROM (SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT pg_catalog.to_json(p.*) FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t) p OFFSET 0) r(j) OFFSET 0) g(j)
                         WINDOW x AS (ROWS UNBOUNDED PRECEDING)) w) c
             GROUP BY c.by_rows, c.by_bytes
             ORDER BY c.by_rows, c.by_bytes;
         END IF;
     END IF;
-    IF (SELECT w.armed FROM ""ablypg"".""wakeup"" w) THEN
+    IF ablypg_armed IS NOT FALSE THEN
         PERFORM 1 FROM ""ablypg"".""wakeup"" w WHERE w.armed FOR UPDATE SKIP LOCKED;
         IF FOUND THEN
             UPDATE ""ablypg"".""wakeup"" SET armed = false;
-            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+            PERFORM pg_catalog.pg_notify('ablypg_wakeup_c0635f5c', '');
         END IF;
     END IF;
     RETURN NULL;
@@ -87,25 +91,25 @@ CREATE OR REPLACE FUNCTION ""ablypg"".""capture_public_users_7a9300d0_upd""()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 AS $ablypg$
 DECLARE
     ablypg_count bigint;
-    ablypg_data json;
-    ablypg_problem text;
+    ablypg_data pg_catalog.json;
+    ablypg_problem pg_catalog.text;
+    ablypg_armed boolean;
 BEGIN
     BEGIN
-        ablypg_data := json_build_array((SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT (SELECT to_json(p.*) FROM (SELECT OLD.""Id"" AS ""Id"", OLD.""Name"" AS ""Name"") p) OFFSET 0) r(j)), (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT (SELECT to_json(p.*) FROM (SELECT NEW.""Id"" AS ""Id"", NEW.""Name"" AS ""Name"") p) OFFSET 0) r(j)));
+        SELECT pg_catalog.json_build_array((SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT (SELECT pg_catalog.to_json(p.*) FROM (SELECT OLD.""Id"" AS ""Id"", OLD.""Name"" AS ""Name"") p) OFFSET 0) r(j)), (SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT (SELECT pg_catalog.to_json(p.*) FROM (SELECT NEW.""Id"" AS ""Id"", NEW.""Name"" AS ""Name"") p) OFFSET 0) r(j))), (SELECT w.armed FROM ""ablypg"".""wakeup"" w) INTO ablypg_data, ablypg_armed;
     EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
-        ablypg_data := json_build_array(to_json('capture could not read the row: ' || SQLERRM), to_json('capture could not read the row: ' || SQLERRM));
+        ablypg_data := pg_catalog.json_build_array(pg_catalog.to_json(pg_catalog.concat('capture could not read the row: ', SQLERRM)), pg_catalog.to_json(pg_catalog.concat('capture could not read the row: ', SQLERRM)));
     END;
     INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-    VALUES ('public', 'users', 'U', 1, json_build_array(ablypg_data));
-    IF (SELECT w.armed FROM ""ablypg"".""wakeup"" w) THEN
+    VALUES ('public', 'users', 'U', 1, pg_catalog.json_build_array(ablypg_data));
+    IF ablypg_armed IS NOT FALSE THEN
         PERFORM 1 FROM ""ablypg"".""wakeup"" w WHERE w.armed FOR UPDATE SKIP LOCKED;
         IF FOUND THEN
             UPDATE ""ablypg"".""wakeup"" SET armed = false;
-            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+            PERFORM pg_catalog.pg_notify('ablypg_wakeup_c0635f5c', '');
         END IF;
     END IF;
     RETURN NULL;
@@ -133,54 +137,58 @@ CREATE OR REPLACE FUNCTION ""ablypg"".""capture_public_users_7a9300d0_del""()
 RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
 AS $ablypg$
 DECLARE
     ablypg_count bigint;
-    ablypg_data json;
-    ablypg_problem text;
+    ablypg_data pg_catalog.json;
+    ablypg_problem pg_catalog.text;
+    ablypg_armed boolean;
 BEGIN
-    IF TG_LEVEL = 'ROW' THEN
+    IF TG_LEVEL OPERATOR(pg_catalog.=) 'ROW' THEN
         BEGIN
-            ablypg_data := (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT (SELECT to_json(p.*) FROM (SELECT OLD.""Id"" AS ""Id"", OLD.""Name"" AS ""Name"") p) OFFSET 0) r(j));
+            SELECT (SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT (SELECT pg_catalog.to_json(p.*) FROM (SELECT OLD.""Id"" AS ""Id"", OLD.""Name"" AS ""Name"") p) OFFSET 0) r(j)), (SELECT w.armed FROM ""ablypg"".""wakeup"" w) INTO ablypg_data, ablypg_armed;
         EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
-            ablypg_data := to_json('capture could not read the row: ' || SQLERRM);
+            ablypg_data := pg_catalog.to_json(pg_catalog.concat('capture could not read the row: ', SQLERRM));
         END;
         INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-        VALUES ('public', 'users', 'D', 1, json_build_array(ablypg_data));
+        VALUES ('public', 'users', 'D', 1, pg_catalog.json_build_array(ablypg_data));
     ELSE
         BEGIN
-            SELECT count(*), json_agg(g.j) INTO ablypg_count, ablypg_data
-            FROM (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT to_json(p.*) FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t) p LIMIT 101) r(j)) g(j);
+            SELECT pg_catalog.count(*), pg_catalog.json_agg(p.*), (SELECT w.armed FROM ""ablypg"".""wakeup"" w) INTO ablypg_count, ablypg_data, ablypg_armed
+            FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t LIMIT 101) p;
+            IF pg_catalog.octet_length(ablypg_data::pg_catalog.text) OPERATOR(pg_catalog.>) 1048576 AND ablypg_count OPERATOR(pg_catalog.<=) 100 THEN
+                SELECT pg_catalog.json_agg(g.j) INTO ablypg_data
+                FROM (SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT pg_catalog.to_json(p.*) FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t) p LIMIT 101) r(j)) g(j);
+            END IF;
         EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
             ablypg_problem := SQLERRM;
         END;
         IF ablypg_problem IS NOT NULL THEN
-            SELECT count(*) INTO ablypg_count FROM ablypg_rows;
+            SELECT pg_catalog.count(*) INTO ablypg_count FROM ablypg_rows;
             INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-            SELECT 'public', 'users', 'D', count(*), json_agg(to_json('capture could not read the row: ' || ablypg_problem))
-            FROM generate_series(0, ablypg_count - 1) s(i)
-            GROUP BY s.i / 1000
-            ORDER BY s.i / 1000;
-        ELSIF ablypg_count BETWEEN 1 AND 100 THEN
+            SELECT 'public', 'users', 'D', pg_catalog.count(*), pg_catalog.json_agg(pg_catalog.to_json(pg_catalog.concat('capture could not read the row: ', ablypg_problem)))
+            FROM pg_catalog.generate_series(0, ablypg_count OPERATOR(pg_catalog.-) 1) s(i)
+            GROUP BY s.i OPERATOR(pg_catalog./) 1000
+            ORDER BY s.i OPERATOR(pg_catalog./) 1000;
+        ELSIF ablypg_count OPERATOR(pg_catalog.>) 0 AND ablypg_count OPERATOR(pg_catalog.<=) 100 THEN
             INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
             VALUES ('public', 'users', 'D', ablypg_count, ablypg_data);
-        ELSIF ablypg_count > 100 THEN
+        ELSIF ablypg_count OPERATOR(pg_catalog.>) 100 THEN
             INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
-            SELECT 'public', 'users', 'D', count(*), json_agg(c.j ORDER BY c.i)
-            FROM (SELECT w.j, w.i, (w.i - 1) / 1000 AS by_rows, (w.upto - w.len) / 16777216 AS by_bytes
-                  FROM (SELECT g.j, octet_length(g.j::text) AS len, row_number() OVER x AS i, sum(octet_length(g.j::text)) OVER x AS upto
-                        FROM (SELECT CASE WHEN octet_length(r.j::text) <= 1048576 THEN r.j ELSE to_json('the row is ' || octet_length(r.j::text) || ' bytes of JSON; capture records rows of up to 1048576 bytes') END FROM (SELECT to_json(p.*) FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t) p OFFSET 0) r(j) OFFSET 0) g(j)
+            SELECT 'public', 'users', 'D', pg_catalog.count(*), pg_catalog.json_agg(c.j ORDER BY c.i)
+            FROM (SELECT w.j, w.i, (w.i OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 1000 AS by_rows, (w.upto OPERATOR(pg_catalog.-) w.len) OPERATOR(pg_catalog./) 16777216 AS by_bytes
+                  FROM (SELECT g.j, pg_catalog.octet_length(g.j::pg_catalog.text) AS len, pg_catalog.row_number() OVER x AS i, pg_catalog.sum(pg_catalog.octet_length(g.j::pg_catalog.text)) OVER x AS upto
+                        FROM (SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT pg_catalog.to_json(p.*) FROM (SELECT t.""Id"" AS ""Id"", t.""Name"" AS ""Name"" FROM ablypg_rows t) p OFFSET 0) r(j) OFFSET 0) g(j)
                         WINDOW x AS (ROWS UNBOUNDED PRECEDING)) w) c
             GROUP BY c.by_rows, c.by_bytes
             ORDER BY c.by_rows, c.by_bytes;
         END IF;
     END IF;
-    IF (SELECT w.armed FROM ""ablypg"".""wakeup"" w) THEN
+    IF ablypg_armed IS NOT FALSE THEN
         PERFORM 1 FROM ""ablypg"".""wakeup"" w WHERE w.armed FOR UPDATE SKIP LOCKED;
         IF FOUND THEN
             UPDATE ""ablypg"".""wakeup"" SET armed = false;
-            PERFORM pg_notify('ablypg_wakeup_c0635f5c', '');
+            PERFORM pg_catalog.pg_notify('ablypg_wakeup_c0635f5c', '');
         END IF;
     END IF;
     RETURN NULL;
