@@ -50,7 +50,8 @@ internal static class CaptureWriteCost
             "\"Draining\": the connector process (no limits, one message per change, as in the write scenario) runs throughout; the server's CPU (postmaster and every child: backends, walsender, checkpointer, from /proc) " +
             "is read from just before pgbench until the endpoint has accepted every change written and the server is idle again, and divided by the transactions; the baseline is the uncaptured runs' median CPU per transaction. " +
             "It is split by process: closed sessions (pgbench's backends, which exit with it) and the postmaster; the walsender (decoding the WAL, logical mode only); the live sessions, which are the connector's " +
-            "(its leader session: the trigger store's reads and deletes, the slot's lag reads; and its fence session: a pg_locks check before every publish request); and the server's own processes.");
+            "(its leader session: the trigger store's reads and deletes, the slot's lag reads; and its fence session: a pg_locks check at most once per 100 ms of publishing); and the server's own processes. " +
+            "\"PostgreSQL's own client\": pg_recvlogical reads a slot of its own for the same publications (proto_version 1, text, as the connector) and writes to /dev/null, with no connector running, measured the same way until it has confirmed the last write: the floor under any pgoutput consumer.");
     }
 
     private static async Task RunWorkloadAsync(BenchmarkRun run, PostgresTarget server, Workload workload, Dictionary<CaptureMode, BenchDatabase> databases)
@@ -85,8 +86,9 @@ internal static class CaptureWriteCost
             draining[mode] = await WhileDrainingAsync(run, server, databases[mode], mode, workload);
         }
 
+        var floor = await WhilePostgresOwnClientReadsAsync(run, server, slot, workload);
         ReportStopped(run, workload, stopped);
-        ReportDraining(run, workload, stopped, draining, plainCpu);
+        ReportDraining(run, workload, stopped, draining, plainCpu, floor);
     }
 
     private static void ReportStopped(BenchmarkRun run, Workload workload, Dictionary<CaptureMode, (PgbenchResult Plain, PgbenchResult Captured, string Ratios, string CpuRatios)> stopped)
@@ -108,7 +110,7 @@ internal static class CaptureWriteCost
 
     private static void ReportDraining(
         BenchmarkRun run, Workload workload, Dictionary<CaptureMode, (PgbenchResult Plain, PgbenchResult Captured, string Ratios, string CpuRatios)> stopped,
-        Dictionary<CaptureMode, Draining> draining, double? plainCpu)
+        Dictionary<CaptureMode, Draining> draining, double? plainCpu, (double? Cpu, string Split) floor)
     {
         var trigger = draining[CaptureMode.Triggers];
         var logical = draining[CaptureMode.LogicalReplication];
@@ -121,6 +123,14 @@ internal static class CaptureWriteCost
                 $"**{Report.F2(logicalCpu / cpu)}** ({logicalCpu:0} µs per tx: {logical.CpuSplit}; {Report.N0(logical.Published.Changes)} changes published in {Report.N0(logical.Published.Counted.BatchRequests)} requests)",
                 $"{cpu:0} µs per tx uncaptured; triggers in the same run: {Report.F2(triggerCpu / cpu)} ({triggerCpu:0} µs)", logical.Published);
             run.Report.Print(run.Progress);
+            if (floor.Cpu is { } floorCpu)
+            {
+                run.Report.Add(Name, $"{workload.Label}: PostgreSQL's own client (pg_recvlogical) reading the same publications, no connector: PostgreSQL CPU per tx ÷ uncaptured (walsender included)",
+                    $"**{Report.F2(floorCpu / cpu)}** ({floorCpu:0} µs per tx: {floor.Split})",
+                    $"{cpu:0} µs per tx uncaptured; the connector in the same run: {Report.F2(logicalCpu / cpu)}");
+                run.Report.Print(run.Progress);
+            }
+
             run.Report.Add(Name, $"{workload.Label}: trigger capture, connector draining concurrently: PostgreSQL CPU per tx, captured ÷ uncaptured (the drain's reads and deletes included)",
                 $"**{Report.F2(triggerCpu / cpu)}** ({triggerCpu:0} µs per tx: {trigger.CpuSplit}; {Report.N0(trigger.Published.Changes)} changes published in {Report.N0(trigger.Published.Counted.BatchRequests)} requests)", $"{cpu:0} µs per tx uncaptured", trigger.Published);
             run.Report.Print(run.Progress);
@@ -177,6 +187,29 @@ internal static class CaptureWriteCost
                 $"{caughtUp.Elapsed.TotalSeconds:0.0} s after the writes ended; {(cpu is { } c ? $"{c:0} µs PostgreSQL CPU per tx ({split})" : "CPU not measured")}");
         await child.StopAsync();
         return new Draining(new PgbenchResult(tps, tps * workload.Rows, null), cpu, split, published);
+    }
+
+    /// <summary>
+    /// pgbench while PostgreSQL's own client reads the slot's publications and discards what it reads: what decoding
+    /// costs the server with a client that costs nothing, measured as <see cref="WhileDrainingAsync"/> measures.
+    /// </summary>
+    private static async Task<(double? Cpu, string Split)> WhilePostgresOwnClientReadsAsync(BenchmarkRun run, PostgresTarget server, BenchDatabase database, Workload workload)
+    {
+        await database.ResetTablesAsync();
+        await database.AdvanceSlotAsync();
+        await using var client = await PgRecvLogical.StartAsync(server.BinDirectory, database);
+        var postmaster = database.PostmasterProcessId;
+        var cpuBefore = postmaster is { } p ? await CpuMeter.SettledPostgresBreakdownAsync(p) : default;
+        var tps = await Pgbench.RunAsync(server.BinDirectory, database.ConnectionString, WriteLoad.Script(workload.Script, BenchTables.Captured), workload.Clients,
+            run.Options.WriteSeconds);
+        await client.CatchUpAsync(TimeSpan.FromMinutes(5));
+        var transactions = WriteLoad.Transactions(tps, run.Options.WriteSeconds);
+        var used = postmaster is { } q ? await CpuMeter.SettledPostgresBreakdownAsync(q) - cpuBefore : (PostgresCpu?)null;
+        double? cpu = used is { } u ? u.Total / transactions * 1e6 : null;
+        var split = used is { } v ? v.PerTransaction(transactions) : "";
+        run.Log($"{Name}: pg_recvlogical reading: {workload.Clients} writers, {workload.Rows} row(s)/tx: {Report.N0(tps)} TPS; " +
+                $"{(cpu is { } c ? $"{c:0} µs PostgreSQL CPU per tx ({split})" : "CPU not measured")}");
+        return (cpu, split);
     }
 
     private static (PgbenchResult Plain, PgbenchResult Captured, string Ratios, string CpuRatios) MedianPair(List<(PgbenchResult Plain, PgbenchResult Captured)> pairs)
