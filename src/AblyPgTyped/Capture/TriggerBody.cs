@@ -113,7 +113,9 @@ internal sealed class TriggerBody
     private void AppendStatementLevel(StringBuilder body, string indent)
     {
         // Small statements: the aggregate renders the rows straight from their records. Only when the whole is larger
-        // than one row may be are they rendered again, one by one, so that each can be held to the limit.
+        // than one row may be are they rendered again, one by one, so that each can be held to the limit. The aggregate
+        // holds at most 101 rows at once; rows of about 10 MB of JSON each would take it past PostgreSQL's 1 GB limit for
+        // a value, which the block turns into a note for each row of the statement, and the statement still succeeds.
         var limit = CaptureSql.SmallStatementRows + 1;
         body.Append(indent).Append("BEGIN\n")
             .Append(indent).Append("    SELECT pg_catalog.count(*), pg_catalog.json_agg(p.*), ").Append(_armedNow)

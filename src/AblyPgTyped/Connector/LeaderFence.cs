@@ -29,7 +29,7 @@ internal sealed class LeaderFence(NpgsqlDataSource sessions, int leaderProcessId
     public static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(100);
 
     /// <summary>How long a new leader waits, from before its first check, before its first publish attempt.</summary>
-    public static readonly TimeSpan TakeoverWait = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan TakeoverWait = TimeSpan.FromMilliseconds(300);
 
     private static readonly long LeaseTicks = (long)(Lease.TotalSeconds * Stopwatch.Frequency);
 

@@ -20,14 +20,8 @@ public sealed class LeaderFenceTests(PostgresFixture postgres)
     public async Task A_new_leader_waits_out_any_predecessors_lease_and_a_lost_lock_is_found_once_the_lease_is_out()
     {
         Assert.True(LeaderFence.TakeoverWait >= 3 * LeaderFence.Lease, "the wait leaves room for a request that left after its check");
-        var connectionString = await postgres.Server.CreateDatabaseAsync();
-        await using var sessions = NpgsqlDataSource.Create(connectionString);
-        await using var leader = await sessions.OpenConnectionAsync();
-        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock($1)", leader))
-        {
-            take.Parameters.Add(new NpgsqlParameter<long> { TypedValue = CaptureSql.LeaderLockKey("ablypg") });
-            await take.ExecuteNonQueryAsync();
-        }
+        await using var sessions = NpgsqlDataSource.Create(await postgres.Server.CreateDatabaseAsync());
+        await using var leader = await LeadAsync(sessions);
 
         await using var fence = new LeaderFence(sessions, leader.ProcessID, "ablypg");
         var clock = Stopwatch.StartNew();
@@ -48,14 +42,8 @@ public sealed class LeaderFenceTests(PostgresFixture postgres)
     [Fact]
     public async Task Steady_publish_attempts_share_a_check_per_lease()
     {
-        var connectionString = await postgres.Server.CreateDatabaseAsync();
-        await using var sessions = NpgsqlDataSource.Create(connectionString);
-        await using var leader = await sessions.OpenConnectionAsync();
-        await using (var take = new NpgsqlCommand("SELECT pg_advisory_lock($1)", leader))
-        {
-            take.Parameters.Add(new NpgsqlParameter<long> { TypedValue = CaptureSql.LeaderLockKey("ablypg") });
-            await take.ExecuteNonQueryAsync();
-        }
+        await using var sessions = NpgsqlDataSource.Create(await postgres.Server.CreateDatabaseAsync());
+        await using var leader = await LeadAsync(sessions);
 
         await using var fence = new LeaderFence(sessions, leader.ProcessID, "ablypg");
         await fence.ConfirmAsync(CancellationToken.None);
@@ -75,5 +63,15 @@ public sealed class LeaderFenceTests(PostgresFixture postgres)
         var checks = fence.Checks - checksBefore;
         var leases = clock.Elapsed / LeaderFence.Lease;
         Assert.True(checks <= leases + 2 && checks < 100, $"{checks} checks for 1,000 attempts in {clock.Elapsed} ({leases:0.0} leases)");
+    }
+
+    /// <summary>A session holding the leader lock of capture schema <c>ablypg</c>, as a connector's leader session does.</summary>
+    private static async Task<NpgsqlConnection> LeadAsync(NpgsqlDataSource sessions)
+    {
+        var leader = await sessions.OpenConnectionAsync();
+        await using var take = new NpgsqlCommand("SELECT pg_advisory_lock($1)", leader);
+        take.Parameters.Add(new NpgsqlParameter<long> { TypedValue = CaptureSql.LeaderLockKey("ablypg") });
+        await take.ExecuteNonQueryAsync();
+        return leader;
     }
 }
