@@ -414,7 +414,7 @@ public sealed partial class Connector : IAsyncDisposable
                 var journal = !_options.Bundles ? null
                     : plan.Logical is { } slot ? CutJournal.ForSlot(_options.CaptureSchema, slot.SlotName)
                     : CutJournal.ForStore(_options.CaptureSchema);
-                await using var fence = new LeaderFence(_sessions!, session.Connection.ProcessID, _options.CaptureSchema, journal);
+                await using var fence = new LeaderFence(_sessions!, session.Connection.ProcessID, session.LockedAt, _options.CaptureSchema, journal);
                 var routes = Routes(plan);
                 var drain = new ChangeDrain(_options, routes, _publisher!, fence, plan.InstallId!, _telemetry, _logger);
 

@@ -20,7 +20,7 @@ namespace AblyPgTyped;
 /// In exchange a new leader publishes nothing until <see cref="TakeoverWait"/> after it took the lock, longer than any
 /// lease its predecessor can still be inside, with room for a request that left a little after its check.
 /// </remarks>
-internal sealed class LeaderFence(NpgsqlDataSource sessions, int leaderProcessId, string captureSchema, CutJournal? journal = null) : IAsyncDisposable
+internal sealed class LeaderFence(NpgsqlDataSource sessions, int leaderProcessId, long lockedAt, string captureSchema, CutJournal? journal = null) : IAsyncDisposable
 {
     /// <summary>How long a check may take before leadership counts as lost.</summary>
     private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(5);
@@ -28,7 +28,7 @@ internal sealed class LeaderFence(NpgsqlDataSource sessions, int leaderProcessId
     /// <summary>How long after it began a check that found the lock held vouches for publish attempts.</summary>
     public static readonly TimeSpan Lease = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>How long a new leader waits, from before its first check, before its first publish attempt.</summary>
+    /// <summary>How long a new leader waits, from when it took the lock, before its first publish attempt.</summary>
     public static readonly TimeSpan TakeoverWait = TimeSpan.FromMilliseconds(300);
 
     private static readonly long LeaseTicks = (long)(Lease.TotalSeconds * Stopwatch.Frequency);
@@ -43,7 +43,6 @@ internal sealed class LeaderFence(NpgsqlDataSource sessions, int leaderProcessId
     private NpgsqlConnection? _connection;
     private NpgsqlCommand? _check;
     private NpgsqlCommand? _checkAndRecord;
-    private readonly long _created = Stopwatch.GetTimestamp();
     private long _lastConfirmedCheckStart = long.MinValue;
     private long _recordedThrough;
 
@@ -66,12 +65,13 @@ internal sealed class LeaderFence(NpgsqlDataSource sessions, int leaderProcessId
     /// <summary>
     /// Returns when leadership was confirmed by a check that began less than <see cref="Lease"/> ago, and the cuts
     /// queued in the journal up to <paramref name="recordedThrough"/> (<see cref="CutJournal.Add"/>) are recorded;
-    /// never before <see cref="TakeoverWait"/> has passed since this fence was made.
+    /// never before <see cref="TakeoverWait"/> has passed since the lock was taken (<c>lockedAt</c>, a
+    /// <see cref="Stopwatch"/> timestamp).
     /// </summary>
     /// <exception cref="LeadershipLostException">The lock is no longer held, or the check could not tell in time.</exception>
     public async Task ConfirmAsync(long recordedThrough, CancellationToken cancellationToken)
     {
-        var waited = Stopwatch.GetElapsedTime(_created);
+        var waited = Stopwatch.GetElapsedTime(lockedAt);
         if (waited < TakeoverWait)
         {
             await Task.Delay(TakeoverWait - waited, cancellationToken);

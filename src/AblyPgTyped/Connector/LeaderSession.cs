@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
@@ -25,6 +26,9 @@ internal sealed class LeaderSession : IAsyncDisposable
     private LeaderSession(NpgsqlConnection connection) => Connection = connection;
 
     public NpgsqlConnection Connection { get; }
+
+    /// <summary>When the lock was taken (<see cref="Stopwatch.GetTimestamp"/>): a predecessor had lost it by then.</summary>
+    public long LockedAt { get; } = Stopwatch.GetTimestamp();
 
     /// <summary>
     /// Connection settings for leader sessions: the heartbeat, and client-side TCP keepalives sized to the lease.

@@ -23,7 +23,7 @@ public sealed class LeaderFenceTests(PostgresFixture postgres)
         await using var sessions = NpgsqlDataSource.Create(await postgres.Server.CreateDatabaseAsync());
         await using var leader = await LeadAsync(sessions);
 
-        await using var fence = new LeaderFence(sessions, leader.ProcessID, "ablypg");
+        await using var fence = new LeaderFence(sessions, leader.ProcessID, Stopwatch.GetTimestamp(), "ablypg");
         var clock = Stopwatch.StartNew();
         await fence.ConfirmAsync(CancellationToken.None);
         Assert.True(clock.Elapsed >= LeaderFence.TakeoverWait - TimeSpan.FromMilliseconds(5), $"first confirmation after {clock.Elapsed}");
@@ -45,7 +45,7 @@ public sealed class LeaderFenceTests(PostgresFixture postgres)
         await using var sessions = NpgsqlDataSource.Create(await postgres.Server.CreateDatabaseAsync());
         await using var leader = await LeadAsync(sessions);
 
-        await using var fence = new LeaderFence(sessions, leader.ProcessID, "ablypg");
+        await using var fence = new LeaderFence(sessions, leader.ProcessID, Stopwatch.GetTimestamp(), "ablypg");
         await fence.ConfirmAsync(CancellationToken.None);
         var checksBefore = fence.Checks;
 
