@@ -51,7 +51,8 @@ public sealed class TriggerBodyTests
             rest = Regex.Replace(rest, pattern, replacement);
         }
 
-        var operators = Regex.Matches(rest, @"[=<>+\-*/|!~%^&@#]+").Select(m => m.Value);
+        var operators = Regex.Matches(rest, @"[=<>+\-*/|!~%^&@#]+|\b(?:BETWEEN|IN|LIKE|ILIKE|SIMILAR|DISTINCT|OVERLAPS|NULLIF|COALESCE|GREATEST|LEAST)\b|\bCASE\s+(?!WHEN)", RegexOptions.IgnoreCase)
+            .Select(m => m.Value);
         var calls = Regex.Matches(rest, @"\b(\w+)\(").Select(m => m.Groups[1].Value).Where(name => !NotCalls.Contains(name));
         var casts = Regex.Matches(rest, @"::(\w+)").Select(m => m.Groups[1].Value);
         var declared = Regex.Matches(rest.Split("BEGIN")[0], @"^\s+ablypg_\w+ (\w+);", RegexOptions.Multiline)

@@ -112,18 +112,17 @@ internal sealed class TriggerBody
 
     private void AppendStatementLevel(StringBuilder body, string indent)
     {
-        // Small statements: the aggregate renders the rows straight from their records. Only when the whole is larger
-        // than one row may be are they rendered again, one by one, so that each can be held to the limit. The aggregate
-        // holds at most 101 rows at once; rows of about 10 MB of JSON each would take it past PostgreSQL's 1 GB limit for
-        // a value, which the block turns into a note for each row of the statement, and the statement still succeeds.
+        // A single-row statement, most writes, has its row rendered straight from its record by the aggregate. Any other,
+        // or a row larger than capture records, has its rows rendered one by one, each held to the limit, so that the
+        // aggregate never holds more than 101 rows of at most 1 MiB.
         var limit = CaptureSql.SmallStatementRows + 1;
         body.Append(indent).Append("BEGIN\n")
             .Append(indent).Append("    SELECT pg_catalog.count(*), pg_catalog.json_agg(p.*), ").Append(_armedNow)
             .Append(" INTO ").Append(Count).Append(", ").Append(Data).Append(", ").Append(Armed).Append('\n')
-            .Append(indent).Append("    FROM (").Append(Records()).Append(" LIMIT ").Append(limit).Append(") p;\n")
-            .Append(indent).Append("    IF pg_catalog.octet_length(").Append(Data).Append("::pg_catalog.text) OPERATOR(pg_catalog.>) ").Append(CaptureSql.MaxRowBytes)
-            .Append(" AND ").Append(Count).Append(" OPERATOR(pg_catalog.<=) ").Append(CaptureSql.SmallStatementRows).Append(" THEN\n")
-            .Append(indent).Append("        SELECT pg_catalog.json_agg(g.j) INTO ").Append(Data).Append('\n')
+            .Append(indent).Append("    FROM (").Append(Records()).Append(" LIMIT 2) p;\n")
+            .Append(indent).Append("    IF ").Append(Count).Append(" OPERATOR(pg_catalog.>) 1 OR pg_catalog.octet_length(").Append(Data).Append("::pg_catalog.text) OPERATOR(pg_catalog.>) ")
+            .Append(CaptureSql.MaxRowBytes).Append(" THEN\n")
+            .Append(indent).Append("        SELECT pg_catalog.count(*), pg_catalog.json_agg(g.j) INTO ").Append(Count).Append(", ").Append(Data).Append('\n')
             .Append(indent).Append("        FROM (SELECT ").Append(Guard("r.j")).Append(" FROM (").Append(Rows()).Append(" LIMIT ").Append(limit).Append(") r(j)) g(j);\n")
             .Append(indent).Append("    END IF;\n")
             .Append(indent).Append("EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN\n")

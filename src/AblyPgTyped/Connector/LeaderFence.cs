@@ -85,13 +85,28 @@ internal sealed class LeaderFence(NpgsqlDataSource sessions, int leaderProcessId
                 return;
             }
 
-            var started = Stopwatch.GetTimestamp();
-            if (!await HoldsLockAsync(cancellationToken))
+            // A check vouches for the request that follows only while a successor would still be waiting: it took the
+            // lock after the check began, and waits TakeoverWait. A check slower than that is asked once more.
+            for (var attempt = 1; ; attempt++)
             {
-                throw new LeadershipLostException("this connector's database session no longer holds the leader lock of capture schema " + captureSchema);
-            }
+                var started = Stopwatch.GetTimestamp();
+                if (!await HoldsLockAsync(cancellationToken))
+                {
+                    throw new LeadershipLostException("this connector's database session no longer holds the leader lock of capture schema " + captureSchema);
+                }
 
-            _lastConfirmedCheckStart = started;
+                var took = Stopwatch.GetElapsedTime(started);
+                if (took < TakeoverWait - Lease)
+                {
+                    _lastConfirmedCheckStart = started;
+                    return;
+                }
+
+                if (attempt == 2)
+                {
+                    throw new LeadershipLostException($"the leader lock check of capture schema {captureSchema} took {took.TotalMilliseconds:0} ms, too long to vouch for a request");
+                }
+            }
         }
         finally
         {

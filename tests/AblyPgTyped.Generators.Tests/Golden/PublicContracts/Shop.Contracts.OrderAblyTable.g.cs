@@ -30,9 +30,9 @@ BEGIN
     ELSE
         BEGIN
             SELECT pg_catalog.count(*), pg_catalog.json_agg(p.*), (SELECT w.armed FROM ""ablypg"".""wakeup"" w) INTO ablypg_count, ablypg_data, ablypg_armed
-            FROM (SELECT t.""id"" AS ""id"", t.""customer_id"" AS ""customer_id"", t.""shipping_address"" AS ""shipping_address"" FROM ablypg_rows t LIMIT 101) p;
-            IF pg_catalog.octet_length(ablypg_data::pg_catalog.text) OPERATOR(pg_catalog.>) 1048576 AND ablypg_count OPERATOR(pg_catalog.<=) 100 THEN
-                SELECT pg_catalog.json_agg(g.j) INTO ablypg_data
+            FROM (SELECT t.""id"" AS ""id"", t.""customer_id"" AS ""customer_id"", t.""shipping_address"" AS ""shipping_address"" FROM ablypg_rows t LIMIT 2) p;
+            IF ablypg_count OPERATOR(pg_catalog.>) 1 OR pg_catalog.octet_length(ablypg_data::pg_catalog.text) OPERATOR(pg_catalog.>) 1048576 THEN
+                SELECT pg_catalog.count(*), pg_catalog.json_agg(g.j) INTO ablypg_count, ablypg_data
                 FROM (SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT pg_catalog.to_json(p.*) FROM (SELECT t.""id"" AS ""id"", t.""customer_id"" AS ""customer_id"", t.""shipping_address"" AS ""shipping_address"" FROM ablypg_rows t) p LIMIT 101) r(j)) g(j);
             END IF;
         EXCEPTION WHEN undefined_column OR program_limit_exceeded THEN
