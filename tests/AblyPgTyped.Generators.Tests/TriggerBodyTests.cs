@@ -15,10 +15,10 @@ namespace AblyPgTyped.Generators.Tests;
 public sealed class TriggerBodyTests
 {
     /// <summary>Words the bodies may write before a parenthesis: aliases with column lists, and SQL's own syntax.</summary>
-    private static readonly HashSet<string> NotCalls = ["r", "g", "s", "extract"];
+    private static readonly HashSet<string> NotCalls = ["r", "g", "q", "s", "extract"];
 
     /// <summary>Types named by SQL keywords, which the parser resolves in pg_catalog itself.</summary>
-    private static readonly HashSet<string> KeywordTypes = ["bigint", "boolean"];
+    private static readonly HashSet<string> KeywordTypes = ["bigint", "boolean", "integer"];
 
     public static TheoryData<string> Bodies()
     {

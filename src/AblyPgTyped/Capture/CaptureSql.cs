@@ -77,9 +77,10 @@ internal sealed class TableCapture
 /// <see cref="TriggerBody"/>). Every identifier is quoted; every function body uses schema-qualified names.
 /// <para>
 /// Nothing the user does to the table can make capture fail the user's statement: the mapped columns are read
-/// inside a block that turns a renamed or dropped column (or a row too large to render) into a note recorded in
-/// the row's place, which the connector dead-letters with the reason; rows larger than <see cref="MaxRowBytes"/>
-/// are recorded as a note of their size; and statements are split by bytes as well as rows.
+/// inside a block that turns a renamed or dropped column, a column whose new type no longer fits, or a row too large
+/// to render, into a note recorded in the row's place, which the connector dead-letters with the reason; rows larger
+/// than <see cref="MaxRowBytes"/> are recorded as a note of their size; and statements are split by bytes as well as
+/// rows.
 /// </para>
 /// <para>
 /// Wake-up is edge-triggered: a NOTIFY serialises commits database-wide, so writers notify only when the
@@ -109,6 +110,13 @@ internal static class CaptureSql
 
     /// <summary>Statements of up to this many rows are captured with one aggregate, without the chunking window.</summary>
     public const int SmallStatementRows = 100;
+
+    /// <summary>
+    /// A row stored in at most this many bytes joins a small statement's aggregate without being rendered on its own
+    /// first: a compressed value inflates at most about 255-fold (lz4's limit), and JSON writes at most 8 bytes for a
+    /// stored byte (<c>\u0001</c> for a control character), so such a row renders within <see cref="MaxRowBytes"/>.
+    /// </summary>
+    public const int UncheckedRowBytes = MaxRowBytes / 2048;
 
     /// <summary>The transition table's name inside the statement triggers.</summary>
     internal const string TransitionTable = "ablypg_rows";
@@ -185,6 +193,8 @@ CREATE TABLE IF NOT EXISTS {s}.""{ChangesTable}"" (
 -- 'S' rows are a backfill's snapshots; a store installed before backfills existed accepts them from here on.
 ALTER TABLE {s}.""{ChangesTable}"" DROP CONSTRAINT IF EXISTS changes_op_check;
 ALTER TABLE {s}.""{ChangesTable}"" ADD CONSTRAINT changes_op_check CHECK (op IN ('I', 'U', 'D', 'S')) NOT VALID;
+
+{LzCompression(captureSchema)}
 
 CREATE TABLE IF NOT EXISTS {s}.""{BackfillsTable}"" (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -290,6 +300,31 @@ CREATE TABLE IF NOT EXISTS {s}.""{DeadLettersTable}"" (
         }
 
         return sql.ToString();
+    }
+
+    /// <summary>
+    /// Compresses the store's JSON with lz4 where the server has it (PostgreSQL 14+, built with lz4), pglz otherwise: the
+    /// writer compresses a statement's JSON inside its own statement, and pglz takes about seven times as long (about 40
+    /// µs for the 10 KB of a 100-row INSERT, against 6). A no-op where lz4 is already set.
+    /// </summary>
+    private static string LzCompression(string captureSchema)
+    {
+        var changes = QualifiedName(captureSchema, ChangesTable);
+        var body =
+            "BEGIN\n" +
+            "    IF pg_catalog.current_setting('server_version_num')::integer >= 140000 THEN\n" +
+            // A separate statement: attcompression does not exist before PostgreSQL 14.
+            "        IF EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = " + QuoteLiteral(changes) + "::regclass\n" +
+            "                   AND a.attname = 'data' AND a.attcompression IS DISTINCT FROM 'l') THEN\n" +
+            "            EXECUTE " + QuoteLiteral("ALTER TABLE " + changes + " ALTER COLUMN data SET COMPRESSION lz4") + ";\n" +
+            "        END IF;\n" +
+            "    END IF;\n" +
+            "EXCEPTION WHEN feature_not_supported THEN\n" +
+            "    NULL; -- a server built without lz4 keeps pglz\n" +
+            "END\n";
+        var tag = DollarTag(body);
+        return "-- The store's JSON is compressed with lz4 where the server has it (PostgreSQL 14+): pglz costs writers about seven times as much.\n" +
+               "DO " + tag + "\n" + body + tag + ";\n";
     }
 
     private static void AppendOperation(StringBuilder sql, string captureSchema, TableCapture table, char op, bool captured)

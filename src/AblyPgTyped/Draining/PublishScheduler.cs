@@ -226,13 +226,14 @@ internal sealed class PublishScheduler
             body[at++] = (byte)']';
 
             // Fencing: a connector deposed while it waited must not publish what its successor now owns. The same
-            // check records how the chunks are cut, so a crash from here on re-sends them as the same messages.
+            // check records how the chunks are cut, so a crash from here on re-sends them as the same messages. The
+            // fence is asked again before a fallback host is tried, which may be a request timeout later.
             await _fence.ConfirmAsync(RecordCuts(chunks), stopping);
             var request = _observer.Starting(chunks, messages);
             RequestOutcome outcome;
             try
             {
-                outcome = await _publisher.SendOnceAsync(body.AsMemory(0, at), chunks.Count, messages, stopping);
+                outcome = await _publisher.SendOnceAsync(body.AsMemory(0, at), chunks.Count, messages, _fence.ConfirmAsync, stopping);
             }
             catch (Exception e)
             {

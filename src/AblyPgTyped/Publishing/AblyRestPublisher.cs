@@ -229,14 +229,22 @@ internal sealed class AblyRestPublisher : IDisposable
     /// <summary>
     /// Sends one batch publish body once. A host that is unreachable, times out or answers 500–504 hands over to the
     /// next fallback host at once; nothing is repeated on the same host and nothing waits: what happens next is the
-    /// caller's <see cref="RetryPolicy"/>.
+    /// caller's <see cref="RetryPolicy"/>. <c>beforeAnotherHost</c> runs before each attempt on another host, which may
+    /// start up to <see cref="AblyOptions.RequestTimeout"/> after the first: it is the leader fence's check, so that a
+    /// connector deposed meanwhile sends nothing more, and it throws to stop.
     /// </summary>
-    internal async Task<RequestOutcome> SendOnceAsync(ReadOnlyMemory<byte> body, int specCount, int messageCount, CancellationToken ct)
+    internal async Task<RequestOutcome> SendOnceAsync(
+        ReadOnlyMemory<byte> body, int specCount, int messageCount, Func<CancellationToken, Task>? beforeAnotherHost, CancellationToken ct)
     {
         var hosts = PlanHosts();
         Attempt result = default;
         for (var i = 0; i < hosts.Length; i++)
         {
+            if (i > 0 && beforeAnotherHost is not null)
+            {
+                await beforeAnotherHost(ct).ConfigureAwait(false);
+            }
+
             result = await AttemptAsync(hosts[i], body, specCount, messageCount, ct).ConfigureAwait(false);
             if (result.Kind != AttemptKind.RetryElsewhere || i + 1 == hosts.Length)
             {

@@ -5,10 +5,10 @@ using AblyPgTyped.Benchmarks.Infrastructure;
 namespace AblyPgTyped.Benchmarks.Scenarios;
 
 /// <summary>
-/// The INSERT capture function of <see cref="BenchTables.Captured"/> as it was before issue 9 rewrote the triggers (commit
-/// 5a4e17c), swapped in for the current one so that both can be timed in the same run. It is the old generator's output
-/// for this table, kept verbatim: it would fail the writer's INSERT on a renamed column, which is why it is no longer
-/// installed anywhere but here.
+/// The INSERT capture of <see cref="BenchTables.Captured"/> as it was before issue 9 rewrote the triggers (commit
+/// 5a4e17c), swapped in for the current one so that both can be timed in the same run: the old generator's function
+/// for this table, kept verbatim, and the store's JSON compressed with pglz, as every store then was. The function
+/// would fail the writer's INSERT on a renamed column, which is why it is no longer installed anywhere but here.
 /// </summary>
 internal sealed class PreIssue9Capture
 {
@@ -19,12 +19,14 @@ internal sealed class PreIssue9Capture
     private readonly string _function;
     private readonly string _current;
     private readonly string _before;
+    private readonly string _compression;
 
-    private PreIssue9Capture(BenchDatabase database, string function, string current, string notifyChannel)
+    private PreIssue9Capture(BenchDatabase database, string function, string current, string compression, string notifyChannel)
     {
         _database = database;
         _function = function;
         _current = current;
+        _compression = compression;
         _before = $"""
             CREATE OR REPLACE FUNCTION {function}
             RETURNS trigger
@@ -68,12 +70,18 @@ internal sealed class PreIssue9Capture
         var function = await database.ScalarAsync<string>("SELECT p.oid::regprocedure::text " + Installed);
         var current = await database.ScalarAsync<string>("SELECT pg_catalog.pg_get_functiondef(p.oid) " + Installed);
         var channel = Regex.Match(current, @"pg_notify\('([a-z0-9_]+)'").Groups[1].Value;
-        return new PreIssue9Capture(database, function, current, channel);
+        var compression = await database.ScalarAsync<string>(
+            "SELECT CASE a.attcompression WHEN 'l' THEN 'lz4' WHEN 'p' THEN 'pglz' ELSE 'default' END FROM pg_catalog.pg_attribute a " +
+            "WHERE a.attrelid = 'ablypg.changes'::regclass AND a.attname = 'data'");
+        return new PreIssue9Capture(database, function, current, compression, channel);
     }
 
-    public Task InstallBeforeAsync() => _database.ExecuteAsync(_before);
+    public Task InstallBeforeAsync() => _database.ExecuteAsync(_before + "ALTER TABLE ablypg.changes ALTER COLUMN data SET COMPRESSION pglz;");
 
-    public Task RestoreCurrentAsync() => _database.ExecuteAsync(_current);
+    public Task RestoreCurrentAsync() => _database.ExecuteAsync(_current + ";\nALTER TABLE ablypg.changes ALTER COLUMN data SET COMPRESSION " + _compression + ";");
+
+    /// <summary>How the current store compresses its JSON, restored after each run of the function before issue 9.</summary>
+    public string Compression => _compression;
 
     public override string ToString() => _function;
 }

@@ -71,7 +71,7 @@ internal static class WriteOverheadScenario
             "\"Draining concurrently\": the connector process publishes to the local endpoint on the same 2 cores while pgbench writes. " +
             "The NOTIFY-path row adds an UPDATE of the one-row flag table to every transaction, whose row lock also serialises the writers; it shows what a NOTIFY per transaction would cost, which the edge-triggered wake-up avoids under load. " +
             "Reference (the original's row trigger with pg_notify, measured on this machine kind): 0.38 single-row, about 0.5 bulk. " +
-            $"\"Before issue 9\": the INSERT capture function of {BenchTables.Captured} as commit 5a4e17c generated it (PreIssue9Capture) and the current one are swapped in turn, connector stopped, {2 * run.Options.WriteRepeats} runs each, alternating which goes first; " +
+            $"\"Before issue 9\": the INSERT capture of {BenchTables.Captured} as commit 5a4e17c installed it (PreIssue9Capture: its function, and the store's JSON compressed with pglz) and the current one (the store's JSON compressed with {before.Compression}) are swapped in turn, connector stopped, {2 * run.Options.WriteRepeats} runs each, alternating which goes first; " +
             "the figure is the current one's transactions over all its runs ÷ the old one's, each pair's ratio listed.");
     }
 

@@ -30,6 +30,25 @@ public sealed class InstallTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task The_store_compresses_its_json_with_lz4_and_a_store_installed_with_pglz_is_moved_to_it()
+    {
+        // Writers compress their statement's JSON inside their own statement; pglz costs them about seven times lz4.
+        await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users);
+        const string Compression = "SELECT attcompression::text FROM pg_attribute WHERE attrelid = 'ablypg.changes'::regclass AND attname = 'data'";
+        var connector = await h.StartConnectorAsync(h.Options(AblyPgTables.User));
+        Assert.Equal("l", await h.ScalarAsync<string>(Compression));
+        await connector.StopAsync();
+
+        // A store installed by an earlier version: default compression, and another DDL digest.
+        await h.ExecuteAsync("ALTER TABLE ablypg.changes ALTER COLUMN data SET COMPRESSION default; UPDATE ablypg.state SET value = 'earlier' WHERE key = 'store_ddl_digest'");
+        await h.StartConnectorAsync(h.Options(AblyPgTables.User));
+
+        Assert.Equal("l", await h.ScalarAsync<string>(Compression));
+        await h.ExecuteAsync("""INSERT INTO users SELECT g, 'user ' || g, NULL FROM generate_series(1, 100) g""");
+        Assert.Equal(100, (await h.WaitForMessagesAsync(100)).Count);
+    }
+
+    [Fact]
     public async Task Uninstall_removes_every_trigger_function_and_table_it_installed()
     {
         await using var h = await ConnectorHarness.StartAsync(postgres, Schemas.Users, Schemas.OrderLines);

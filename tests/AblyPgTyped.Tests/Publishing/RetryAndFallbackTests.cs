@@ -181,6 +181,36 @@ public sealed class RetryAndFallbackTests
     }
 
     [Fact]
+    public async Task AFallbackHost_IsTriedOnlyAfterTheCallersCheck_WhichCanStopIt()
+    {
+        // The connector's leader fence vouches for a request when it leaves; a fallback host may be tried a request
+        // timeout later, by which time the connector may have been deposed.
+        await using var server = await StartServerAsync();
+        using var publisher = new AblyRestPublisher(
+            OptionsFor(server, o =>
+            {
+                o.RestHost = "127.0.0.2"; // nothing listens there on this port
+                o.FallbackHosts = new List<string> { "127.0.0.1" };
+            }));
+        var body = "[{\"channels\":[\"fenced\"],\"messages\":[{\"id\":\"fence:0\",\"data\":\"d\"}]}]"u8.ToArray();
+
+        var deposed = new InvalidOperationException("deposed meanwhile");
+        var thrown = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => publisher.SendOnceAsync(body, 1, 1, _ => throw deposed, CancellationToken.None));
+        Assert.Same(deposed, thrown);
+        Assert.Equal(0, server.GetAcceptedMessageCount("fenced"));
+
+        var checks = 0;
+        var outcome = await publisher.SendOnceAsync(body, 1, 1, _ => { checks++; return Task.CompletedTask; }, CancellationToken.None);
+        Assert.Equal(1, checks);
+        Assert.Equal(1, server.GetAcceptedMessageCount("fenced"));
+
+        // The fallback host is now the one tried first: nothing is checked again for it.
+        await publisher.SendOnceAsync(body, 1, 1, _ => { checks++; return Task.CompletedTask; }, CancellationToken.None);
+        Assert.Equal(1, checks);
+    }
+
+    [Fact]
     public async Task StickyFallback_ExpiresAfterTenMinutes()
     {
         await using var server = await StartServerAsync();
