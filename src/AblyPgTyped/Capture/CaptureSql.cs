@@ -111,13 +111,6 @@ internal static class CaptureSql
     /// <summary>Statements of up to this many rows are captured with one aggregate, without the chunking window.</summary>
     public const int SmallStatementRows = 100;
 
-    /// <summary>
-    /// A row stored in at most this many bytes joins a small statement's aggregate without being rendered on its own
-    /// first: a compressed value inflates at most about 255-fold (lz4's limit), and JSON writes at most 8 bytes for a
-    /// stored byte (<c>\u0001</c> for a control character), so such a row renders within <see cref="MaxRowBytes"/>.
-    /// </summary>
-    public const int UncheckedRowBytes = MaxRowBytes / 2048;
-
     /// <summary>The transition table's name inside the statement triggers.</summary>
     internal const string TransitionTable = "ablypg_rows";
 

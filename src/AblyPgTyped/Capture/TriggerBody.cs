@@ -9,10 +9,11 @@ namespace AblyPgTyped.Capture;
 /// <para>
 /// The function must never make the user's statement fail. Reading the mapped columns is the one step a schema
 /// change can break (a renamed or dropped column is an error when the statement is planned), so it runs in its own
-/// block: on any error there (<c>undefined_column</c>; <c>undefined_function</c> when a column's type changed under
+/// block: on an error there (<c>undefined_column</c>; <c>undefined_function</c> when a column's type changed under
 /// <c>encode</c> or <c>extract</c>; a row too large to render at all), each captured row is recorded as a
 /// JSON string saying why — a note, where a row is always an object — and the connector dead-letters it with that
-/// reason. The block only reads, so its subtransaction takes no transaction id (many of them in one transaction
+/// reason. Errors a retry may cure are raised again instead (see <see cref="Transient"/>), as they would be without
+/// capture. The block only reads, so its subtransaction takes no transaction id (many of them in one transaction
 /// would otherwise overflow the snapshot's subtransaction cache). The store is written outside it.
 /// </para>
 /// <para>
@@ -33,7 +34,13 @@ internal sealed class TriggerBody
     private const string Count = "ablypg_count";
     private const string Data = "ablypg_data";
     private const string Armed = "ablypg_armed";
-    private const string Size = "ablypg_size";
+
+    /// <summary>
+    /// Errors the read block raises again: a retry may well succeed (serialization failure, deadlock, lock timeout, out of
+    /// memory or disk, an I/O error), and a note would lose the change for good where the failed statement loses nothing.
+    /// </summary>
+    private const string Transient =
+        "WHEN transaction_rollback OR insufficient_resources OR object_not_in_prerequisite_state OR operator_intervention OR system_error THEN RAISE;";
 
     /// <summary>The wake-up flag, read in the same statement as the rows, which saves a statement per call.</summary>
     private readonly string _armedNow;
@@ -62,7 +69,6 @@ internal sealed class TriggerBody
             .Append("    ").Append(Data).Append(" pg_catalog.json;\n")
             .Append("    ").Append(Problem).Append(" pg_catalog.text;\n")
             .Append("    ").Append(Armed).Append(" boolean;\n")
-            .Append("    ").Append(Size).Append(" integer;\n")
             .Append("BEGIN\n");
         if (_op == 'U')
         {
@@ -106,7 +112,8 @@ internal sealed class TriggerBody
 
         body.Append(indent).Append("BEGIN\n")
             .Append(indent).Append("    SELECT ").Append(value).Append(", ").Append(_armedNow).Append(" INTO ").Append(Data).Append(", ").Append(Armed).Append(";\n")
-            .Append(indent).Append("EXCEPTION WHEN OTHERS THEN\n")
+            .Append(indent).Append("EXCEPTION ").Append(Transient).Append('\n')
+            .Append(indent).Append("WHEN OTHERS THEN\n")
             .Append(indent).Append("    ").Append(Data).Append(" := ").Append(note).Append(";\n")
             .Append(indent).Append("END;\n")
             .Append(indent).Append("INSERT INTO ").Append(_changes).Append(" (table_schema, table_name, op, n, data)\n")
@@ -115,22 +122,21 @@ internal sealed class TriggerBody
 
     private void AppendStatementLevel(StringBuilder body, string indent)
     {
-        // A small statement's rows go straight into one aggregate when their stored size bounds their JSON within the
-        // limit (see UncheckedRowBytes; most rows do). If one does not, every row is rendered on its own and held to the
-        // limit before it joins, so the aggregate never holds more than 101 rows of at most about 1 MiB.
+        // A single-row statement, most writes, has its row rendered straight from its record by the aggregate. Any other,
+        // or a row larger than capture records, has its rows rendered one by one, each held to the limit, so that the
+        // aggregate never holds more than 101 rows of at most 1 MiB.
         var limit = CaptureSql.SmallStatementRows + 1;
-        var fits = "pg_catalog.pg_column_size(q.r) OPERATOR(pg_catalog.<=) " + CaptureSql.UncheckedRowBytes;
         body.Append(indent).Append("BEGIN\n")
-            .Append(indent).Append("    SELECT pg_catalog.count(*), pg_catalog.max(pg_catalog.pg_column_size(q.r)), pg_catalog.json_agg(q.r) FILTER (WHERE ").Append(fits)
-            .Append("), ").Append(_armedNow).Append('\n')
-            .Append(indent).Append("    INTO ").Append(Count).Append(", ").Append(Size).Append(", ").Append(Data).Append(", ").Append(Armed).Append('\n')
-            .Append(indent).Append("    FROM (SELECT p.*::pg_catalog.record FROM (").Append(Records()).Append(") p LIMIT ").Append(limit).Append(") q(r);\n")
-            .Append(indent).Append("    IF ").Append(Size).Append(" OPERATOR(pg_catalog.>) ").Append(CaptureSql.UncheckedRowBytes).Append(" AND ")
-            .Append(Count).Append(" OPERATOR(pg_catalog.<=) ").Append(CaptureSql.SmallStatementRows).Append(" THEN\n")
-            .Append(indent).Append("        SELECT pg_catalog.json_agg(g.j) INTO ").Append(Data).Append('\n')
+            .Append(indent).Append("    SELECT pg_catalog.count(*), pg_catalog.json_agg(p.*), ").Append(_armedNow)
+            .Append(" INTO ").Append(Count).Append(", ").Append(Data).Append(", ").Append(Armed).Append('\n')
+            .Append(indent).Append("    FROM (").Append(Records()).Append(" LIMIT 2) p;\n")
+            .Append(indent).Append("    IF ").Append(Count).Append(" OPERATOR(pg_catalog.>) 1 OR pg_catalog.octet_length(").Append(Data).Append("::pg_catalog.text) OPERATOR(pg_catalog.>) ")
+            .Append(CaptureSql.MaxRowBytes).Append(" THEN\n")
+            .Append(indent).Append("        SELECT pg_catalog.count(*), pg_catalog.json_agg(g.j) INTO ").Append(Count).Append(", ").Append(Data).Append('\n')
             .Append(indent).Append("        FROM (SELECT ").Append(Guard("r.j")).Append(" FROM (").Append(Rows()).Append(" LIMIT ").Append(limit).Append(") r(j)) g(j);\n")
             .Append(indent).Append("    END IF;\n")
-            .Append(indent).Append("EXCEPTION WHEN OTHERS THEN\n")
+            .Append(indent).Append("EXCEPTION ").Append(Transient).Append('\n')
+            .Append(indent).Append("WHEN OTHERS THEN\n")
             .Append(indent).Append("    ").Append(Problem).Append(" := SQLERRM;\n")
             .Append(indent).Append("END;\n")
             .Append(indent).Append("IF ").Append(Problem).Append(" IS NOT NULL THEN\n")

@@ -216,20 +216,14 @@ public sealed class CaptureSafetyTests(PostgresFixture postgres)
         }
 
         Console.WriteLine($"1000 x 544 KB INSERT: {clock.Elapsed}");
-        // A small statement takes a shorter path, which renders its rows one by one only when one of them is stored in
-        // more than 512 bytes: its large row is noted alone, its small ones published.
+        // A small statement takes a shorter path, which renders its rows one by one only when together they pass the
+        // limit: its large row is noted alone, its small ones published.
         await h.ExecuteAsync("""
             INSERT INTO users VALUES (1001, 'small', '\x01'), (1002, 'large', decode(repeat('ab', 544 * 1024), 'hex')), (1003, 'also small', '\x02')
             """);
 
-        // A compressed value is small where it is stored, however large it renders: it is published whole.
-        await h.ExecuteAsync("""INSERT INTO users VALUES (1004, repeat('compressible ', 2000), '\x03'), (1005, 'tiny', '\x04')""");
-        Assert.True(await h.ScalarAsync<int>("SELECT pg_column_size(u.*) FROM users u WHERE id = 1004") <= 512, "the row should be stored compressed");
-
-        var messages = await h.WaitForMessagesAsync(4, seconds: 60);
-        var names = messages.Select(m => JsonDocument.Parse(m.DataString!).RootElement.GetProperty("new").GetProperty("name").GetString()!).ToList();
-        Assert.Equal(["also small", "small", "tiny"], names.Where(name => name.Length < 100).Order());
-        Assert.Equal(string.Concat(Enumerable.Repeat("compressible ", 2000)), Assert.Single(names, name => name.Length >= 100));
+        var messages = await h.WaitForMessagesAsync(2, seconds: 60);
+        Assert.Equal(["also small", "small"], messages.Select(m => JsonDocument.Parse(m.DataString!).RootElement.GetProperty("new").GetProperty("name").GetString()).Order());
         await Eventually(async () => await h.ScalarAsync<long>("SELECT count(*) FROM ablypg.dead_letters") == 1001, seconds: 60);
         Assert.All(await ReasonsAsync(h), r => Assert.Matches(
             "^not captured: the row is 11141[0-9]{2} bytes of JSON; capture records rows of up to 1048576 bytes$", r));

@@ -18,26 +18,26 @@ DECLARE
     ablypg_data pg_catalog.json;
     ablypg_problem pg_catalog.text;
     ablypg_armed boolean;
-    ablypg_size integer;
 BEGIN
     IF TG_LEVEL OPERATOR(pg_catalog.=) 'ROW' THEN
         BEGIN
             SELECT (SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT (SELECT pg_catalog.to_json(p.*) FROM (SELECT NEW.""id"" AS ""id"", NEW.""customer_id"" AS ""customer_id"", NEW.""shipping_address"" AS ""shipping_address"") p) OFFSET 0) r(j)), (SELECT w.armed FROM ""ablypg"".""wakeup"" w) INTO ablypg_data, ablypg_armed;
-        EXCEPTION WHEN OTHERS THEN
+        EXCEPTION WHEN transaction_rollback OR insufficient_resources OR object_not_in_prerequisite_state OR operator_intervention OR system_error THEN RAISE;
+        WHEN OTHERS THEN
             ablypg_data := pg_catalog.to_json(pg_catalog.concat('capture could not read the row: ', SQLERRM));
         END;
         INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
         VALUES ('public', 'orders', 'I', 1, pg_catalog.json_build_array(ablypg_data));
     ELSE
         BEGIN
-            SELECT pg_catalog.count(*), pg_catalog.max(pg_catalog.pg_column_size(q.r)), pg_catalog.json_agg(q.r) FILTER (WHERE pg_catalog.pg_column_size(q.r) OPERATOR(pg_catalog.<=) 512), (SELECT w.armed FROM ""ablypg"".""wakeup"" w)
-            INTO ablypg_count, ablypg_size, ablypg_data, ablypg_armed
-            FROM (SELECT p.*::pg_catalog.record FROM (SELECT t.""id"" AS ""id"", t.""customer_id"" AS ""customer_id"", t.""shipping_address"" AS ""shipping_address"" FROM ablypg_rows t) p LIMIT 101) q(r);
-            IF ablypg_size OPERATOR(pg_catalog.>) 512 AND ablypg_count OPERATOR(pg_catalog.<=) 100 THEN
-                SELECT pg_catalog.json_agg(g.j) INTO ablypg_data
+            SELECT pg_catalog.count(*), pg_catalog.json_agg(p.*), (SELECT w.armed FROM ""ablypg"".""wakeup"" w) INTO ablypg_count, ablypg_data, ablypg_armed
+            FROM (SELECT t.""id"" AS ""id"", t.""customer_id"" AS ""customer_id"", t.""shipping_address"" AS ""shipping_address"" FROM ablypg_rows t LIMIT 2) p;
+            IF ablypg_count OPERATOR(pg_catalog.>) 1 OR pg_catalog.octet_length(ablypg_data::pg_catalog.text) OPERATOR(pg_catalog.>) 1048576 THEN
+                SELECT pg_catalog.count(*), pg_catalog.json_agg(g.j) INTO ablypg_count, ablypg_data
                 FROM (SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT pg_catalog.to_json(p.*) FROM (SELECT t.""id"" AS ""id"", t.""customer_id"" AS ""customer_id"", t.""shipping_address"" AS ""shipping_address"" FROM ablypg_rows t) p LIMIT 101) r(j)) g(j);
             END IF;
-        EXCEPTION WHEN OTHERS THEN
+        EXCEPTION WHEN transaction_rollback OR insufficient_resources OR object_not_in_prerequisite_state OR operator_intervention OR system_error THEN RAISE;
+        WHEN OTHERS THEN
             ablypg_problem := SQLERRM;
         END;
         IF ablypg_problem IS NOT NULL THEN
@@ -99,11 +99,11 @@ DECLARE
     ablypg_data pg_catalog.json;
     ablypg_problem pg_catalog.text;
     ablypg_armed boolean;
-    ablypg_size integer;
 BEGIN
     BEGIN
         SELECT pg_catalog.json_build_array((SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT (SELECT pg_catalog.to_json(p.*) FROM (SELECT OLD.""id"" AS ""id"", OLD.""customer_id"" AS ""customer_id"", OLD.""shipping_address"" AS ""shipping_address"") p) OFFSET 0) r(j)), (SELECT CASE WHEN pg_catalog.octet_length(r.j::pg_catalog.text) OPERATOR(pg_catalog.<=) 1048576 THEN r.j ELSE pg_catalog.to_json(pg_catalog.concat('the row is ', pg_catalog.octet_length(r.j::pg_catalog.text), ' bytes of JSON; capture records rows of up to 1048576 bytes')) END FROM (SELECT (SELECT pg_catalog.to_json(p.*) FROM (SELECT NEW.""id"" AS ""id"", NEW.""customer_id"" AS ""customer_id"", NEW.""shipping_address"" AS ""shipping_address"") p) OFFSET 0) r(j))), (SELECT w.armed FROM ""ablypg"".""wakeup"" w) INTO ablypg_data, ablypg_armed;
-    EXCEPTION WHEN OTHERS THEN
+    EXCEPTION WHEN transaction_rollback OR insufficient_resources OR object_not_in_prerequisite_state OR operator_intervention OR system_error THEN RAISE;
+    WHEN OTHERS THEN
         ablypg_data := pg_catalog.json_build_array(pg_catalog.to_json(pg_catalog.concat('capture could not read the row: ', SQLERRM)), pg_catalog.to_json(pg_catalog.concat('capture could not read the row: ', SQLERRM)));
     END;
     INSERT INTO ""ablypg"".""changes"" (table_schema, table_name, op, n, data)
