@@ -234,13 +234,13 @@ internal sealed class AblyRestPublisher : IDisposable
     /// connector deposed meanwhile sends nothing more, and it throws to stop.
     /// </summary>
     internal async Task<RequestOutcome> SendOnceAsync(
-        ReadOnlyMemory<byte> body, int specCount, int messageCount, Func<CancellationToken, Task>? beforeAnotherHost, CancellationToken ct)
+        ReadOnlyMemory<byte> body, int specCount, int messageCount, Func<CancellationToken, Task> beforeAnotherHost, CancellationToken ct)
     {
         var hosts = PlanHosts();
         Attempt result = default;
         for (var i = 0; i < hosts.Length; i++)
         {
-            if (i > 0 && beforeAnotherHost is not null)
+            if (i > 0)
             {
                 await beforeAnotherHost(ct).ConfigureAwait(false);
             }

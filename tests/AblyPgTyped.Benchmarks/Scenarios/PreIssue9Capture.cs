@@ -19,14 +19,13 @@ internal sealed class PreIssue9Capture
     private readonly string _function;
     private readonly string _current;
     private readonly string _before;
-    private readonly string _compression;
 
     private PreIssue9Capture(BenchDatabase database, string function, string current, string compression, string notifyChannel)
     {
         _database = database;
         _function = function;
         _current = current;
-        _compression = compression;
+        Compression = compression;
         _before = $"""
             CREATE OR REPLACE FUNCTION {function}
             RETURNS trigger
@@ -78,10 +77,10 @@ internal sealed class PreIssue9Capture
 
     public Task InstallBeforeAsync() => _database.ExecuteAsync(_before + "ALTER TABLE ablypg.changes ALTER COLUMN data SET COMPRESSION pglz;");
 
-    public Task RestoreCurrentAsync() => _database.ExecuteAsync(_current + ";\nALTER TABLE ablypg.changes ALTER COLUMN data SET COMPRESSION " + _compression + ";");
+    public Task RestoreCurrentAsync() => _database.ExecuteAsync(_current + ";\nALTER TABLE ablypg.changes ALTER COLUMN data SET COMPRESSION " + Compression + ";");
 
     /// <summary>How the current store compresses its JSON, restored after each run of the function before issue 9.</summary>
-    public string Compression => _compression;
+    public string Compression { get; }
 
     public override string ToString() => _function;
 }

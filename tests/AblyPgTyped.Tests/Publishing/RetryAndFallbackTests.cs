@@ -202,6 +202,7 @@ public sealed class RetryAndFallbackTests
 
         var checks = 0;
         var outcome = await publisher.SendOnceAsync(body, 1, 1, _ => { checks++; return Task.CompletedTask; }, CancellationToken.None);
+        Assert.Equal(RequestOutcomeKind.Completed, outcome.Kind);
         Assert.Equal(1, checks);
         Assert.Equal(1, server.GetAcceptedMessageCount("fenced"));
 
